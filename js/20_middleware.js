@@ -1,0 +1,187 @@
+// 20_middleware.js — the plugin SDK (`require('./middleware.js')`), bound to one run by its id.
+// Argument forms of real autMan/autClaw plugins are normalised here (SDK.md §3, §9); everything
+// with a rule behind it (body merge, account selection, media confinement, sending) is a Rust op.
+"use strict";
+((globalThis) => {
+  const I = globalThis.__isobot_internal;
+  const { P, ops } = I;
+
+  const MEDIA_KIND = {
+    pushImage: "image",
+    pushVoice: "voice",
+    pushVideo: "video",
+    pushFile: "file",
+  };
+  const MEDIA_FIELD = {
+    image: "imageUrl",
+    voice: "voiceUrl",
+    video: "videoUrl",
+    file: "fileUrl",
+  };
+
+  /** SDK.md §9: numbers become strings; 0, '0', null, undefined mean "none". */
+  function id(v) {
+    if (v === undefined || v === null || v === 0 || v === "0" || v === false) return "";
+    return P.StringCtor(v);
+  }
+
+  function str(v) {
+    return v === undefined || v === null ? "" : P.StringCtor(v);
+  }
+
+  function timeoutArg(v) {
+    const n = P.NumberCtor(v);
+    return v !== undefined && v !== null && P.NumberIsFinite(n) && n > 0 ? n : null;
+  }
+
+  function optionsArg(v) {
+    return v !== null && typeof v === "object" && !P.ArrayIsArray(v) ? v : null;
+  }
+
+  function pushArgs(kind, args) {
+    const a0 = args[0];
+    if (args.length === 1 && a0 !== null && typeof a0 === "object") {
+      // Object form of older scripts: push({imType, groupCode, userID, title, content}).
+      const content = kind === "mixed"
+        ? a0.items ?? a0.content
+        : kind === "text"
+        ? a0.content
+        : a0[MEDIA_FIELD[kind]] ?? a0.url ?? a0.content;
+      return {
+        kind,
+        im: str(a0.imType ?? a0.imtype),
+        group: id(a0.groupCode ?? a0.groupcode),
+        user: id(a0.userID ?? a0.userId ?? a0.userid),
+        title: str(a0.title),
+        content: kind === "mixed" ? content : str(content),
+        options: optionsArg(a0.options),
+        timeout: timeoutArg(a0.timeout),
+      };
+    }
+    return {
+      kind,
+      im: str(args[0]),
+      group: id(args[1]),
+      user: id(args[2]),
+      title: str(args[3]),
+      content: kind === "mixed" ? args[4] : str(args[4]),
+      options: optionsArg(args[5]),
+      timeout: timeoutArg(args[6]),
+    };
+  }
+
+  /** A receipt prints as its message id (SDK.md §9), without the method showing in JSON. */
+  function receipt(r) {
+    P.ObjectDefineProperty(r, "toString", {
+      value: function () {
+        return P.StringCtor(this.message_id ?? "");
+      },
+      enumerable: false,
+    });
+    return r;
+  }
+
+  function sleep(ms) {
+    return new P.PromiseCtor((resolve) => {
+      I.createTimer(resolve, P.NumberCtor(ms) || 0, undefined, false, true);
+    });
+  }
+
+  // Per-run cache of the context object, filled on first use, dropped when the run ends.
+  const contexts = new P.MapCtor();
+  function ctxOf(runId) {
+    let c = P.MapPrototypeGet(contexts, runId);
+    if (c === undefined) {
+      c = ops.op_isobot_ctx(runId);
+      P.MapPrototypeSet(contexts, runId, c);
+    }
+    return c;
+  }
+  I.forgetRun = (runId) => P.MapPrototypeDelete(contexts, runId);
+
+  function parseRunId(senderId) {
+    const n = P.NumberCtor(senderId);
+    if (!(n >= 1 && n <= 0xffffffff) || (n | 0) !== (n | 0)) {
+      throw new P.TypeErrorCtor(
+        `new Sender(${P.JSONStringify(senderId)}): not a sender id; pass getSenderID() from require('./middleware.js')`,
+      );
+    }
+    return n >>> 0;
+  }
+
+  function makeSender(runId) {
+    const ctx = () => ctxOf(runId);
+    const msg = () => ctx().message;
+    const value = (f) => () => P.PromiseResolve(f());
+    const reply = (kind, action) => (content, options) =>
+      P.PromisePrototypeThen(
+        ops.op_isobot_reply(runId, { kind, action, content, options: optionsArg(options) }),
+        receipt,
+      );
+    const s = {
+      getSenderID: value(() => P.StringCtor(runId)),
+      getImtype: value(() => ctx().imtype),
+      getUserID: value(() => msg().user),
+      getUserName: value(() => msg().user_name),
+      getUserAvatarUrl: value(() => msg().user_avatar),
+      getChatID: value(() => msg().chat),
+      getChatName: value(() => msg().chat_name),
+      getGroupName: value(() => msg().chat_name),
+      isAdmin: value(() => msg().admin),
+      getMessage: value(() => msg().text),
+      getMessageID: value(() => msg().message_id),
+      param: (i) => {
+        const params = ctx().params;
+        const n = P.NumberCtor(i);
+        return P.PromiseResolve(n >= 1 && n <= params.length ? params[n - 1] : "");
+      },
+      getPluginName: value(() => ctx().plugin.title),
+      getPluginVersion: value(() => ctx().plugin.version),
+      setContinue: () => P.PromiseResolve(ops.op_isobot_set_continue(runId)),
+      reply: reply("text", "reply"),
+      replyText: reply("text", "reply"),
+      replyMarkdown: reply("markdown", "replyMarkdown"),
+      replyImage: reply("image", "replyImage"),
+      replyVoice: reply("voice", "replyVoice"),
+      replyVideo: reply("video", "replyVideo"),
+      replyFile: reply("file", "replyFile"),
+      replyMixed: reply("mixed", "replyMixed"),
+      recallMessage: (target) => {
+        const mid = target !== null && typeof target === "object"
+          ? str(target.message_id ?? target.messageid)
+          : str(target);
+        return P.PromisePrototypeThen(ops.op_isobot_recall(runId, mid), receipt);
+      },
+    };
+    return s;
+  }
+
+  function Sender(senderId) {
+    if (!new.target) return new Sender(senderId);
+    P.ObjectAssign(this, makeSender(parseRunId(senderId)));
+  }
+
+  function makePush(runId, kind) {
+    return (...args) => ops.op_isobot_push(runId, pushArgs(kind, args));
+  }
+
+  /** The object `require('./middleware.js')` returns inside run `runId`. */
+  I.makeSdk = (runId) => {
+    const sdk = {
+      Sender,
+      getSenderID: () => P.StringCtor(runId),
+      push: makePush(runId, "text"),
+      sleep,
+      notifyMasters: (text, imtypes) =>
+        ops.op_isobot_notify_masters(runId, str(text), str(imtypes)),
+      getPluginName: () => P.PromiseResolve(ctxOf(runId).plugin.title),
+      getPluginVersion: () => P.PromiseResolve(ctxOf(runId).plugin.version),
+    };
+    for (const name of P.ObjectKeys(MEDIA_KIND)) {
+      sdk[name] = makePush(runId, MEDIA_KIND[name]);
+    }
+    sdk.pushMixed = makePush(runId, "mixed");
+    return sdk;
+  };
+  I.sleep = sleep;
+})(globalThis);

@@ -1,0 +1,347 @@
+//! Which bot account sends a push: the five account-selection rules of SDK.md §3, as a pure function.
+//!
+//! Inputs are a snapshot of the configured accounts (with their online state) and the run's
+//! context; the output names the account and the rule that chose it, so `isobot run` and the
+//! logs can say why. No I/O happens here; the `Outbox` takes the snapshot and acts on the choice.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// One account as selection sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    pub im: String,
+    pub id: String,
+    pub default: bool,
+    pub online: bool,
+}
+
+/// The run context, reduced to what selection needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// A message run: the IM and the account that received the message.
+    Message {
+        im: &'a str,
+        account: &'a str,
+    },
+    Cron,
+    Fake,
+    Route,
+}
+
+/// Which rule of SDK.md §3 picked the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// 1. `account_id` / `accountID` / `accountId` named it.
+    Explicit,
+    /// 2. message context, same IM: the receiving account.
+    ReceivingAccount,
+    /// 3. cron / fake / route context: the target IM's default.
+    ContextDefault,
+    /// 4. cross-IM push from a message context: the target IM's default.
+    CrossImDefault,
+    /// 5. no default: the first online account of the IM.
+    FirstOnline,
+}
+
+impl Rule {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::Explicit => "explicit account option",
+            Rule::ReceivingAccount => "same IM as the message: the receiving account",
+            Rule::ContextDefault => "no message context: the IM's default account",
+            Rule::CrossImDefault => "cross-IM push: the target IM's default account",
+            Rule::FirstOnline => "IM has no default: first online account",
+        }
+    }
+}
+
+/// The outcome when a send can go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Account {
+        id: String,
+        rule: Rule,
+    },
+    /// The IM has no accounts at all: the push resolves `0`.
+    NoAccounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SelectError {
+    #[error("account `{id}` does not exist for {im}; configured {im} accounts: {known}")]
+    UnknownAccount {
+        im: String,
+        id: String,
+        known: String,
+    },
+    #[error(
+        "account `{id}` belongs to {actual}, not {im}; pick a {im} account or push to {actual}"
+    )]
+    WrongIm {
+        im: String,
+        id: String,
+        actual: String,
+    },
+    #[error("adapter offline: no {im} account is online ({known}); check the adapter connection")]
+    Offline { im: String, known: String },
+}
+
+/// Picks the sending account for a push to `im` (SDK.md §3).
+pub fn select_account(
+    accounts: &[AccountView],
+    im: &str,
+    explicit: Option<&str>,
+    origin: Origin<'_>,
+) -> Result<Choice, SelectError> {
+    let of_im = || accounts.iter().filter(|a| a.im == im);
+    let known = || {
+        let ids: Vec<&str> = of_im().map(|a| a.id.as_str()).collect();
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.join(", ")
+        }
+    };
+    if let Some(id) = explicit {
+        if of_im().any(|a| a.id == id) {
+            return Ok(pick(id, Rule::Explicit));
+        }
+        if let Some(other) = accounts.iter().find(|a| a.id == id) {
+            return Err(SelectError::WrongIm {
+                im: im.to_string(),
+                id: id.to_string(),
+                actual: other.im.clone(),
+            });
+        }
+        return Err(SelectError::UnknownAccount {
+            im: im.to_string(),
+            id: id.to_string(),
+            known: known(),
+        });
+    }
+    let default_rule = match origin {
+        Origin::Message {
+            im: msg_im,
+            account,
+        } if msg_im == im => {
+            if of_im().any(|a| a.id == account) {
+                return Ok(pick(account, Rule::ReceivingAccount));
+            }
+            // The receiving account is not configured here (e.g. a bridge posted the message):
+            // fall through to the IM's default like any other push.
+            Rule::CrossImDefault
+        }
+        Origin::Message { .. } => Rule::CrossImDefault,
+        Origin::Cron | Origin::Fake | Origin::Route => Rule::ContextDefault,
+    };
+    if let Some(default) = of_im().find(|a| a.default) {
+        return Ok(pick(&default.id, default_rule));
+    }
+    if let Some(online) = of_im().find(|a| a.online) {
+        return Ok(pick(&online.id, Rule::FirstOnline));
+    }
+    if of_im().next().is_none() {
+        return Ok(Choice::NoAccounts);
+    }
+    Err(SelectError::Offline {
+        im: im.to_string(),
+        known: known(),
+    })
+}
+
+fn pick(id: &str, rule: Rule) -> Choice {
+    Choice::Account {
+        id: id.to_string(),
+        rule,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc(im: &str, id: &str, default: bool, online: bool) -> AccountView {
+        AccountView {
+            im: im.into(),
+            id: id.into(),
+            default,
+            online,
+        }
+    }
+
+    fn accounts() -> Vec<AccountView> {
+        vec![
+            acc("qq", "qa", false, true),
+            acc("qq", "qb", true, true),
+            acc("telegram", "ta", false, false),
+            acc("telegram", "tb", false, true),
+            acc("weixin", "wa", false, false),
+        ]
+    }
+
+    fn ok(id: &str, rule: Rule) -> Result<Choice, SelectError> {
+        Ok(Choice::Account {
+            id: id.into(),
+            rule,
+        })
+    }
+
+    #[test]
+    fn selection_table() {
+        let a = accounts();
+        let msg_qa = Origin::Message {
+            im: "qq",
+            account: "qa",
+        };
+        let cases: Vec<(
+            &str,
+            &str,
+            Option<&str>,
+            Origin,
+            Result<Choice, SelectError>,
+        )> = vec![
+            (
+                "explicit wins over context",
+                "qq",
+                Some("qa"),
+                Origin::Cron,
+                ok("qa", Rule::Explicit),
+            ),
+            (
+                "explicit wins over receiving",
+                "qq",
+                Some("qb"),
+                msg_qa,
+                ok("qb", Rule::Explicit),
+            ),
+            (
+                "explicit offline account still explicit",
+                "telegram",
+                Some("ta"),
+                Origin::Fake,
+                ok("ta", Rule::Explicit),
+            ),
+            (
+                "explicit unknown",
+                "qq",
+                Some("nope"),
+                Origin::Cron,
+                Err(SelectError::UnknownAccount {
+                    im: "qq".into(),
+                    id: "nope".into(),
+                    known: "qa, qb".into(),
+                }),
+            ),
+            (
+                "explicit of another IM",
+                "qq",
+                Some("tb"),
+                Origin::Cron,
+                Err(SelectError::WrongIm {
+                    im: "qq".into(),
+                    id: "tb".into(),
+                    actual: "telegram".into(),
+                }),
+            ),
+            (
+                "same IM → receiving account",
+                "qq",
+                None,
+                msg_qa,
+                ok("qa", Rule::ReceivingAccount),
+            ),
+            (
+                "cross-IM → target default",
+                "qq",
+                None,
+                Origin::Message {
+                    im: "telegram",
+                    account: "tb",
+                },
+                ok("qb", Rule::CrossImDefault),
+            ),
+            (
+                "cron → default",
+                "qq",
+                None,
+                Origin::Cron,
+                ok("qb", Rule::ContextDefault),
+            ),
+            (
+                "fake → default",
+                "qq",
+                None,
+                Origin::Fake,
+                ok("qb", Rule::ContextDefault),
+            ),
+            (
+                "route → default",
+                "qq",
+                None,
+                Origin::Route,
+                ok("qb", Rule::ContextDefault),
+            ),
+            (
+                "no default → first online",
+                "telegram",
+                None,
+                Origin::Cron,
+                ok("tb", Rule::FirstOnline),
+            ),
+            (
+                "cross-IM, no default → first online",
+                "telegram",
+                None,
+                msg_qa,
+                ok("tb", Rule::FirstOnline),
+            ),
+            (
+                "IM without accounts → none",
+                "discord",
+                None,
+                Origin::Cron,
+                Ok(Choice::NoAccounts),
+            ),
+            (
+                "accounts but none online → offline",
+                "weixin",
+                None,
+                Origin::Cron,
+                Err(SelectError::Offline {
+                    im: "weixin".into(),
+                    known: "wa".into(),
+                }),
+            ),
+            (
+                "unknown receiving account → default",
+                "qq",
+                None,
+                Origin::Message {
+                    im: "qq",
+                    account: "bridge",
+                },
+                ok("qb", Rule::CrossImDefault),
+            ),
+        ];
+        for (name, im, explicit, origin, want) in cases {
+            assert_eq!(
+                select_account(&a, im, explicit, origin),
+                want,
+                "case: {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_account_and_the_fix() {
+        let e = select_account(&accounts(), "qq", Some("nope"), Origin::Cron).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "account `nope` does not exist for qq; configured qq accounts: qa, qb"
+        );
+        let e = select_account(&accounts(), "weixin", None, Origin::Cron).unwrap_err();
+        assert!(e.to_string().starts_with("adapter offline"), "{e}");
+    }
+}

@@ -1,0 +1,224 @@
+//! Message dispatch order: which plugins may handle a message, and in what order (SDK.md §8).
+use crate::event::Message;
+use crate::manifest::Manifest;
+
+/// A plugin whose rule matched a message.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    /// Position of the plugin in the slice given to [`candidates`].
+    pub index: usize,
+    /// Index into `manifest.rules` of the rule that matched.
+    pub rule: usize,
+    /// Capture groups 1.. of that rule; a group that did not take part is `""`.
+    pub params: Vec<String>,
+    pub manifest: &'a Manifest,
+}
+
+/// Plugins that may handle `msg`, in the order they must be offered (SDK.md §8): enabled,
+/// admitted by their selectors and `admin` flag, with a rule matching the whole text (the
+/// first such rule is used); by priority descending, then id ascending, then input order.
+pub fn candidates<'a>(plugins: &[&'a Manifest], msg: &Message) -> Vec<Candidate<'a>> {
+    let mut out: Vec<Candidate<'a>> = plugins
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.disable && (!m.admin || msg.admin) && admits(m, msg))
+        .filter_map(|(index, &manifest)| {
+            let (rule, params) = first_match(manifest, &msg.text)?;
+            Some(Candidate {
+                index,
+                rule,
+                params,
+                manifest,
+            })
+        })
+        .collect();
+    // Stable sort: equal priority and id keep input order, so the result is deterministic.
+    out.sort_by(|a, b| {
+        b.manifest
+            .priority
+            .total_cmp(&a.manifest.priority)
+            .then_with(|| a.manifest.id.cmp(&b.manifest.id))
+    });
+    out
+}
+
+fn admits(m: &Manifest, msg: &Message) -> bool {
+    let s = &m.selectors;
+    // A private chat has no group: a group allow list never admits it, a deny list never blocks it.
+    let group_ok = if msg.chat.is_empty() {
+        s.groupid.allow.is_empty()
+    } else {
+        s.groupid.admits(&msg.chat)
+    };
+    group_ok && s.imtype.admits(&msg.im) && s.userid.admits(&msg.user)
+}
+
+/// The first rule matching `text`, with its captures. A runtime regex error (backtrack limit)
+/// counts as no match, so one pathological rule cannot block the message.
+fn first_match(m: &Manifest, text: &str) -> Option<(usize, Vec<String>)> {
+    m.rules.iter().enumerate().find_map(|(i, rule)| {
+        let caps = rule.regex.captures(text).ok().flatten()?;
+        let params = (1..caps.len())
+            .map(|g| {
+                caps.get(g)
+                    .map_or_else(String::new, |c| c.as_str().to_string())
+            })
+            .collect();
+        Some((i, params))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::parse;
+
+    /// A plugin `name.js` by `author` with the given extra header lines.
+    fn plugin(name: &str, headers: &str) -> Manifest {
+        let src = format!("//[author: a]\n{headers}");
+        parse(&format!("{name}.js"), &src).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn msg(im: &str, chat: &str, user: &str, text: &str, admin: bool) -> Message {
+        Message {
+            im: im.into(),
+            chat: chat.into(),
+            user: user.into(),
+            text: text.into(),
+            admin,
+            ..Message::default()
+        }
+    }
+
+    fn ids(plugins: &[Manifest], m: &Message) -> Vec<String> {
+        let refs: Vec<&Manifest> = plugins.iter().collect();
+        candidates(&refs, m)
+            .iter()
+            .map(|c| c.manifest.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn ordering() {
+        let plugins = [
+            plugin("low", "//[rule: hi]\n//[priority: -3]"),
+            plugin("b", "//[rule: hi]\n//[priority: 5]"),
+            plugin("none", "//[rule: hi]"),
+            plugin("a", "//[rule: hi]\n//[priority: 5]"),
+            plugin("huge", "//[rule: hi]\n//[priority: 99999999999999999999]"),
+            plugin("half", "//[rule: hi]\n//[priority: 5.5]"),
+            plugin("other", "//[rule: bye]\n//[priority: 100]"),
+        ];
+        let m = msg("qq", "g", "u", "hi", false);
+        assert_eq!(
+            ids(&plugins, &m),
+            [
+                "a:huge.js",
+                "a:half.js",
+                "a:a.js",
+                "a:b.js",
+                "a:none.js",
+                "a:low.js"
+            ]
+        );
+        // Same id twice (e.g. a reload in flight): input order, via `index`.
+        let twins = [plugin("x", "//[rule: hi]"), plugin("x", "//[rule: h.]")];
+        let refs: Vec<&Manifest> = twins.iter().collect();
+        let got: Vec<usize> = candidates(&refs, &m).iter().map(|c| c.index).collect();
+        assert_eq!(got, [0, 1]);
+    }
+
+    #[test]
+    fn admission() {
+        let group = msg("qq", "g1", "u1", "go", false);
+        let private = msg("qq", "", "u1", "go", false);
+        let admin_private = msg("qq", "", "u1", "go", true);
+        let tg = msg("telegram", "g1", "u2", "go", false);
+        // (headers, [group, private, admin_private, tg] admitted?)
+        let cases: &[(&str, [bool; 4])] = &[
+            ("", [true, true, true, true]),
+            ("//[disable: true]", [false, false, false, false]),
+            ("//[admin: true]", [false, false, true, false]),
+            ("//[imtype: qq]", [true, true, true, false]),
+            ("//[imtype-: qq]", [false, false, false, true]),
+            ("//[platform: tg]", [false, false, false, true]),
+            ("//[platform: all]", [true, true, true, true]),
+            ("//[userid: u2]", [false, false, false, true]),
+            ("//[userid-: u2]", [true, true, true, false]),
+            ("//[groupid: g1]", [true, false, false, true]),
+            ("//[groupid-: g1]", [false, true, true, false]),
+            ("//[groupid: g2]", [false, false, false, false]),
+            (
+                "//[userid+: u1]\n//[userid-: u1]",
+                [true, true, true, false],
+            ),
+            (
+                "//[imtype: qq]\n//[imtype-: qq,telegram]",
+                [true, true, true, false],
+            ),
+        ];
+        for (headers, want) in cases {
+            let plugins = [plugin("p", &format!("//[rule: go]\n{headers}"))];
+            let got = [&group, &private, &admin_private, &tg].map(|m| !ids(&plugins, m).is_empty());
+            assert_eq!(&got, want, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn rules_and_params() {
+        let plugins = [
+            plugin("w", "//[rule: 天气 ?]\n//[rule: raw (\\S+)天气]"),
+            plugin("two", "//[rule: raw (a)(x)?(b)]\n//[rule: raw (a)b]"),
+            plugin("first", "//[rule: raw 天气 (.)(.+)]"),
+        ];
+        let run = |text: &str| -> Vec<(String, usize, Vec<String>)> {
+            let refs: Vec<&Manifest> = plugins.iter().collect();
+            let m = msg("qq", "", "u", text, false);
+            let c = candidates(&refs, &m);
+            c.into_iter()
+                .map(|c| (c.manifest.id.clone(), c.rule, c.params))
+                .collect()
+        };
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            run("天气 北京"),
+            [
+                ("a:first.js".into(), 0, s(&["北", "京"])),
+                ("a:w.js".into(), 0, s(&["北京"]))
+            ]
+        );
+        assert_eq!(run("北京天气"), [("a:w.js".into(), 1, s(&["北京"]))]);
+        // A group that did not take part is "", so params keep their positions.
+        assert_eq!(run("ab"), [("a:two.js".into(), 0, s(&["a", "", "b"]))]);
+        assert!(run("天气").is_empty());
+        assert!(run("x ab").is_empty());
+    }
+
+    #[test]
+    fn runtime_regex_error_is_no_match() {
+        // Catastrophic backtracking hits fancy-regex's backtrack limit: an error, not a panic.
+        let plugins = [
+            plugin("slow", "//[rule: raw ((?=a)a+)+b]\n//[rule: raw (a+)+]"),
+            plugin("ok", "//[rule: raw .*]"),
+        ];
+        let text = "a".repeat(40);
+        assert!(
+            plugins[0].rules[0].regex.captures(&text).is_err(),
+            "limit not hit"
+        );
+        let refs: Vec<&Manifest> = plugins.iter().collect();
+        let m = msg("qq", "", "u", &text, false);
+        let got: Vec<(&str, usize)> = candidates(&refs, &m)
+            .iter()
+            .map(|c| (c.manifest.id.as_str(), c.rule))
+            .collect();
+        assert_eq!(got, [("a:ok.js", 0), ("a:slow.js", 1)]);
+    }
+
+    #[test]
+    fn empty_inputs() {
+        assert!(candidates(&[], &Message::default()).is_empty());
+        let plugins = [plugin("norules", "//[title: t]")];
+        assert!(ids(&plugins, &msg("qq", "", "u", "", false)).is_empty());
+    }
+}

@@ -1,0 +1,76 @@
+//! Creating plugin runtimes: the runtime JS (`js/*.js`, embedded) baked into a V8 startup
+//! snapshot once per process, or executed fresh (kept for the cold-start benchmark).
+
+use crate::ext;
+use deno_core::{JsRuntime, JsRuntimeForSnapshot, RuntimeOptions};
+use std::sync::OnceLock;
+
+/// The runtime JS, in load order.
+pub(crate) const RUNTIME_JS: [(&str, &str); 4] = [
+    (
+        "isobot:00_primordials.js",
+        include_str!("../../js/00_primordials.js"),
+    ),
+    (
+        "isobot:10_console.js",
+        include_str!("../../js/10_console.js"),
+    ),
+    (
+        "isobot:20_middleware.js",
+        include_str!("../../js/20_middleware.js"),
+    ),
+    (
+        "isobot:90_runtime.js",
+        include_str!("../../js/90_runtime.js"),
+    ),
+];
+
+static SNAPSHOT: OnceLock<&'static [u8]> = OnceLock::new();
+
+/// The startup snapshot, built on first use. It is built on a thread of its own: a snapshot
+/// runtime must not share a thread with other runtimes (V8 drop-order rules).
+pub(crate) fn get() -> &'static [u8] {
+    SNAPSHOT.get_or_init(|| {
+        std::thread::spawn(build)
+            .join()
+            .expect("building the embedded runtime snapshot panicked")
+    })
+}
+
+fn build() -> &'static [u8] {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime for the snapshot");
+    let _guard = rt.enter();
+    let mut js = JsRuntimeForSnapshot::new(RuntimeOptions {
+        extensions: vec![ext::isobot::init()],
+        ..Default::default()
+    });
+    for (name, code) in RUNTIME_JS {
+        if let Err(e) = js.execute_script(name, code) {
+            panic!("embedded runtime JS {name} failed: {e}");
+        }
+    }
+    Box::leak(js.snapshot())
+}
+
+/// A runtime with the runtime JS loaded, from the snapshot (`use_snapshot`) or by executing it.
+pub(crate) fn runtime(
+    use_snapshot: bool,
+    create_params: Option<deno_core::v8::CreateParams>,
+) -> Result<JsRuntime, String> {
+    let mut js = JsRuntime::try_new(RuntimeOptions {
+        extensions: vec![ext::isobot::init()],
+        startup_snapshot: use_snapshot.then(get),
+        create_params,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    if !use_snapshot {
+        for (name, code) in RUNTIME_JS {
+            js.execute_script(name, code).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(js)
+}

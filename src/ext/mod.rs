@@ -1,0 +1,124 @@
+//! The SDK's Rust side: the `isobot` deno_core extension and the ops that tie a run to its context.
+//!
+//! JS (`js/*.js`) calls these ops with the run id it was started with; each op looks the run up
+//! in the isolate's run table. Send ops live in `push.rs`.
+
+mod push;
+
+use crate::engine::{PluginInfo, Runs, Services};
+use crate::event::Message;
+use deno_core::{op2, OpState};
+use deno_error::JsErrorBox;
+use serde::Serialize;
+use std::sync::Arc;
+
+deno_core::extension!(
+    isobot,
+    ops = [
+        op_isobot_ctx,
+        op_isobot_run_done,
+        op_isobot_set_continue,
+        op_isobot_log,
+        push::op_isobot_push,
+        push::op_isobot_reply,
+        push::op_isobot_recall,
+        push::op_isobot_notify_masters,
+    ],
+);
+
+/// The error every op gives for a run that has already ended (or never existed).
+pub(crate) fn run_ended(run_id: u32) -> JsErrorBox {
+    JsErrorBox::generic(format!(
+        "run {run_id} has ended; a Sender is only valid while its run is in flight"
+    ))
+}
+
+#[derive(Serialize)]
+struct PluginView<'a> {
+    id: &'a str,
+    title: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct CtxView<'a> {
+    imtype: &'a str,
+    kind: crate::engine::ContextKind,
+    message: &'a Message,
+    params: &'a [String],
+    rule: Option<&'a str>,
+    plugin: PluginView<'a>,
+}
+
+/// The run's context for the Sender getters (cached by JS for the run's lifetime).
+#[op2]
+#[serde]
+fn op_isobot_ctx(state: &mut OpState, run_id: u32) -> Result<serde_json::Value, JsErrorBox> {
+    let plugin = state.borrow::<Arc<PluginInfo>>().clone();
+    let runs = state.borrow::<Runs>();
+    let run = runs.get(run_id).ok_or_else(|| run_ended(run_id))?;
+    let ctx = &run.ctx;
+    serde_json::to_value(CtxView {
+        imtype: ctx.imtype(),
+        kind: ctx.kind,
+        message: &ctx.message,
+        params: &ctx.params,
+        rule: ctx.rule.as_deref(),
+        plugin: PluginView {
+            id: &plugin.id,
+            title: &plugin.title,
+            version: &plugin.version,
+        },
+    })
+    .map_err(|e| JsErrorBox::generic(e.to_string()))
+}
+
+/// JS reports that run `run_id`'s promise settled.
+#[op2(fast)]
+fn op_isobot_run_done(
+    state: &mut OpState,
+    run_id: u32,
+    ok: bool,
+    #[string] message: &str,
+    #[string] stack: &str,
+) {
+    let status = if ok {
+        crate::engine::RunStatus::Ok
+    } else {
+        let plugin = state.borrow::<Arc<PluginInfo>>();
+        tracing::warn!(plugin = %plugin.id, run = run_id, "run failed: {}", if stack.is_empty() { message } else { stack });
+        crate::engine::RunStatus::Failed {
+            message: message.to_string(),
+            stack: stack.to_string(),
+        }
+    };
+    state.borrow_mut::<Runs>().finish(run_id, status);
+}
+
+#[op2(fast)]
+fn op_isobot_set_continue(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().set_continue(run_id);
+}
+
+const LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];
+
+/// `console.*` from JS. `run_id` 0 = code not running on behalf of a run (module top level).
+#[op2(fast)]
+fn op_isobot_log(state: &mut OpState, run_id: u32, level: u32, #[string] text: String) {
+    let level = LEVELS[(level as usize).min(LEVELS.len() - 1)];
+    let plugin = &state.borrow::<Arc<PluginInfo>>().id;
+    match level {
+        "error" => tracing::error!(plugin = %plugin, run = run_id, "{text}"),
+        "warn" => tracing::warn!(plugin = %plugin, run = run_id, "{text}"),
+        "info" => tracing::info!(plugin = %plugin, run = run_id, "{text}"),
+        _ => tracing::debug!(plugin = %plugin, run = run_id, "{text}"),
+    }
+    state.borrow_mut::<Runs>().log(run_id, level, text);
+}
+
+/// Shared state of the ops, put into `OpState` by the worker.
+pub(crate) fn install(state: &mut OpState, services: Arc<Services>, plugin: Arc<PluginInfo>) {
+    state.put(services);
+    state.put(plugin);
+    state.put(Runs::default());
+}

@@ -1,0 +1,24 @@
+//! isobot: chat-bot plugins (autMan/autClaw `middleware.js` SDK) in embedded V8 isolates.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! ingress (CLI, HTTP API, adapters, cron)
+//!   → dispatch (manifest rules, selectors, priority)      dispatch.rs, manifest.rs
+//!   → isolate (one per plugin version, run context)       engine/
+//!   → ops (the SDK)                                       ext/
+//!   → account selection (pure)                            accounts.rs
+//!   → adapter (console, webhook, …)                       adapters/
+//! ```
+
+pub mod accounts;
+pub mod adapters;
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod engine;
+pub mod event;
+mod ext;
+pub mod manifest;
+pub mod media;
+pub mod outgoing;

@@ -1,0 +1,50 @@
+//! The `isobot` binary: parses flags, runs the command, prints `isobot: <error chain>` and sets
+//! the exit code (0 ok, 1 a run or check failed, 2 bad usage or configuration).
+
+use clap::Parser;
+use isobot::cli::{self, Cli, CliError, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ISOBOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("isobot: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => cli::run(args).await,
+            Command::Check { path } => cli::check(&path).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("isobot: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+fn exit_code(e: &CliError) -> ExitCode {
+    match e {
+        CliError::RunFailed(_)
+        | CliError::Check(..)
+        | CliError::Manifest { .. }
+        | CliError::Engine(_) => ExitCode::from(1),
+        CliError::Config(_) | CliError::Read { .. } => ExitCode::from(2),
+    }
+}

@@ -1,0 +1,911 @@
+//! Plugin manifest: parses the `//[key: value]` header block of a plugin file (SDK.md §7, §9).
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+use fancy_regex::Regex;
+
+/// A non-fatal finding about a header, with the 1-based line it is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Why a plugin's header makes the plugin invalid. Every variant names its 1-based line.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("line {line}: `{key}: {value}` is not a boolean; use true/false, yes/no or 1/0")]
+    InvalidBool {
+        line: usize,
+        key: String,
+        value: String,
+    },
+    #[error("line {line}: priority `{value}` is not a number; use e.g. `priority: 10`")]
+    InvalidPriority { line: usize, value: String },
+    #[error("line {line}: method `{value}` is not supported; use get, post, put or delete")]
+    InvalidMethod { line: usize, value: String },
+    #[error("line {line}: timeout `{value}` {reason}; use e.g. `30s`, `500ms`, `2m`, `1h` or plain seconds")]
+    InvalidTimeout {
+        line: usize,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("line {line}: cron given twice (lines {first} and {line}); a plugin has one cron")]
+    CronTwice { line: usize, first: usize },
+    #[error("line {line}: empty rule; give a regex, e.g. `rule: 天气 ?`")]
+    EmptyRule { line: usize },
+    #[error("line {line}: invalid rule regex `{rule}`: {error}; {hint}")]
+    InvalidRule {
+        line: usize,
+        rule: String,
+        error: String,
+        hint: &'static str,
+    },
+}
+
+impl ManifestError {
+    /// The 1-based line the error is on.
+    pub fn line(&self) -> usize {
+        match self {
+            Self::InvalidBool { line, .. }
+            | Self::InvalidPriority { line, .. }
+            | Self::InvalidMethod { line, .. }
+            | Self::InvalidTimeout { line, .. }
+            | Self::CronTwice { line, .. }
+            | Self::EmptyRule { line }
+            | Self::InvalidRule { line, .. } => *line,
+        }
+    }
+}
+
+/// One `rule` header, compiled so that it must match the whole message text.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The value as written, `raw ` prefix included.
+    pub source: String,
+    pub regex: Regex,
+    pub line: usize,
+}
+
+/// An allow/deny list for one message field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allow {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+impl Allow {
+    /// An allow list, when given, is the whole truth (allow wins over deny, SDK.md §7).
+    pub fn admits(&self, value: &str) -> bool {
+        if self.allow.is_empty() {
+            !self.deny.iter().any(|d| d == value)
+        } else {
+            self.allow.iter().any(|a| a == value)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selectors {
+    pub imtype: Allow,
+    pub userid: Allow,
+    pub groupid: Allow,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    /// `author:file_name`, or `local:file_name` when the author is missing.
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub version: String,
+    pub author: Option<String>,
+    pub disable: bool,
+    pub admin: bool,
+    pub priority: f64,
+    pub rules: Vec<Rule>,
+    /// Raw cron text; validating and scheduling it is the scheduler's job.
+    pub cron: Option<String>,
+    /// Line of the cron header; 0 when there is none.
+    pub cron_line: usize,
+    pub router: Option<String>,
+    /// Uppercased, deduplicated: GET, POST, PUT, DELETE.
+    pub methods: Vec<String>,
+    pub events: Vec<String>,
+    pub params: Vec<String>,
+    pub dependencies: Vec<String>,
+    pub selectors: Selectors,
+    pub timeout: Option<Duration>,
+    /// Unknown and metadata headers (lowercased key → value); `platform`'s text is here too.
+    pub extra: BTreeMap<String, String>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Headers that plugins in the wild carry for marketplaces; kept in `extra` without a warning.
+#[rustfmt::skip]
+const METADATA_KEYS: &[&str] = &[
+    "class", "icon", "service", "price", "public", "open_source", "opensource", "language",
+    "lang", "create_at", "created_at", "create_time", "update_at", "updated_at", "update_time",
+    "homepage", "url", "github", "repository", "license", "tags", "tag", "keywords", "category",
+    "img", "logo", "email", "contact", "platform",
+];
+
+/// autMan short IM names next to the names isobot's adapters use; either spelling admits both.
+const IM_ALIASES: &[(&str, &str)] = &[("wx", "weixin"), ("tg", "telegram")];
+
+/// Parses the header of `source`; `file_name` (e.g. `weather.js`) becomes part of the id.
+pub fn parse(file_name: &str, source: &str) -> Result<Manifest, ManifestError> {
+    let mut m = Manifest::default();
+    // First line of every single-valued key, to warn when it comes again.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut platform: Option<String> = None;
+
+    for (line, body) in header_lines(source) {
+        let Some(entry) = parse_entry(body) else {
+            continue; // a plain comment inside the header block
+        };
+        if !entry.closed {
+            m.warnings.push(diag(
+                line,
+                "header has no closing `]`; read to the end of the line",
+            ));
+        }
+        let key = entry.key.to_ascii_lowercase();
+        let value = entry.value.trim();
+
+        // Repeatable keys first: every occurrence adds.
+        if let Some((field, mode)) = selector_key(&key) {
+            let target = match field {
+                "imtype" => &mut m.selectors.imtype,
+                "userid" => &mut m.selectors.userid,
+                _ => &mut m.selectors.groupid,
+            };
+            let is_im = field == "imtype";
+            let list = if mode == '-' {
+                &mut target.deny
+            } else {
+                &mut target.allow
+            };
+            for item in split_list(value) {
+                if is_im {
+                    push_im(list, item, mode != '-');
+                } else {
+                    list.push(item.to_string());
+                }
+            }
+            continue;
+        }
+        match key.as_str() {
+            "rule" => {
+                m.rules.push(compile_rule(line, value)?);
+                continue;
+            }
+            "method" => {
+                let methods: Vec<&str> = split_list(value).collect();
+                if methods.is_empty() {
+                    return Err(ManifestError::InvalidMethod {
+                        line,
+                        value: value.into(),
+                    });
+                }
+                for meth in methods {
+                    let up = meth.to_ascii_uppercase();
+                    if !matches!(up.as_str(), "GET" | "POST" | "PUT" | "DELETE") {
+                        return Err(ManifestError::InvalidMethod {
+                            line,
+                            value: meth.into(),
+                        });
+                    }
+                    if !m.methods.contains(&up) {
+                        m.methods.push(up);
+                    }
+                }
+                continue;
+            }
+            "event" => {
+                m.events.extend(split_list(value).map(String::from));
+                continue;
+            }
+            "dependency" => {
+                m.dependencies.extend(split_list(value).map(String::from));
+                continue;
+            }
+            // A param is often a JSON object, so it is never split on commas.
+            "param" => {
+                if !value.is_empty() {
+                    m.params.push(value.to_string());
+                }
+                continue;
+            }
+            "cron" => {
+                if value.is_empty() {
+                    m.warnings.push(diag(line, "empty cron ignored"));
+                } else if m.cron.is_some() {
+                    return Err(ManifestError::CronTwice {
+                        line,
+                        first: m.cron_line,
+                    });
+                } else {
+                    m.cron = Some(value.to_string());
+                    m.cron_line = line;
+                }
+                continue;
+            }
+            _ => {}
+        }
+
+        // Single-valued keys: the last one wins, with a warning.
+        let first = *seen.entry(key.clone()).or_insert(line);
+        if first != line {
+            m.warnings.push(diag(
+                line,
+                &format!("`{key}` given again (first on line {first}); the last value wins"),
+            ));
+        }
+        match key.as_str() {
+            "title" => m.title = value.to_string(),
+            "description" => m.description = value.to_string(),
+            "version" => m.version = value.to_string(),
+            "author" => m.author = (!value.is_empty()).then(|| value.to_string()),
+            "disable" => m.disable = parse_bool(line, &key, value)?,
+            "admin" => m.admin = parse_bool(line, &key, value)?,
+            "priority" => m.priority = parse_priority(line, value)?,
+            "router" => m.router = (!value.is_empty()).then(|| value.to_string()),
+            "timeout" => m.timeout = Some(parse_timeout(line, value)?),
+            _ => {
+                if key == "platform" {
+                    platform = Some(value.to_string());
+                }
+                if !METADATA_KEYS.contains(&key.as_str()) {
+                    m.warnings
+                        .push(diag(line, &format!("unknown header `{key}` kept")));
+                }
+                m.extra.insert(key, value.to_string());
+            }
+        }
+    }
+
+    if let Some(p) = platform {
+        for item in split_list(&p) {
+            push_im(&mut m.selectors.imtype.allow, item, true);
+        }
+    }
+    let owner = match &m.author {
+        Some(a) => a.as_str(),
+        None => {
+            m.warnings.push(diag(
+                1,
+                "no `author` header; the plugin id is `local:<file>`",
+            ));
+            "local"
+        }
+    };
+    m.id = format!("{owner}:{file_name}");
+    Ok(m)
+}
+
+fn diag(line: usize, message: &str) -> Diagnostic {
+    Diagnostic {
+        line,
+        message: message.to_string(),
+    }
+}
+
+/// The header block: after leading blank lines and a `#!` line, the consecutive `//` lines,
+/// each as (1-based line, text after the slashes). It ends at the first other line.
+fn header_lines(source: &str) -> impl Iterator<Item = (usize, &str)> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    source
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .skip_while(|(i, l)| l.is_empty() || (*i == 1 && l.starts_with("#!")))
+        .map_while(|(i, l)| {
+            l.strip_prefix("//")
+                .map(|rest| (i, rest.trim_start_matches('/')))
+        })
+}
+
+struct Entry<'s> {
+    key: &'s str,
+    value: &'s str,
+    closed: bool,
+}
+
+/// `[key: value] trailing text` → key and value; `None` for a plain comment.
+fn parse_entry(body: &str) -> Option<Entry<'_>> {
+    let inner = body.trim_start().strip_prefix('[')?;
+    // Full-width `：` shows up in Chinese plugins; take whichever colon comes first.
+    let colon = inner.find([':', '：'])?;
+    let key = inner[..colon].trim();
+    let valid = key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-+.".contains(c));
+    if !valid {
+        return None;
+    }
+    let colon_len = inner[colon..].chars().next().map_or(1, char::len_utf8);
+    let rest = &inner[colon + colon_len..];
+    let (value, closed) = match closing_bracket(rest).or_else(|| rest.rfind(']')) {
+        Some(end) => (&rest[..end], true),
+        None => (rest, false),
+    };
+    Some(Entry { key, value, closed })
+}
+
+/// Index of the `]` that closes the header, skipping brackets that a regex value balances
+/// (`[0-9]+`) or escapes (`\]`). `None` when the value leaves them unbalanced.
+fn closing_bracket(rest: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `imtype`, `imtype+`, `imtype-` (and the same for userid/groupid) → (field, '+' or '-').
+fn selector_key(key: &str) -> Option<(&'static str, char)> {
+    let (base, mode) = match key.strip_suffix('-') {
+        Some(b) => (b, '-'),
+        None => (key.strip_suffix('+').unwrap_or(key), '+'),
+    };
+    let field = ["imtype", "userid", "groupid"]
+        .into_iter()
+        .find(|f| *f == base.trim_end())?;
+    Some((field, mode))
+}
+
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Adds an IM name with its alias; in an allow list `all`/`*` means no restriction.
+fn push_im(list: &mut Vec<String>, item: &str, allow: bool) {
+    let im = item.to_ascii_lowercase();
+    if allow && (im == "all" || im == "*") {
+        return;
+    }
+    let alias = IM_ALIASES
+        .iter()
+        .find_map(|&(short, long)| match im.as_str() {
+            s if s == short => Some(long),
+            s if s == long => Some(short),
+            _ => None,
+        });
+    for name in std::iter::once(im.as_str()).chain(alias) {
+        if !list.iter().any(|x| x == name) {
+            list.push(name.to_string());
+        }
+    }
+}
+
+fn parse_bool(line: usize, key: &str, value: &str) -> Result<bool, ManifestError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ManifestError::InvalidBool {
+            line,
+            key: key.into(),
+            value: value.into(),
+        }),
+    }
+}
+
+/// A float so that huge and negative priorities from the wild still order (SDK.md §9).
+fn parse_priority(line: usize, value: &str) -> Result<f64, ManifestError> {
+    match value.parse::<f64>() {
+        Ok(p) if !p.is_nan() => Ok(p),
+        _ => Err(ManifestError::InvalidPriority {
+            line,
+            value: value.into(),
+        }),
+    }
+}
+
+fn parse_timeout(line: usize, value: &str) -> Result<Duration, ManifestError> {
+    let err = |reason| ManifestError::InvalidTimeout {
+        line,
+        value: value.into(),
+        reason,
+    };
+    let lower = value.to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err("is not a duration"))?;
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(err("has an unknown unit")),
+    };
+    match Duration::try_from_secs_f64(n * scale) {
+        Ok(d) if d.is_zero() => Err(err("must be greater than zero")),
+        Ok(d) => Ok(d),
+        Err(_) => Err(err("is out of range")),
+    }
+}
+
+/// `raw <regex>` is used as written; otherwise each standalone `?` is a `(.+)` placeholder.
+/// Either way the regex must match the whole message text.
+fn compile_rule(line: usize, value: &str) -> Result<Rule, ManifestError> {
+    let raw = value
+        .strip_prefix("raw")
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .map(str::trim_start);
+    let pattern = match raw {
+        Some(p) => p.to_string(),
+        None => expand_placeholders(value),
+    };
+    if pattern.is_empty() {
+        return Err(ManifestError::EmptyRule { line });
+    }
+    match Regex::new(&format!("^(?:{pattern})$")) {
+        Ok(regex) => Ok(Rule {
+            source: value.to_string(),
+            regex,
+            line,
+        }),
+        Err(e) => Err(ManifestError::InvalidRule {
+            line,
+            rule: value.to_string(),
+            error: e.to_string(),
+            hint: if raw.is_some() {
+                "fix the pattern"
+            } else {
+                "fix the pattern (rules are regexes: escape a literal `(`, `[`, `*`, `+` or `?` with `\\`)"
+            },
+        }),
+    }
+}
+
+fn expand_placeholders(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let after_space = i == 0 || chars[i - 1].is_whitespace();
+        let before_space = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        if c == '?' && after_space && before_space {
+            out.push_str("(.+)");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(src: &str) -> Manifest {
+        parse("t.js", src).unwrap_or_else(|e| panic!("{src:?}: {e}"))
+    }
+
+    fn err(src: &str) -> ManifestError {
+        match parse("t.js", src) {
+            Ok(_) => panic!("{src:?} parsed"),
+            Err(e) => e,
+        }
+    }
+
+    /// Warnings other than the missing-author one, as "line N: msg".
+    fn warns(m: &Manifest) -> Vec<String> {
+        let w = m.warnings.iter().filter(|d| !d.message.contains("author"));
+        w.map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn header_forms() {
+        for line in [
+            "//[title: A]",
+            "// [title: A]",
+            "//[title:A]",
+            "//[title: A] trailing text",
+            "//[title: A]] x",
+            "   //   [title:   A  ]",
+            "///[title: A]",
+            "//[title：A]",
+            "//[TITLE: A]",
+            "//[Title: A]",
+        ] {
+            let m = ok(line);
+            assert_eq!(m.title, "A", "{line}");
+            assert!(warns(&m).is_empty(), "{line}: {:?}", m.warnings);
+        }
+    }
+
+    #[test]
+    fn brackets_and_colons_in_values() {
+        let cases = [
+            ("//[rule: raw 查询([0-9]+)] note", "raw 查询([0-9]+)"),
+            (r"//[rule: raw a[\]]b] x", r"raw a[\]]b"),
+            ("//[title: a [b]", "a [b"),
+            ("//[rule: time 12:30]", "time 12:30"),
+        ];
+        for (src, want) in cases {
+            let m = ok(src);
+            let got = m
+                .rules
+                .first()
+                .map_or(m.title.as_str(), |r| r.source.as_str());
+            assert_eq!(got, want, "{src}");
+        }
+        let m = ok("//[title: no close");
+        assert_eq!(m.title, "no close");
+        assert_eq!(
+            warns(&m),
+            ["line 1: header has no closing `]`; read to the end of the line"]
+        );
+    }
+
+    #[test]
+    fn header_block_bounds() {
+        let cases = [
+            ("//[title: A]\nconst x = 1\n//[title: B]", "A"),
+            ("//[title: A]\n\n//[title: B]", "A"),
+            ("\n\n  \n//[title: A]", "A"),
+            ("#!/usr/bin/env node\n//[title: A]", "A"),
+            ("\u{feff}//[title: A]", "A"),
+            ("// a plain comment\n// [note] see: x\n//[title: A]", "A"),
+            ("/* //[title: A] */\n//[title: B]", ""),
+            ("/**\n//[title: A]\n*/", ""),
+            ("const x = 1\n//[title: A]", ""),
+        ];
+        for (src, title) in cases {
+            let m = ok(src);
+            assert_eq!(m.title, title, "{src:?}");
+            assert!(warns(&m).is_empty(), "{src:?}: {:?}", m.warnings);
+        }
+    }
+
+    #[test]
+    fn repeated_single_keys_last_wins_with_warning() {
+        let m = ok("//[title: A]\n//[author: me]\n//[TITLE: B]\n//[title: C]");
+        assert_eq!(m.title, "C");
+        assert_eq!(
+            warns(&m),
+            [
+                "line 3: `title` given again (first on line 1); the last value wins",
+                "line 4: `title` given again (first on line 1); the last value wins",
+            ]
+        );
+    }
+
+    #[test]
+    fn booleans() {
+        let cases = [
+            ("true", Some(true)),
+            ("TRUE", Some(true)),
+            ("1", Some(true)),
+            ("Yes", Some(true)),
+            ("false", Some(false)),
+            ("0", Some(false)),
+            ("no", Some(false)),
+            ("NO", Some(false)),
+            ("maybe", None),
+            ("", None),
+            ("2", None),
+        ];
+        for (v, want) in cases {
+            for key in ["admin", "disable"] {
+                let src = format!("//[title: x]\n//[{key}: {v}]");
+                match (parse("t.js", &src), want) {
+                    (Ok(m), Some(b)) => {
+                        assert_eq!(if key == "admin" { m.admin } else { m.disable }, b, "{src}")
+                    }
+                    (Err(e), None) => {
+                        assert_eq!(e.line(), 2, "{src}");
+                        assert!(matches!(e, ManifestError::InvalidBool { .. }), "{src}");
+                        assert!(e.to_string().starts_with("line 2: `"), "{e}");
+                    }
+                    (r, _) => panic!("{src}: {:?}", r.map(|m| (m.admin, m.disable))),
+                }
+            }
+        }
+        let m = ok("//[author: a]");
+        assert!(!m.admin && !m.disable);
+    }
+
+    #[test]
+    fn priority() {
+        let cases = [
+            ("10", Some(10.0)),
+            ("-5", Some(-5.0)),
+            ("2.5", Some(2.5)),
+            ("99999999999999999999999", Some(1e23)),
+            ("1e400", Some(f64::INFINITY)),
+            ("nan", None),
+            ("ten", None),
+            ("", None),
+        ];
+        for (v, want) in cases {
+            let src = format!("\n//[priority: {v}]");
+            match (parse("t.js", &src), want) {
+                (Ok(m), Some(p)) => assert_eq!(m.priority, p, "{v}"),
+                (Err(ManifestError::InvalidPriority { line: 2, .. }), None) => {}
+                (r, _) => panic!("{v}: {:?}", r.map(|m| m.priority)),
+            }
+        }
+        assert_eq!(ok("//[title: x]").priority, 0.0);
+    }
+
+    #[test]
+    fn methods() {
+        let cases: [(&str, Result<&[&str], usize>); 6] = [
+            ("//[method: get]", Ok(&["GET"])),
+            ("//[method: get, POST]", Ok(&["GET", "POST"])),
+            (
+                "//[method: put]\n//[Method: delete]\n//[method: PUT]",
+                Ok(&["PUT", "DELETE"]),
+            ),
+            ("//[method: patch]", Err(1)),
+            ("//[method: get]\n//[method: get,head]", Err(2)),
+            ("//[method: ]", Err(1)),
+        ];
+        for (src, want) in cases {
+            match (parse("t.js", src), want) {
+                (Ok(m), Ok(w)) => assert_eq!(m.methods, w, "{src}"),
+                (Err(e @ ManifestError::InvalidMethod { .. }), Err(l)) => assert_eq!(e.line(), l),
+                (r, _) => panic!("{src}: {:?}", r.map(|m| m.methods)),
+            }
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        let src = "//[imtype: qq]\n//[imType+: tg, discord]\n//[imtype-: web]\n\
+                   //[userid-: 1,2]\n//[userId-: 3]\n//[groupid+: g1，g2]\n//[GROUPID: g3]";
+        let s = ok(src).selectors;
+        assert_eq!(s.imtype.allow, ["qq", "tg", "telegram", "discord"]);
+        assert_eq!(s.imtype.deny, ["web"]);
+        assert_eq!(
+            s.userid,
+            Allow {
+                allow: vec![],
+                deny: vec!["1".into(), "2".into(), "3".into()]
+            }
+        );
+        assert_eq!(s.groupid.allow, ["g1", "g2", "g3"]);
+        assert!(s.groupid.deny.is_empty());
+    }
+
+    #[test]
+    fn allow_admits() {
+        let a = |allow: &[&str], deny: &[&str]| Allow {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            deny: deny.iter().map(|s| s.to_string()).collect(),
+        };
+        let cases = [
+            (a(&[], &[]), "x", true),
+            (a(&["x"], &[]), "x", true),
+            (a(&["x"], &[]), "y", false),
+            (a(&[], &["x"]), "x", false),
+            (a(&[], &["x"]), "y", true),
+            (a(&["x"], &["x"]), "x", true), // allow wins
+            (a(&["x"], &["y"]), "y", false),
+        ];
+        for (allow, v, want) in cases {
+            assert_eq!(allow.admits(v), want, "{allow:?} {v}");
+        }
+    }
+
+    #[test]
+    fn platform() {
+        let cases: [(&str, &[&str]); 5] = [
+            ("//[platform: qq,wx]", &["qq", "wx", "weixin"]),
+            ("//[platform: all]", &[]),
+            ("//[platform: QQ, all]", &["qq"]),
+            (
+                "//[imtype: telegram]\n//[platform: qq]",
+                &["telegram", "tg", "qq"],
+            ),
+            ("//[platform: qq]\n//[platform: wx]", &["wx", "weixin"]),
+        ];
+        for (src, want) in cases {
+            let m = ok(src);
+            assert_eq!(m.selectors.imtype.allow, want, "{src}");
+            assert!(m.extra.contains_key("platform"), "{src}");
+        }
+        assert!(warns(&ok("//[platform: qq,wx]")).is_empty());
+    }
+
+    #[test]
+    fn timeout() {
+        let cases = [
+            ("30s", Some(Duration::from_secs(30))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("2m", Some(Duration::from_secs(120))),
+            ("1h", Some(Duration::from_secs(3600))),
+            ("1.5s", Some(Duration::from_millis(1500))),
+            ("45", Some(Duration::from_secs(45))),
+            ("10 S", Some(Duration::from_secs(10))),
+            ("0", None),
+            ("-1s", None),
+            ("5d", None),
+            ("soon", None),
+            ("", None),
+        ];
+        for (v, want) in cases {
+            let src = format!("//[author: a]\n//[timeout: {v}]");
+            match (parse("t.js", &src), want) {
+                (Ok(m), Some(d)) => assert_eq!(m.timeout, Some(d), "{v}"),
+                (Err(ManifestError::InvalidTimeout { line: 2, .. }), None) => {}
+                (r, _) => panic!("{v}: {:?}", r.map(|m| m.timeout)),
+            }
+        }
+        assert_eq!(ok("//[author: a]").timeout, None);
+    }
+
+    #[test]
+    fn cron() {
+        let m = ok("//[author: a]\n//[cron: 0 8 * * *]");
+        assert_eq!((m.cron.as_deref(), m.cron_line), (Some("0 8 * * *"), 2));
+        let m = ok("//[author: a]");
+        assert_eq!((m.cron, m.cron_line), (None, 0));
+        let m = ok("//[cron: ]");
+        assert_eq!(m.cron, None);
+        assert_eq!(warns(&m), ["line 1: empty cron ignored"]);
+        // Validating the expression is the scheduler's job.
+        assert_eq!(
+            ok("//[cron: not a cron]").cron.as_deref(),
+            Some("not a cron")
+        );
+
+        let e = err("//[author: a]\n//\n//[cron: @hourly]\n//[title: t]\n//[CRON: 1 * * * *]");
+        assert!(matches!(e, ManifestError::CronTwice { line: 5, first: 3 }));
+        assert_eq!(
+            e.to_string(),
+            "line 5: cron given twice (lines 3 and 5); a plugin has one cron"
+        );
+    }
+
+    #[test]
+    fn author_and_id() {
+        let m = ok("//[title: t]\n//[rule: hi]");
+        assert_eq!((m.id.as_str(), m.author.as_deref()), ("local:t.js", None));
+        assert_eq!(m.warnings.len(), 1);
+        assert!(m.warnings[0].message.contains("author"));
+
+        let m = ok("//[author: 小明]");
+        assert_eq!(
+            (m.id.as_str(), m.author.as_deref()),
+            ("小明:t.js", Some("小明"))
+        );
+        assert!(m.warnings.is_empty());
+        assert_eq!(ok("//[author: ]").id, "local:t.js");
+    }
+
+    #[test]
+    fn fields_and_extra() {
+        let src = "//[author: a]\n//[title: T]\n//[description: D: x]\n//[version: 1.0.2]\n\
+                   //[router: /api/{id}]\n//[event: join, leave]\n//[event: poke]\n\
+                   //[param: {\"key\":\"a\",\"x\":1}]\n//[dependency: axios, cheerio]\n\
+                   //[class: 工具]\n//[Open_Source: true]\n//[public: false]\n//[icon: x.png]\n\
+                   //[price: 0]\n//[service: s]\n//[language: js]\n//[create_at: 2024-01-01]\n\
+                   //[Foo: bar]\n//[rule+: x]";
+        let m = ok(src);
+        assert_eq!((m.title.as_str(), m.description.as_str()), ("T", "D: x"));
+        assert_eq!(
+            (m.version.as_str(), m.router.as_deref()),
+            ("1.0.2", Some("/api/{id}"))
+        );
+        assert_eq!(m.events, ["join", "leave", "poke"]);
+        assert_eq!(m.params, ["{\"key\":\"a\",\"x\":1}"]);
+        assert_eq!(m.dependencies, ["axios", "cheerio"]);
+        assert_eq!(m.extra.get("class").map(String::as_str), Some("工具"));
+        assert_eq!(m.extra.get("open_source").map(String::as_str), Some("true"));
+        assert_eq!(m.extra.get("foo").map(String::as_str), Some("bar"));
+        assert_eq!(m.extra.len(), 10);
+        assert!(m.rules.is_empty());
+        assert_eq!(
+            warns(&m),
+            [
+                "line 18: unknown header `foo` kept",
+                "line 19: unknown header `rule+` kept"
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_and_placeholders() {
+        // (rule, text, captures when it matches)
+        let cases: &[(&str, &str, Option<&[&str]>)] = &[
+            ("天气 ?", "天气 北京", Some(&["北京"])),
+            ("天气 ?", "天气 北京 明天", Some(&["北京 明天"])),
+            ("天气 ?", "天气 ", None),
+            ("天气 ?", "天气", None),
+            ("? weather", "paris weather", Some(&["paris"])),
+            ("? to ?", "a to b", Some(&["a", "b"])),
+            ("?", "anything", Some(&["anything"])),
+            ("a?b", "b", Some(&[])),
+            ("a?b", "ab", Some(&[])),
+            ("a?b", "a?b", None),
+            ("hi", "hi there", None),
+            ("hi", "say hi", None),
+            ("hi|hello", "hello", Some(&[])),
+            ("^hi$", "hi", Some(&[])),
+            ("raw 天气 (.+)", "天气 北京", Some(&["北京"])),
+            (r"raw ^x(\d+)$", "x42", Some(&["42"])),
+            (r"raw ^x(\d+)$", "x42y", None),
+            (r"raw x(\d+)", "ax42", None),
+            ("raw a ?", "a", Some(&[])),
+            ("raw a ?", "a ", Some(&[])),
+            ("raw", "raw", Some(&[])),
+            (r"raw (a)|(b)", "b", Some(&["", "b"])),
+            (r"raw (?<n>\w+)(?=!)!", "yo!", Some(&["yo"])),
+        ];
+        for &(rule, text, want) in cases {
+            let m = ok(&format!("//[rule: {rule}]"));
+            let r = &m.rules[0];
+            assert_eq!((r.source.as_str(), r.line), (rule, 1));
+            let got = r.regex.captures(text).ok().flatten().map(|c| {
+                (1..c.len())
+                    .map(|i| c.get(i).map_or("", |g| g.as_str()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(got.as_deref(), want, "rule {rule:?} on {text:?}");
+        }
+        let m = ok("//[rule: a]\n// note\n//[RULE: b]");
+        let lines: Vec<_> = m
+            .rules
+            .iter()
+            .map(|r| (r.source.as_str(), r.line))
+            .collect();
+        assert_eq!(lines, [("a", 1), ("b", 3)]);
+    }
+
+    #[test]
+    fn bad_rules() {
+        let e = err("//[author: a]\n//[rule: ok]\n// x\n//[rule: 天气(]");
+        assert_eq!(e.line(), 4);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("line 4: invalid rule regex `天气(`: "),
+            "{msg}"
+        );
+        assert!(msg.contains("fix the pattern"), "{msg}");
+        assert!(matches!(
+            err("//[rule: raw [a-]"),
+            ManifestError::InvalidRule { line: 1, .. }
+        ));
+        for src in ["//[rule: ]", "//[rule:]", "//[rule:   ]"] {
+            assert!(matches!(err(src), ManifestError::EmptyRule { .. }), "{src}");
+        }
+        assert_eq!(err("\n//[rule: ]").line(), 2);
+    }
+
+    #[test]
+    fn diagnostic_display() {
+        let d = Diagnostic {
+            line: 7,
+            message: "m".into(),
+        };
+        assert_eq!(d.to_string(), "line 7: m");
+    }
+}

@@ -1,0 +1,143 @@
+//! What a plugin sends: the IM-neutral outgoing payload, its target, and the receipt adapters return.
+//!
+//! Built by the SDK ops (`ext::push`, `ext::reply`) from plugin arguments, handed through the
+//! `Outbox` to one adapter. Adapters translate it into their protocol's own actions.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// Where a send goes: a group chat or a private chat with one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "lowercase")]
+pub enum Target {
+    Group(String),
+    Private(String),
+}
+
+impl Target {
+    /// SDK.md §3: a non-empty group wins, else a non-empty user, else no target.
+    pub fn from_ids(group: &str, user: &str) -> Option<Target> {
+        if !group.is_empty() {
+            Some(Target::Group(group.to_string()))
+        } else if !user.is_empty() {
+            Some(Target::Private(user.to_string()))
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Group(g) => write!(f, "group {g}"),
+            Target::Private(u) => write!(f, "user {u}"),
+        }
+    }
+}
+
+/// A media payload's origin, already resolved and confined (see `media::resolve`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum MediaSource {
+    /// `http(s)://…`, passed to the platform as a link.
+    Url { url: String },
+    /// A local file (absolute, or resolved inside the plugin folder).
+    Path { path: String },
+    /// Inline bytes, base64-encoded (from `base64://…` or a `data:` URL).
+    Base64 { data: String, mime: Option<String> },
+}
+
+/// One media item with optional file metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Media {
+    pub source: MediaSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Image,
+    Voice,
+    Video,
+    File,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Voice => "voice",
+            MediaKind::Video => "video",
+            MediaKind::File => "file",
+        }
+    }
+}
+
+/// One element of a mixed message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Item {
+    Text { text: String },
+    Markdown { text: String },
+    Media { kind: MediaKind, media: Media },
+}
+
+/// The content of one send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Payload {
+    Text { text: String },
+    Markdown { text: String },
+    Media { kind: MediaKind, media: Media },
+    Mixed { items: Vec<Item> },
+}
+
+impl Payload {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Payload::Text { .. } => "text",
+            Payload::Markdown { .. } => "markdown",
+            Payload::Media { kind, .. } => kind.as_str(),
+            Payload::Mixed { .. } => "mixed",
+        }
+    }
+}
+
+/// Everything an adapter needs for one send.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    pub im: String,
+    pub account: String,
+    pub target: Target,
+    pub payload: Payload,
+    /// The SDK body with `options` shallow-merged on top (SDK.md §3); adapters may read
+    /// protocol flags from it, the webhook adapter posts it as is.
+    pub body: Map<String, Value>,
+    pub timeout: Duration,
+}
+
+/// A message recall.
+#[derive(Debug, Clone)]
+pub struct RecallRequest {
+    pub im: String,
+    pub account: String,
+    pub target: Option<Target>,
+    pub message_id: String,
+    pub timeout: Duration,
+}
+
+/// What the platform said about a delivered send.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub message_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
