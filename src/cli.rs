@@ -28,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a plugin once and print every send it makes.
     Run(RunArgs),
+    /// Serve the plugins folder: hot reload, dispatch, cron, HTTP API.
+    Serve(crate::serve::ServeArgs),
     /// Parse manifests and compile scripts; print every error with file:line.
     Check {
         /// A plugin file or a plugins folder.
@@ -84,6 +86,8 @@ pub enum CliError {
     Engine(#[from] crate::engine::EngineError),
     #[error("the run failed: {0}")]
     RunFailed(String),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     #[error("{0} of {1} plugins have errors")]
     Check(usize, usize),
 }

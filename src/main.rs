@@ -7,12 +7,18 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // One-shot commands report through their own output; `serve` logs what it does.
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ISOBOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -28,6 +34,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => cli::run(args).await,
             Command::Check { path } => cli::check(&path).await,
+            Command::Serve(args) => isobot::serve::serve(args).await.map_err(CliError::from),
         }
     });
     match result {
@@ -45,6 +52,6 @@ fn exit_code(e: &CliError) -> ExitCode {
         | CliError::Check(..)
         | CliError::Manifest { .. }
         | CliError::Engine(_) => ExitCode::from(1),
-        CliError::Config(_) | CliError::Read { .. } => ExitCode::from(2),
+        CliError::Config(_) | CliError::Read { .. } | CliError::Serve(_) => ExitCode::from(2),
     }
 }

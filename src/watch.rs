@@ -1,0 +1,61 @@
+//! Hot reload: watches the plugins folder with `notify`, coalesces bursts of events (editors
+//! write several per save) and hands each touched path to `Registry::reload`, one at a time,
+//! so the registry always ends up with what is on disk now.
+
+use crate::registry::Registry;
+use notify::{RecursiveMode, Watcher};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Quiet time that ends a burst of events.
+const DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// Keeps the watcher alive; dropping it stops hot reload.
+pub struct WatchHandle {
+    _watcher: notify::RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+    let mut watcher =
+        notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(event) => {
+                for path in event.paths {
+                    let _ = tx.send(path);
+                }
+            }
+            Err(e) => tracing::warn!("file watcher error: {e}"),
+        })?;
+    watcher.watch(registry.dir(), RecursiveMode::NonRecursive)?;
+    let task = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut dirty = BTreeSet::from([first]);
+            loop {
+                match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                    Ok(Some(path)) => {
+                        dirty.insert(path);
+                    }
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
+            for path in dirty {
+                registry.reload(&path).await;
+            }
+        }
+    });
+    Ok(WatchHandle {
+        _watcher: watcher,
+        task,
+    })
+}
