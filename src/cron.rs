@@ -117,6 +117,17 @@ impl Scheduler {
         }
     }
 
+    /// Ids of the plugins with a live cron timer, sorted.
+    pub fn scheduled(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .tasks
+            .lock()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
     pub fn unschedule(&self, id: &str) {
         if let Some(task) = self.tasks.lock().ok().and_then(|mut t| t.remove(id)) {
             task.abort();

@@ -237,8 +237,10 @@ impl Worker {
                     .insert(id, ctx, options, reply);
                 watch.enter();
                 let result = call(&mut loaded.runtime, &loaded.start, id);
-                self.after_js();
-                if let Err(message) = result {
+                // A terminated run is ended by the cancel job that follows the termination,
+                // with the status (timeout) the handle decided.
+                let terminated = self.after_js();
+                if let (Err(message), false) = (result, terminated) {
                     self.with_runs(|r| {
                         r.finish(
                             id,
@@ -263,16 +265,18 @@ impl Worker {
 
     /// After every stretch of JS: clear a termination, and recycle the isolate if it hit its
     /// heap cap (every run in it fails; the next job gets a fresh isolate).
-    fn after_js(&mut self) {
-        self.watch.leave();
+    /// Returns whether the JS was terminated from outside (a timeout).
+    fn after_js(&mut self) -> bool {
+        let terminated = self.watch.leave();
         if !self.loaded.as_ref().is_some_and(|l| l.heap_hit.get()) {
-            return;
+            return terminated;
         }
         let limit_mb = self.limits.heap_bytes >> 20;
         tracing::warn!(plugin = %self.code.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
         self.with_runs(|r| r.finish_all(RunStatus::HeapLimit { limit_mb }));
         // Dropped now; the next job loads a fresh runtime.
         self.loaded = None;
+        false
     }
 }
 

@@ -1,0 +1,144 @@
+//! Harness for `serve`-level tests: a real temp plugins folder, the real registry with the real
+//! watcher and cron scheduler, the dispatcher, and the console adapter recording every send.
+
+use isobot::adapters::console::Console;
+use isobot::adapters::{Account, Outbox};
+use isobot::cron::Scheduler;
+use isobot::engine::{IsolateLimits, Services};
+use isobot::event::Message;
+use isobot::registry::{PluginStatus, Registry};
+use isobot::runner::{Dispatcher, Handled};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub struct Live {
+    pub dir: TempDir,
+    pub console: Arc<Console>,
+    pub registry: Arc<Registry>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub scheduler: Arc<Scheduler>,
+    _watch: isobot::watch::WatchHandle,
+}
+
+/// A plugin file with the standard header.
+pub fn plugin(author: &str, extra_headers: &str, body: &str) -> String {
+    format!("//[author: {author}]\n{extra_headers}const {{ Sender, getSenderID, push, sleep }} = require('./middleware.js');\nconst s = new Sender(getSenderID());\n{body}\n")
+}
+
+impl Live {
+    /// Starts with `files` already in the folder (loaded before the watcher starts).
+    pub async fn start(files: &[(&str, &str)]) -> Live {
+        Self::start_with(files, 64 << 20, Duration::from_secs(10)).await
+    }
+
+    pub async fn start_with(files: &[(&str, &str)], heap_bytes: usize, timeout: Duration) -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, src) in files {
+            std::fs::write(dir.path().join(name), src).unwrap();
+        }
+        let console = Arc::new(Console::new(false));
+        let accounts = ["qq", "telegram"]
+            .into_iter()
+            .map(|im| Account {
+                im: im.into(),
+                id: format!("{im}-bot"),
+                default: true,
+                adapter: console.clone(),
+            })
+            .collect();
+        let services = Arc::new(Services {
+            outbox: Arc::new(Outbox::new(accounts, tokio::runtime::Handle::current())),
+            admins: Default::default(),
+        });
+        let scheduler = Arc::new(Scheduler::new(Some(chrono_tz::UTC), timeout));
+        let registry = Arc::new(Registry::new(
+            dir.path().to_path_buf(),
+            services,
+            IsolateLimits { heap_bytes },
+            Some(scheduler.clone()),
+        ));
+        registry.load_all().await.unwrap();
+        let watch = isobot::watch::spawn(registry.clone()).unwrap();
+        let dispatcher = Arc::new(Dispatcher::new(registry.clone(), timeout));
+        Live {
+            dir,
+            console,
+            registry,
+            dispatcher,
+            scheduler,
+            _watch: watch,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, src: &str) {
+        std::fs::write(self.path(name), src).unwrap();
+    }
+
+    pub fn status(&self, file: &str) -> Option<PluginStatus> {
+        self.registry.status().into_iter().find(|s| s.file == file)
+    }
+
+    /// Sends `text` from qq user 1 in a private chat.
+    pub async fn say(&self, text: &str) -> Vec<Handled> {
+        self.say_as(Message {
+            im: "qq".into(),
+            account: "qq-bot".into(),
+            user: "1".into(),
+            user_name: "alice".into(),
+            text: text.into(),
+            ..Message::default()
+        })
+        .await
+    }
+
+    pub async fn say_as(&self, msg: Message) -> Vec<Handled> {
+        self.dispatcher.handle(msg).await
+    }
+
+    /// The reply texts of the runs `text` started, in run order.
+    pub async fn replies(&self, text: &str) -> Vec<String> {
+        texts(&self.say(text).await)
+    }
+
+    /// Texts the console adapter received (pushes and replies), oldest first.
+    pub fn console_texts(&self) -> Vec<String> {
+        self.console
+            .recent()
+            .iter()
+            .filter_map(|v| {
+                v.pointer("/payload/text")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+}
+
+pub fn texts(runs: &[Handled]) -> Vec<String> {
+    runs.iter()
+        .flat_map(|h| h.outcome.sends.iter())
+        .filter_map(|s| {
+            s.body
+                .get("text")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// Polls `cond` every 5 ms until it holds; panics with `what` after `limit`.
+pub async fn eventually(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+pub const WAIT: Duration = Duration::from_secs(10);

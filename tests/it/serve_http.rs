@@ -1,0 +1,187 @@
+//! The HTTP API (issue 3): message ingress, bad input, admin token, status; and `isobot serve`
+//! end to end as a subprocess.
+
+use crate::live::{plugin, Live};
+use isobot::server::{router, AppState, BODY_LIMIT};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+async fn serve(live: &Live, token: Option<&str>) -> String {
+    let state = AppState {
+        dispatcher: live.dispatcher.clone(),
+        admin_token: token.map(str::to_string),
+        default_accounts: Arc::new(vec![("qq".into(), "qq-bot".into())]),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn hello() -> String {
+    plugin(
+        "t",
+        "//[rule: ^hello$]\n",
+        "await s.reply('hi ' + await s.getUserName());",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_message_answers_with_runs_and_sends() {
+    let live = Live::start(&[("h.js", &hello())]).await;
+    let base = serve(&live, None).await;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/messages"))
+        .json(&json!({"im": "qq", "user": "5", "user_name": "bob", "text": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["runs"][0]["plugin"], "t:h.js");
+    assert_eq!(v["runs"][0]["status"], "ok");
+    assert_eq!(v["runs"][0]["sends"][0]["body"]["text"], "hi bob");
+    assert_eq!(v["runs"][0]["sends"][0]["account"], "qq-bot");
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_clear_4xx_and_dispatches_nothing() {
+    let live = Live::start(&[("h.js", &hello())]).await;
+    let base = serve(&live, None).await;
+    let client = reqwest::Client::new();
+    let url = format!("{base}/api/messages");
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"{\"im\": \"qq\", ".to_vec(), 400, "not a valid message"),
+        (b"[1,2]".to_vec(), 400, "not a valid message"),
+        (
+            br#"{"im":"qq","text":"hello"}"#.to_vec(),
+            422,
+            "missing field(s): user",
+        ),
+        (
+            br#"{"im":"qq","user":"1","text":"hello","colour":"red"}"#.to_vec(),
+            400,
+            "unknown field `colour`",
+        ),
+        (
+            format!(
+                r#"{{"im":"qq","user":"1","text":"{}"}}"#,
+                "x".repeat(BODY_LIMIT)
+            )
+            .into_bytes(),
+            413,
+            "",
+        ),
+    ];
+    for (body, status, want) in cases {
+        let r = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(want), "{status}: {text}");
+    }
+    assert_eq!(
+        live.status("h.js").unwrap().runs,
+        0,
+        "nothing was dispatched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_token_guards_the_api_but_not_healthz() {
+    let live = Live::start(&[("h.js", &hello())]).await;
+    let base = serve(&live, Some("s3cret")).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{base}/api/plugins"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("Authorization: Bearer"));
+    let r = client
+        .get(format!("{base}/api/plugins"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .get(format!("{base}/api/plugins"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["plugins"][0]["id"], "t:h.js");
+    assert_eq!(v["plugins"][0]["state"], "ok");
+    assert_eq!(v["plugins"][0]["rules"][0], "^hello$");
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isobot_serve_subprocess_end_to_end() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.js"), hello()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isobot"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-console",
+            "--plugins",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Readiness: the log line with the bound address.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("serve did not start");
+    let v: Value = reqwest::Client::new()
+        .post(format!("{base}/api/messages"))
+        .json(&json!({"im": "qq", "user": "5", "user_name": "eve", "text": "hello"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(v["runs"][0]["sends"][0]["body"]["text"], "hi eve");
+    assert_eq!(v["runs"][0]["sends"][0]["account"], "console");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"text\":\"hi eve\""),
+        "console adapter printed the send: {stdout}"
+    );
+}
