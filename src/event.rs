@@ -19,3 +19,7 @@ pub struct Message {
     /// The sender is a bot admin (or a group admin/owner).
     pub admin: bool,
 }
+
+/// Where adapters deliver inbound messages (OneBot events, Telegram updates); `serve` reads the
+/// other end and dispatches each one. Adapters never call the dispatcher themselves.
+pub type Inbox = tokio::sync::mpsc::Sender<Message>;

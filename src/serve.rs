@@ -70,6 +70,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     if !config.plugins_dir.is_dir() {
         return Err(ServeError::NoPluginsDir(config.plugins_dir));
     }
+    // Adapters deliver inbound chat messages here.
+    let (_inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
     let console = Arc::new(Console::new(true));
     let outbox = Arc::new(Outbox::from_config(
         &config.accounts,
@@ -101,6 +103,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         source,
     })?;
     let dispatcher = Arc::new(Dispatcher::new(registry.clone(), config.limits.timeout));
+    tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
     let default_accounts: Vec<(String, String)> = config
         .accounts
         .iter()
@@ -138,6 +141,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         })
         .await
         .map_err(ServeError::Server)
+}
+
+/// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
+const INBOX_CAPACITY: usize = 1024;
+
+/// Dispatches every inbound adapter message on its own task.
+async fn dispatch_inbox(mut rx: tokio::sync::mpsc::Receiver<Message>, dispatcher: Arc<Dispatcher>) {
+    while let Some(msg) = rx.recv().await {
+        let d = dispatcher.clone();
+        tokio::spawn(async move {
+            d.handle(msg).await;
+        });
+    }
 }
 
 /// Who the stdin console speaks as.

@@ -80,7 +80,7 @@ fn cli_check_reports_bad_plugin() {
     .unwrap();
     std::fs::write(
         dir.path().join("bad.js"),
-        "//[author: t]\n//[rule: x]\nfunction f( {\n",
+        "//[author: t]\n//[rule: x]\nlet = = 2;\nconst fine = 1;\n",
     )
     .unwrap();
     // The SDK file itself is never a plugin.
