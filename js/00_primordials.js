@@ -41,5 +41,11 @@
     createTimer: core.createTimer,
     cancelTimer: core.cancelTimer,
     setUnhandledPromiseRejectionHandler: core.setUnhandledPromiseRejectionHandler,
+    encode: core.encode,
+    decode: core.decode,
+    // Capability files (js/30_*.js …) add SDK functions here: `(sdk, runId) => void` for the
+    // object `require('./middleware.js')` returns, `(sender, runId) => void` for every Sender.
+    sdkExtensions: [],
+    senderExtensions: [],
   };
 })(globalThis);

@@ -153,6 +153,7 @@
         return P.PromisePrototypeThen(ops.op_isobot_recall(runId, mid), receipt);
       },
     };
+    for (let i = 0; i < I.senderExtensions.length; i++) I.senderExtensions[i](s, runId);
     return s;
   }
 
@@ -181,6 +182,7 @@
       sdk[name] = makePush(runId, MEDIA_KIND[name]);
     }
     sdk.pushMixed = makePush(runId, "mixed");
+    for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };
   I.sleep = sleep;

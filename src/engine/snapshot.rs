@@ -44,7 +44,7 @@ fn build() -> &'static [u8] {
         .expect("tokio runtime for the snapshot");
     let _guard = rt.enter();
     let mut js = JsRuntimeForSnapshot::new(RuntimeOptions {
-        extensions: vec![ext::isobot::init()],
+        extensions: ext::extensions(),
         ..Default::default()
     });
     for (name, code) in RUNTIME_JS {
@@ -61,7 +61,7 @@ pub(crate) fn runtime(
     create_params: Option<deno_core::v8::CreateParams>,
 ) -> Result<JsRuntime, String> {
     let mut js = JsRuntime::try_new(RuntimeOptions {
-        extensions: vec![ext::isobot::init()],
+        extensions: ext::extensions(),
         startup_snapshot: use_snapshot.then(get),
         create_params,
         ..Default::default()

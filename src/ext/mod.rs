@@ -13,18 +13,19 @@ use serde::Serialize;
 use std::sync::Arc;
 
 deno_core::extension!(
-    isobot,
+    isobot_run,
     ops = [
         op_isobot_ctx,
         op_isobot_run_done,
         op_isobot_set_continue,
         op_isobot_log,
-        push::op_isobot_push,
-        push::op_isobot_reply,
-        push::op_isobot_recall,
-        push::op_isobot_notify_masters,
     ],
 );
+
+/// Every capability's extension, one per module (same list for the snapshot and each runtime).
+pub(crate) fn extensions() -> Vec<deno_core::Extension> {
+    vec![isobot_run::init(), push::isobot_push::init()]
+}
 
 /// The error every op gives for a run that has already ended (or never existed).
 pub(crate) fn run_ended(run_id: u32) -> JsErrorBox {

@@ -17,6 +17,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+deno_core::extension!(
+    isobot_push,
+    ops = [
+        op_isobot_push,
+        op_isobot_reply,
+        op_isobot_recall,
+        op_isobot_notify_masters,
+    ],
+);
+
 const TEXT_TIMEOUT: Duration = Duration::from_millis(5_000);
 const MEDIA_TIMEOUT: Duration = Duration::from_millis(30_000);
 
