@@ -35,6 +35,7 @@
   };
   globalThis.__isobot_internal = {
     P,
+    core,
     ops: core.ops,
     getAsyncContext: core.getAsyncContext,
     setAsyncContext: core.setAsyncContext,

@@ -81,23 +81,19 @@
     return r;
   }
 
-  function sleep(ms) {
-    return new P.PromiseCtor((resolve) => {
-      I.createTimer(resolve, P.NumberCtor(ms) || 0, undefined, false, true);
-    });
+  // Timers (and their hold on the run) live in 40_web.js, loaded later.
+  const sleep = (ms) => I.sleep(ms);
+
+  /** The run's context, fetched once per Sender/SDK object on first use. */
+  function contextOf(runId) {
+    let cached = null;
+    return () => (cached === null ? (cached = ops.op_isobot_ctx(runId)) : cached);
   }
 
-  // Per-run cache of the context object, filled on first use, dropped when the run ends.
-  const contexts = new P.MapCtor();
-  function ctxOf(runId) {
-    let c = P.MapPrototypeGet(contexts, runId);
-    if (c === undefined) {
-      c = ops.op_isobot_ctx(runId);
-      P.MapPrototypeSet(contexts, runId, c);
-    }
-    return c;
-  }
-  I.forgetRun = (runId) => P.MapPrototypeDelete(contexts, runId);
+  /** Ends what JS holds for a run that was cancelled (timeout): its timers. */
+  I.forgetRun = (runId) => {
+    if (I.clearRunTimers) I.clearRunTimers(runId);
+  };
 
   function parseRunId(senderId) {
     const n = P.NumberCtor(senderId);
@@ -110,7 +106,7 @@
   }
 
   function makeSender(runId) {
-    const ctx = () => ctxOf(runId);
+    const ctx = contextOf(runId);
     const msg = () => ctx().message;
     const value = (f) => () => P.PromiseResolve(f());
     const reply = (kind, action) => (content, options) =>
@@ -168,6 +164,7 @@
 
   /** The object `require('./middleware.js')` returns inside run `runId`. */
   I.makeSdk = (runId) => {
+    const ctx = contextOf(runId);
     const sdk = {
       Sender,
       getSenderID: () => P.StringCtor(runId),
@@ -175,8 +172,8 @@
       sleep,
       notifyMasters: (text, imtypes) =>
         ops.op_isobot_notify_masters(runId, str(text), str(imtypes)),
-      getPluginName: () => P.PromiseResolve(ctxOf(runId).plugin.title),
-      getPluginVersion: () => P.PromiseResolve(ctxOf(runId).plugin.version),
+      getPluginName: () => P.PromiseResolve(ctx().plugin.title),
+      getPluginVersion: () => P.PromiseResolve(ctx().plugin.version),
     };
     for (const name of P.ObjectKeys(MEDIA_KIND)) {
       sdk[name] = makePush(runId, MEDIA_KIND[name]);
@@ -185,5 +182,4 @@
     for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };
-  I.sleep = sleep;
 })(globalThis);

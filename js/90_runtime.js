@@ -11,25 +11,12 @@
 
   let plugin = null;
 
-  const MIDDLEWARE = new Set(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
-
   function makeRequire(runId) {
     let sdk = null;
-    return function require(name) {
-      const spec = P.StringCtor(name);
-      if (MIDDLEWARE.has(spec)) {
-        if (sdk === null) sdk = I.makeSdk(runId);
-        return sdk;
-      }
-      if (I.requireModule) return I.requireModule(runId, spec);
-      throw new P.ErrorCtor(
-        `require('${spec}'): module not found. isobot provides './middleware.js' (the SDK).`,
-      );
-    };
+    return I.makeRequire(plugin.dirname, () => (sdk === null ? (sdk = I.makeSdk(runId)) : sdk));
   }
 
   function done(runId, ok, error) {
-    I.forgetRun(runId);
     if (ok) {
       ops.op_isobot_run_done(runId, true, "", "");
       return;

@@ -30,6 +30,8 @@ pub enum Command {
     Run(RunArgs),
     /// Serve the plugins folder: hot reload, dispatch, cron, HTTP API.
     Serve(crate::serve::ServeArgs),
+    /// Read and write plugin storage (`<data_dir>/isobot.redb`) while the bot is stopped.
+    Store(crate::store::cli::StoreArgs),
     /// Parse manifests and compile scripts; print every error with file:line.
     Check {
         /// A plugin file or a plugins folder.
@@ -90,6 +92,10 @@ pub enum CliError {
     Serve(#[from] crate::serve::ServeError),
     #[error("{0} of {1} plugins have errors")]
     Check(usize, usize),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("bucket {bucket} has no key {key}")]
+    NoSuchKey { bucket: String, key: String },
 }
 
 /// Reads and parses one plugin file into compilable code.
@@ -113,6 +119,7 @@ pub fn load_plugin(path: &Path) -> Result<(PluginCode, manifest::Manifest), CliE
         source: source.into(),
         title: manifest.title.clone(),
         version: manifest.version.clone(),
+        deps: Default::default(),
     };
     Ok((code, manifest))
 }
@@ -121,9 +128,14 @@ pub fn load_plugin(path: &Path) -> Result<(PluginCode, manifest::Manifest), CliE
 pub fn services(config: &Config, print_console: bool) -> Arc<Services> {
     let console = Arc::new(Console::new(print_console));
     let outbox = Outbox::from_config(&config.accounts, console, tokio::runtime::Handle::current());
+    // Building the client only fails when TLS cannot initialise; that is fatal for a CLI run.
+    let fetch = crate::ext::Fetcher::new(config.fetch.clone(), tokio::runtime::Handle::current())
+        .unwrap_or_else(|e| panic!("cannot create the HTTP client: {e}"));
     Arc::new(Services {
         outbox: Arc::new(outbox),
+        fetch: Arc::new(fetch),
         admins: config.admins.clone(),
+        store: Arc::new(crate::store::RedbStore::lazy(&config.data_dir)),
     })
 }
 

@@ -33,6 +33,8 @@ struct RawConfig {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
     admins: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     accounts: Vec<RawAccount>,
@@ -43,6 +45,17 @@ struct RawConfig {
 struct RawLimits {
     timeout: Option<String>,
     heap_mb: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    allow_private: bool,
+    timeout: Option<String>,
+    max_bytes: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,8 +91,53 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdapterConfig {
     Console,
-    Webhook { url: String, token: Option<String> },
+    Webhook {
+        url: String,
+        token: Option<String>,
+    },
+    /// `adapter = "onebot11"`: a QQ bot behind a OneBot v11 implementation (NapCat, Lagrange, …).
+    OneBot(OneBotConfig),
+    /// `adapter = "telegram"`: a Telegram bot through the Bot API.
+    Telegram(TelegramConfig),
 }
+
+/// Settings of a OneBot v11 account (docs/adapters.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneBotConfig {
+    /// The bot's QQ number: matched against `X-Self-ID` of inbound HTTP posts and sockets.
+    pub self_id: String,
+    /// Base URL of the implementation's HTTP API (`{http_url}/send_group_msg`, …).
+    pub http_url: Option<String>,
+    /// Sent as `Authorization: Bearer …` on HTTP actions; required from reverse WebSockets.
+    pub access_token: Option<String>,
+    /// HMAC-SHA1 key of `X-Signature` on HTTP event posts.
+    pub secret: Option<String>,
+}
+
+/// How a Telegram account receives updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TelegramInbound {
+    /// `getUpdates` long polling with this server-side timeout.
+    Polling { timeout: Duration },
+    /// Updates POSTed to `/telegram/webhook/<account id>` with this secret token header.
+    Webhook { secret: String },
+    /// Send only.
+    Off,
+}
+
+/// Settings of a Telegram Bot API account (docs/adapters.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramConfig {
+    pub token: String,
+    /// Bot API base URL without the trailing slash (default `https://api.telegram.org`).
+    pub api_url: String,
+    pub inbound: TelegramInbound,
+}
+
+/// Telegram's public Bot API server.
+pub const TELEGRAM_API_URL: &str = "https://api.telegram.org";
+/// Server-side wait of one `getUpdates` long poll unless `poll_timeout` says otherwise.
+pub const TELEGRAM_POLL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountConfig {
@@ -99,6 +157,8 @@ pub struct Config {
     pub timezone: Option<chrono_tz::Tz>,
     pub admin_token: Option<String>,
     pub limits: Limits,
+    /// Network policy of plugin `fetch()` calls.
+    pub fetch: crate::ext::FetchPolicy,
     /// Bot admins per IM (user ids), used by `notifyMasters` and the `admin` flag.
     pub admins: BTreeMap<String, Vec<String>>,
     pub accounts: Vec<AccountConfig>,
@@ -180,7 +240,23 @@ impl Config {
         } else {
             validate_accounts(raw.accounts)?
         };
+        let mut fetch = crate::ext::FetchPolicy {
+            allow: raw.fetch.allow,
+            allow_private: raw.fetch.allow_private,
+            ..Default::default()
+        };
+        if let Some(t) = raw.fetch.timeout.as_deref() {
+            fetch.timeout = parse_duration(t).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "fetch.timeout = `{t}` is not a duration; write it like 30s, 500ms or 2m"
+                ))
+            })?;
+        }
+        if let Some(max) = raw.fetch.max_bytes {
+            fetch.max_bytes = max;
+        }
         Ok(Config {
+            fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
             data_dir: resolve(raw.data_dir.unwrap_or_else(|| "data".into())),
             listen,
@@ -232,19 +308,31 @@ fn validate_accounts(raw: Vec<RawAccount>) -> Result<Vec<AccountConfig>, ConfigE
                         "{at}: the webhook adapter needs `url = \"http://…\"`"
                     ))
                 })?;
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(ConfigError::Invalid(format!(
-                        "{at}: url `{url}` must start with http:// or https://"
-                    )));
-                }
                 AdapterConfig::Webhook {
-                    url,
+                    url: http_url(&at, "url", url)?,
                     token: take("token")?,
                 }
             }
+            "onebot11" => {
+                let self_id = take("self_id")?.unwrap_or_else(|| a.id.clone());
+                if self_id.is_empty() || !self_id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{at}: self_id `{self_id}` is not a QQ number; set `self_id = \"123456789\"` (it defaults to the account id)"
+                    )));
+                }
+                AdapterConfig::OneBot(OneBotConfig {
+                    self_id,
+                    http_url: take("http_url")?
+                        .map(|u| base_url(&at, "http_url", u))
+                        .transpose()?,
+                    access_token: take("access_token")?.filter(|t| !t.is_empty()),
+                    secret: take("secret")?.filter(|t| !t.is_empty()),
+                })
+            }
+            "telegram" => AdapterConfig::Telegram(telegram(&at, &mut take)?),
             other => {
                 return Err(ConfigError::Invalid(format!(
-                    "{at}: unknown adapter `{other}`; known adapters: console, webhook"
+                    "{at}: unknown adapter `{other}`; known adapters: console, webhook, onebot11, telegram"
                 )))
             }
         };
@@ -262,6 +350,95 @@ fn validate_accounts(raw: Vec<RawAccount>) -> Result<Vec<AccountConfig>, ConfigE
         });
     }
     Ok(out)
+}
+
+/// An `http://` or `https://` URL.
+fn http_url(at: &str, key: &str, url: String) -> Result<String, ConfigError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError::Invalid(format!(
+            "{at}: {key} `{url}` must start with http:// or https://"
+        )));
+    }
+    Ok(url)
+}
+
+/// A base URL that paths get appended to: no trailing slash.
+fn base_url(at: &str, key: &str, url: String) -> Result<String, ConfigError> {
+    http_url(at, key, url).map(|u| u.trim_end_matches('/').to_string())
+}
+
+type Take<'a> = dyn FnMut(&str) -> Result<Option<String>, ConfigError> + 'a;
+
+fn telegram(at: &str, take: &mut Take<'_>) -> Result<TelegramConfig, ConfigError> {
+    let token = take("token")?.ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "{at}: the telegram adapter needs `token = \"123456:ABC…\"` (from @BotFather)"
+        ))
+    })?;
+    let (bot_id, rest) = token.split_once(':').unwrap_or(("", ""));
+    if bot_id.is_empty() || !bot_id.bytes().all(|b| b.is_ascii_digit()) || rest.is_empty() {
+        return Err(ConfigError::Invalid(format!(
+            "{at}: token does not look like a bot token (`<digits>:<secret>`, from @BotFather)"
+        )));
+    }
+    let api_url = match take("api_url")? {
+        Some(u) => base_url(at, "api_url", u)?,
+        None => TELEGRAM_API_URL.to_string(),
+    };
+    let poll_timeout = take("poll_timeout")?;
+    let secret = take("webhook_secret")?;
+    let mode = take("inbound")?.unwrap_or_else(|| "polling".into());
+    let misplaced = |key: &str, wants: &str| {
+        Err(ConfigError::Invalid(format!(
+            "{at}: `{key}` only applies to inbound = \"{wants}\" (this account has inbound = \"{mode}\")"
+        )))
+    };
+    if poll_timeout.is_some() && mode != "polling" {
+        return misplaced("poll_timeout", "polling");
+    }
+    if secret.is_some() && mode != "webhook" {
+        return misplaced("webhook_secret", "webhook");
+    }
+    let inbound = match mode.as_str() {
+        "polling" => {
+            let timeout = match poll_timeout.as_deref() {
+                None => TELEGRAM_POLL_TIMEOUT,
+                Some(t) => parse_duration(t)
+                    .filter(|d| (1..=300).contains(&d.as_secs()))
+                    .ok_or_else(|| {
+                        ConfigError::Invalid(format!(
+                            "{at}: poll_timeout = `{t}` must be a duration of 1s … 300s, like 30s"
+                        ))
+                    })?,
+            };
+            TelegramInbound::Polling { timeout }
+        }
+        "webhook" => {
+            let secret = secret.ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "{at}: inbound = \"webhook\" needs `webhook_secret` (the secret_token given to setWebhook)"
+                ))
+            })?;
+            let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+            if secret.is_empty() || secret.len() > 256 || !secret.bytes().all(valid) {
+                return Err(ConfigError::Invalid(format!(
+                    "{at}: webhook_secret must be 1 … 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+                )));
+            }
+            TelegramInbound::Webhook { secret }
+        }
+        "off" => TelegramInbound::Off,
+        other => {
+            return Err(ConfigError::Invalid(format!(
+                "{at}: inbound = `{other}` is not a mode; use polling, webhook or off"
+            )))
+        }
+    };
+    Ok(TelegramConfig {
+        token,
+        api_url,
+        inbound,
+    })
 }
 
 /// `30s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
@@ -320,6 +497,112 @@ mod tests {
         ];
         for (text, want) in cases {
             let err = Config::from_toml(text, base).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?} → {err}");
+        }
+    }
+
+    fn one_account(body: &str) -> Result<AdapterConfig, ConfigError> {
+        let text = format!("[[accounts]]\n{body}");
+        Config::from_toml(&text, Path::new("/tmp")).map(|c| c.accounts[0].adapter.clone())
+    }
+
+    #[test]
+    fn onebot_and_telegram_settings() {
+        let ob = one_account(
+            "im = \"qq\"\nid = \"10001\"\nadapter = \"onebot11\"\nhttp_url = \"http://127.0.0.1:3000/\"\naccess_token = \"t\"\nsecret = \"s\"",
+        )
+        .unwrap();
+        assert_eq!(
+            ob,
+            AdapterConfig::OneBot(OneBotConfig {
+                self_id: "10001".into(),
+                http_url: Some("http://127.0.0.1:3000".into()),
+                access_token: Some("t".into()),
+                secret: Some("s".into()),
+            })
+        );
+        let ob =
+            one_account("im = \"qq\"\nid = \"main\"\nadapter = \"onebot11\"\nself_id = \"42\"")
+                .unwrap();
+        assert!(
+            matches!(ob, AdapterConfig::OneBot(c) if c.self_id == "42" && c.http_url.is_none())
+        );
+        let tg = one_account(
+            "im = \"telegram\"\nid = \"tg\"\nadapter = \"telegram\"\ntoken = \"123:abc\"",
+        )
+        .unwrap();
+        assert_eq!(
+            tg,
+            AdapterConfig::Telegram(TelegramConfig {
+                token: "123:abc".into(),
+                api_url: TELEGRAM_API_URL.into(),
+                inbound: TelegramInbound::Polling {
+                    timeout: TELEGRAM_POLL_TIMEOUT
+                },
+            })
+        );
+        let tg = one_account(
+            "im = \"telegram\"\nid = \"tg\"\nadapter = \"telegram\"\ntoken = \"123:abc\"\napi_url = \"http://127.0.0.1:9/\"\ninbound = \"webhook\"\nwebhook_secret = \"s-1_A\"",
+        )
+        .unwrap();
+        assert_eq!(
+            tg,
+            AdapterConfig::Telegram(TelegramConfig {
+                token: "123:abc".into(),
+                api_url: "http://127.0.0.1:9".into(),
+                inbound: TelegramInbound::Webhook {
+                    secret: "s-1_A".into()
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn bad_adapter_settings_say_what_to_write() {
+        let ob = "im = \"qq\"\nid = \"main\"\nadapter = \"onebot11\"\n";
+        let tg = "im = \"telegram\"\nid = \"tg\"\nadapter = \"telegram\"\n";
+        let cases = [
+            (ob.to_string(), "self_id `main` is not a QQ number"),
+            (
+                format!("{ob}self_id = \"1\"\nhttp_url = \"127.0.0.1:3000\""),
+                "http_url `127.0.0.1:3000` must start with http://",
+            ),
+            (
+                format!("{ob}self_id = \"1\"\nws = true"),
+                "unknown setting `ws`",
+            ),
+            (
+                format!("{ob}self_id = 1"),
+                "`self_id` must be a string, found integer",
+            ),
+            (tg.to_string(), "needs `token"),
+            (
+                format!("{tg}token = \"abc\""),
+                "does not look like a bot token",
+            ),
+            (
+                format!("{tg}token = \"1:a\"\ninbound = \"webhook\""),
+                "needs `webhook_secret`",
+            ),
+            (
+                format!("{tg}token = \"1:a\"\ninbound = \"webhook\"\nwebhook_secret = \"a b\""),
+                "A-Z, a-z, 0-9, _ and -",
+            ),
+            (
+                format!("{tg}token = \"1:a\"\nwebhook_secret = \"ab\""),
+                "`webhook_secret` only applies to inbound = \"webhook\"",
+            ),
+            (
+                format!("{tg}token = \"1:a\"\npoll_timeout = \"1h\""),
+                "poll_timeout = `1h` must be a duration of 1s … 300s",
+            ),
+            (
+                format!("{tg}token = \"1:a\"\ninbound = \"push\""),
+                "inbound = `push` is not a mode",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = one_account(&text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?} → {err}");
         }
     }

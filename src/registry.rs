@@ -28,6 +28,8 @@ pub struct Plugin {
     /// Why the `cron` header was not scheduled (SDK.md §9: the rules still work).
     pub cron_error: Option<String>,
     pub stats: Arc<Stats>,
+    /// Module files this version loaded (`require`), filled while it runs.
+    pub deps: crate::engine::Deps,
 }
 
 /// Counters per plugin file, kept across versions.
@@ -137,10 +139,34 @@ impl Registry {
 
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
     pub async fn reload(&self, path: &Path) {
-        let Some(name) = plugin_file_name(path) else {
-            return;
-        };
         let _one_at_a_time = self.reloading.lock().await;
+        if let Some(name) = plugin_file_name(path) {
+            self.reload_plugin(path, name, false).await;
+        }
+        // Plugins that `require`d this file are rebuilt too (their module cache is stale).
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let dependents: Vec<(PathBuf, String)> = self
+            .live()
+            .iter()
+            .filter(|p| {
+                p.deps
+                    .lock()
+                    .map(|d| d.contains(&real) || d.contains(path))
+                    .unwrap_or(false)
+            })
+            .filter_map(|p| Some((p.file.clone(), plugin_file_name(&p.file)?)))
+            .collect();
+        for (file, name) in dependents {
+            tracing::info!(
+                "{} changed: reloading {name}, which requires it",
+                path.display()
+            );
+            self.reload_plugin(&file, name, true).await;
+        }
+    }
+
+    /// `force`: rebuild even if the file itself is unchanged (a dependency changed).
+    async fn reload_plugin(&self, path: &Path, name: String, force: bool) {
         let source = match tokio::fs::read_to_string(path).await {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -157,7 +183,7 @@ impl Registry {
             let entries = self.read_entries();
             if let Some(entry) = entries.get(&name) {
                 let same = entry.current.as_ref().is_some_and(|p| p.hash == hash);
-                if same && entry.error.is_none() {
+                if same && entry.error.is_none() && !force {
                     return;
                 }
                 entry.stats.clone()
@@ -200,12 +226,14 @@ impl Registry {
                 }
             },
         };
+        let deps = crate::engine::Deps::default();
         let code = PluginCode {
             id: manifest.id.clone(),
             file: file.clone(),
             source: source.into(),
             title: manifest.title.clone(),
             version: manifest.version.clone(),
+            deps: deps.clone(),
         };
         let isolate = Isolate::start(code, self.services.clone(), self.limits)
             .await
@@ -219,6 +247,7 @@ impl Registry {
             cron,
             cron_error,
             stats,
+            deps,
         })
     }
 

@@ -1,7 +1,7 @@
 //! `isobot serve`: wires the long-running bot together — config → accounts and adapters →
 //! registry (initial load + hot reload) → cron → HTTP server → optional stdin console.
 
-use crate::adapters::{console::Console, Outbox};
+use crate::adapters::console::Console;
 use crate::config::{AdapterConfig, Config};
 use crate::cron::Scheduler;
 use crate::engine::{IsolateLimits, Services};
@@ -55,6 +55,12 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot create the HTTP client for fetch(): {0}")]
+    Fetch(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Adapters(#[from] crate::adapters::BuildError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
 }
@@ -71,16 +77,21 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         return Err(ServeError::NoPluginsDir(config.plugins_dir));
     }
     // Adapters deliver inbound chat messages here.
-    let (_inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
+    let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
     let console = Arc::new(Console::new(true));
-    let outbox = Arc::new(Outbox::from_config(
-        &config.accounts,
-        console,
-        tokio::runtime::Handle::current(),
-    ));
+    // The adapters: the send path, their inbound routes, and their polling tasks (kept alive
+    // until serve returns).
+    let adapters =
+        crate::adapters::build(&config, console, inbox, tokio::runtime::Handle::current())?;
+    let _adapter_tasks = adapters.tasks;
+    let outbox = Arc::new(adapters.outbox);
+    let fetch = crate::ext::Fetcher::new(config.fetch.clone(), tokio::runtime::Handle::current())
+        .map_err(ServeError::Fetch)?;
     let services = Arc::new(Services {
         outbox,
+        fetch: Arc::new(fetch),
         admins: config.admins.clone(),
+        store: Arc::new(crate::store::RedbStore::open(&config.data_dir)?),
     });
     let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
     let registry = Arc::new(Registry::new(
@@ -134,7 +145,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
-    axum::serve(listener, server::router(state))
+    axum::serve(listener, server::router(state).merge(adapters.routes))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

@@ -36,7 +36,19 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
             }
             Err(e) => tracing::warn!("file watcher error: {e}"),
         })?;
+    // The folder itself, and its sub-folders (helper modules) except `node_modules` and hidden
+    // ones: watching a large dependency tree costs an inotify watch per directory.
     watcher.watch(registry.dir(), RecursiveMode::NonRecursive)?;
+    if let Ok(entries) = std::fs::read_dir(registry.dir()) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if path.is_dir() && name != "node_modules" && !name.starts_with('.') {
+                watcher.watch(&path, RecursiveMode::Recursive)?;
+            }
+        }
+    }
     let task = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut dirty = BTreeSet::from([first]);

@@ -95,7 +95,12 @@ pub struct PluginCode {
     pub source: Arc<str>,
     pub title: String,
     pub version: String,
+    /// Files the plugin loaded with `require`/`importJs` (filled as it runs).
+    pub deps: Deps,
 }
+
+/// The module files one plugin version loaded, shared with the registry (reload on change).
+pub type Deps = Arc<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>>;
 
 /// What the ops know about the plugin they run for.
 #[derive(Debug, Clone)]
@@ -105,6 +110,7 @@ pub struct PluginInfo {
     pub version: String,
     /// The plugin's folder (relative media paths resolve here).
     pub dir: PathBuf,
+    pub deps: Deps,
 }
 
 impl PluginInfo {
@@ -114,6 +120,7 @@ impl PluginInfo {
             title: code.title.clone(),
             version: code.version.clone(),
             dir: code.file.parent().map(PathBuf::from).unwrap_or_default(),
+            deps: code.deps.clone(),
         }
     }
 }
@@ -121,8 +128,12 @@ impl PluginInfo {
 /// Everything the SDK ops reach outside the isolate. Shared by all isolates.
 pub struct Services {
     pub outbox: Arc<Outbox>,
+    /// The HTTP client and network policy of `fetch()`.
+    pub fetch: Arc<crate::ext::Fetcher>,
     /// Bot admins per IM, for `notifyMasters`.
     pub admins: BTreeMap<String, Vec<String>>,
+    /// Plugin storage (`bucketGet`/`bucketSet`/…), shared by every plugin.
+    pub store: Arc<dyn crate::store::Store>,
 }
 
 /// Per-isolate limits.
@@ -152,7 +163,7 @@ pub struct RunOptions {
 pub(crate) enum Job {
     Run {
         id: u32,
-        ctx: RunContext,
+        ctx: Box<RunContext>,
         options: RunOptions,
         reply: oneshot::Sender<RunOutcome>,
     },
@@ -226,7 +237,7 @@ impl Isolate {
             .jobs
             .send(Job::Run {
                 id,
-                ctx,
+                ctx: Box::new(ctx),
                 options,
                 reply,
             })

@@ -126,6 +126,11 @@ pub(crate) struct Run {
     pub sends: Vec<SendRecord>,
     pub logs: Vec<LogLine>,
     started: Instant,
+    /// How the plugin function's promise settled, once it has.
+    settled: Option<RunStatus>,
+    /// Async ops and timers started by the run and not finished yet: the run stays open
+    /// while any is pending, so `main()` called without `await` still delivers its sends.
+    holds: u32,
 }
 
 /// Most log lines one run keeps (a chatty loop must not grow memory without bound).
@@ -134,6 +139,8 @@ const MAX_LOG_LINES: usize = 1000;
 #[derive(Default)]
 pub(crate) struct Runs {
     map: HashMap<u32, Run>,
+    /// Runs that may be ready to finish (settled, or just released their last hold).
+    ready: Vec<u32>,
 }
 
 impl Runs {
@@ -154,8 +161,48 @@ impl Runs {
                 sends: Vec::new(),
                 logs: Vec::new(),
                 started: Instant::now(),
+                settled: None,
+                holds: 0,
             },
         );
+    }
+
+    /// The plugin function of run `id` settled; the run ends once nothing it started is pending.
+    pub fn settle(&mut self, id: u32, status: RunStatus) {
+        if let Some(run) = self.map.get_mut(&id) {
+            run.settled.get_or_insert(status);
+            self.ready.push(id);
+        }
+    }
+
+    pub fn hold(&mut self, id: u32) {
+        if let Some(run) = self.map.get_mut(&id) {
+            run.holds += 1;
+        }
+    }
+
+    pub fn release(&mut self, id: u32) {
+        if let Some(run) = self.map.get_mut(&id) {
+            run.holds = run.holds.saturating_sub(1);
+            if run.holds == 0 && run.settled.is_some() {
+                self.ready.push(id);
+            }
+        }
+    }
+
+    /// Finishes the settled runs with nothing pending. Called when the event loop has drained
+    /// its microtasks, so a promise chain still in motion gets to start its next op first.
+    pub fn sweep(&mut self) {
+        while let Some(id) = self.ready.pop() {
+            let done = self
+                .map
+                .get_mut(&id)
+                .filter(|r| r.holds == 0)
+                .and_then(|r| r.settled.take());
+            if let Some(status) = done {
+                self.finish(id, status);
+            }
+        }
     }
 
     pub fn get(&self, id: u32) -> Option<&Run> {

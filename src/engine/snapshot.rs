@@ -6,7 +6,7 @@ use deno_core::{JsRuntime, JsRuntimeForSnapshot, RuntimeOptions};
 use std::sync::OnceLock;
 
 /// The runtime JS, in load order.
-pub(crate) const RUNTIME_JS: [(&str, &str); 4] = [
+pub(crate) const RUNTIME_JS: &[(&str, &str)] = &[
     (
         "isobot:00_primordials.js",
         include_str!("../../js/00_primordials.js"),
@@ -18,6 +18,13 @@ pub(crate) const RUNTIME_JS: [(&str, &str); 4] = [
     (
         "isobot:20_middleware.js",
         include_str!("../../js/20_middleware.js"),
+    ),
+    ("isobot:30_store.js", include_str!("../../js/30_store.js")),
+    ("isobot:40_web.js", include_str!("../../js/40_web.js")),
+    ("isobot:45_fetch.js", include_str!("../../js/45_fetch.js")),
+    (
+        "isobot:50_modules.js",
+        include_str!("../../js/50_modules.js"),
     ),
     (
         "isobot:90_runtime.js",
@@ -47,7 +54,7 @@ fn build() -> &'static [u8] {
         extensions: ext::extensions(),
         ..Default::default()
     });
-    for (name, code) in RUNTIME_JS {
+    for (name, code) in RUNTIME_JS.iter().copied() {
         if let Err(e) = js.execute_script(name, code) {
             panic!("embedded runtime JS {name} failed: {e}");
         }
@@ -68,7 +75,7 @@ pub(crate) fn runtime(
     })
     .map_err(|e| e.to_string())?;
     if !use_snapshot {
-        for (name, code) in RUNTIME_JS {
+        for (name, code) in RUNTIME_JS.iter().copied() {
             js.execute_script(name, code).map_err(|e| e.to_string())?;
         }
     }

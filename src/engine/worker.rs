@@ -201,6 +201,7 @@ impl Worker {
                     cx.waker().wake_by_ref();
                 }
             }
+            self.with_runs(Runs::sweep);
             // Handles are gone: finish the runs in flight on this version, then stop.
             if closed && self.with_runs(|r| r.is_empty()).unwrap_or(true) {
                 return Poll::Ready(());
@@ -234,7 +235,7 @@ impl Worker {
                     .op_state()
                     .borrow_mut()
                     .borrow_mut::<Runs>()
-                    .insert(id, ctx, options, reply);
+                    .insert(id, *ctx, options, reply);
                 watch.enter();
                 let result = call(&mut loaded.runtime, &loaded.start, id);
                 // A terminated run is ended by the cancel job that follows the termination,
@@ -337,7 +338,9 @@ fn load(
     let file_name = code.file.to_string_lossy().into_owned();
     let plugin_fn = runtime
         .execute_script(file_name.clone(), wrapped)
-        .map_err(|e| EngineError::Compile(compile_error(&file_name, &e)))?;
+        .map_err(|e| {
+            EngineError::Compile(compile_error(&file_name, code.source.lines().count(), &e))
+        })?;
     let dir = code
         .file
         .parent()
@@ -383,11 +386,15 @@ fn internal_fn(
 }
 
 /// "SyntaxError: Unexpected token at /path/plugin.js:3:5" with the offending line.
-fn compile_error(file: &str, e: &deno_core::error::JsError) -> String {
+fn compile_error(file: &str, source_lines: usize, e: &deno_core::error::JsError) -> String {
     let message = e.exception_message.clone();
     match e.frames.first() {
         Some(frame) => {
-            let line = frame.line_number.unwrap_or(0);
+            // "Unexpected end of input" points at the wrapper's closing line: clamp to the file.
+            let line = frame
+                .line_number
+                .unwrap_or(0)
+                .min(source_lines.max(1) as i64);
             let col = frame.column_number.unwrap_or(0);
             let source = e
                 .source_line

@@ -3,7 +3,13 @@
 //! JS (`js/*.js`) calls these ops with the run id it was started with; each op looks the run up
 //! in the isolate's run table. Send ops live in `push.rs`.
 
+mod fetch;
+mod modules;
 mod push;
+mod store;
+mod web;
+
+pub use fetch::{FetchPolicy, Fetcher};
 
 use crate::engine::{PluginInfo, Runs, Services};
 use crate::event::Message;
@@ -19,12 +25,21 @@ deno_core::extension!(
         op_isobot_run_done,
         op_isobot_set_continue,
         op_isobot_log,
+        op_isobot_hold,
+        op_isobot_release,
     ],
 );
 
 /// Every capability's extension, one per module (same list for the snapshot and each runtime).
 pub(crate) fn extensions() -> Vec<deno_core::Extension> {
-    vec![isobot_run::init(), push::isobot_push::init()]
+    vec![
+        isobot_run::init(),
+        push::isobot_push::init(),
+        store::isobot_store::init(),
+        web::isobot_web::init(),
+        fetch::isobot_fetch::init(),
+        modules::isobot_modules::init(),
+    ]
 }
 
 /// The error every op gives for a run that has already ended (or never existed).
@@ -93,12 +108,47 @@ fn op_isobot_run_done(
             stack: stack.to_string(),
         }
     };
-    state.borrow_mut::<Runs>().finish(run_id, status);
+    state.borrow_mut::<Runs>().settle(run_id, status);
 }
 
 #[op2(fast)]
 fn op_isobot_set_continue(state: &mut OpState, run_id: u32) {
     state.borrow_mut::<Runs>().set_continue(run_id);
+}
+
+/// A timer (or other JS-side pending work) of the run started: keep the run open.
+#[op2(fast)]
+fn op_isobot_hold(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().hold(run_id);
+}
+
+#[op2(fast)]
+fn op_isobot_release(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().release(run_id);
+}
+
+/// Keeps run `run_id` open while an async op is in flight (released on drop).
+pub(crate) struct Hold {
+    state: std::rc::Rc<std::cell::RefCell<OpState>>,
+    run_id: u32,
+}
+
+impl Hold {
+    pub(crate) fn new(state: &std::rc::Rc<std::cell::RefCell<OpState>>, run_id: u32) -> Hold {
+        state.borrow_mut().borrow_mut::<Runs>().hold(run_id);
+        Hold {
+            state: state.clone(),
+            run_id,
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.borrow_mut::<Runs>().release(self.run_id);
+        }
+    }
 }
 
 const LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];

@@ -57,7 +57,8 @@ struct Scope {
     ctx: Arc<RunContext>,
 }
 
-fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<Scope, JsErrorBox> {
+fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<(Scope, super::Hold), JsErrorBox> {
+    let hold = super::Hold::new(state, run_id);
     let state = state.borrow();
     let ctx = state
         .borrow::<Runs>()
@@ -65,11 +66,14 @@ fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<Scope, JsErrorBox>
         .ok_or_else(|| run_ended(run_id))?
         .ctx
         .clone();
-    Ok(Scope {
-        services: state.borrow::<Arc<Services>>().clone(),
-        plugin: state.borrow::<Arc<PluginInfo>>().clone(),
-        ctx,
-    })
+    Ok((
+        Scope {
+            services: state.borrow::<Arc<Services>>().clone(),
+            plugin: state.borrow::<Arc<PluginInfo>>().clone(),
+            ctx,
+        },
+        hold,
+    ))
 }
 
 fn record(state: &Rc<RefCell<OpState>>, run_id: u32, rec: SendRecord) {
@@ -211,7 +215,7 @@ pub(crate) async fn op_isobot_push(
     run_id: u32,
     #[serde] args: PushArgs,
 ) -> Result<u32, JsErrorBox> {
-    let sc = scope(&state, run_id)?;
+    let (sc, _hold) = scope(&state, run_id)?;
     let action = action_name(&args.kind);
     // SDK.md §3 body: base fields, then options shallow-merged on top.
     let mut body = Map::with_capacity(8);
@@ -372,7 +376,7 @@ pub(crate) async fn op_isobot_reply(
     run_id: u32,
     #[serde] args: ReplyArgs,
 ) -> Result<serde_json::Value, JsErrorBox> {
-    let sc = scope(&state, run_id)?;
+    let (sc, _hold) = scope(&state, run_id)?;
     let action = args.action.as_str();
     let msg = &sc.ctx.message;
     let payload = match args.kind.as_str() {
@@ -436,9 +440,22 @@ pub(crate) async fn op_isobot_reply(
     } else {
         MEDIA_TIMEOUT
     };
-    let mut body = Map::new();
+    // Same shape as a push body (SDK.md §3), so a webhook sees where and what.
+    let mut body = Map::with_capacity(6);
+    body.insert("imType".into(), Value::String(msg.im.clone()));
+    body.insert("groupCode".into(), Value::String(msg.chat.clone()));
+    body.insert("userID".into(), Value::String(msg.user.clone()));
+    let content_key = match args.kind.as_str() {
+        "text" | "markdown" => "content",
+        "mixed" => "items",
+        _ => "media",
+    };
+    body.insert(content_key.into(), args.content.clone());
+    if args.kind == "markdown" {
+        body.insert("markdown".into(), Value::Bool(true));
+    }
     if let Some(options) = args.options {
-        body = options;
+        body.extend(options);
     }
     let sent = sc
         .services
@@ -476,7 +493,7 @@ pub(crate) async fn op_isobot_recall(
     run_id: u32,
     #[string] message_id: String,
 ) -> Result<serde_json::Value, JsErrorBox> {
-    let sc = scope(&state, run_id)?;
+    let (sc, _hold) = scope(&state, run_id)?;
     let msg = &sc.ctx.message;
     let action = "recallMessage";
     let mut rec = SendRecord {
@@ -537,7 +554,7 @@ pub(crate) async fn op_isobot_notify_masters(
     #[string] text: String,
     #[string] imtypes: String,
 ) -> Result<u32, JsErrorBox> {
-    let sc = scope(&state, run_id)?;
+    let (sc, _hold) = scope(&state, run_id)?;
     let wanted: Vec<&str> = imtypes
         .split(',')
         .map(str::trim)

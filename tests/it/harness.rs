@@ -135,18 +135,44 @@ impl Bot {
             })
             .collect();
         let outbox = Outbox::new(accounts, tokio::runtime::Handle::current());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data")));
         Bot {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             console,
             services: Arc::new(Services {
                 outbox: Arc::new(outbox),
+                // Tests fetch from loopback servers.
+                fetch: Arc::new(
+                    isobot::ext::Fetcher::new(
+                        isobot::ext::FetchPolicy {
+                            allow_private: true,
+                            ..Default::default()
+                        },
+                        tokio::runtime::Handle::current(),
+                    )
+                    .unwrap(),
+                ),
                 admins: BTreeMap::new(),
+                store,
             }),
         }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The same bot with another `fetch()` client (network policy).
+    pub fn with_fetcher(self, fetcher: isobot::ext::Fetcher) -> Bot {
+        let s = &self.services;
+        let services = Arc::new(Services {
+            outbox: s.outbox.clone(),
+            fetch: Arc::new(fetcher),
+            store: s.store.clone(),
+            admins: s.admins.clone(),
+        });
+        Bot { services, ..self }
     }
 
     pub fn write(&self, name: &str, source: &str) -> PathBuf {
@@ -167,6 +193,7 @@ impl Bot {
                 source: source.into(),
                 title: "test plugin".into(),
                 version: "1.2.3".into(),
+                deps: Default::default(),
             },
             self.services.clone(),
             IsolateLimits {

@@ -38,6 +38,10 @@ impl Live {
         for (name, src) in files {
             std::fs::write(dir.path().join(name), src).unwrap();
         }
+        Self::start_in(dir, heap_bytes, timeout).await
+    }
+
+    async fn start_in(dir: TempDir, heap_bytes: usize, timeout: Duration) -> Live {
         let console = Arc::new(Console::new(false));
         let accounts = ["qq", "telegram"]
             .into_iter()
@@ -50,7 +54,15 @@ impl Live {
             .collect();
         let services = Arc::new(Services {
             outbox: Arc::new(Outbox::new(accounts, tokio::runtime::Handle::current())),
+            fetch: Arc::new(
+                isobot::ext::Fetcher::new(
+                    isobot::ext::FetchPolicy::default(),
+                    tokio::runtime::Handle::current(),
+                )
+                .unwrap(),
+            ),
             admins: Default::default(),
+            store: Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data"))),
         });
         let scheduler = Arc::new(Scheduler::new(Some(chrono_tz::UTC), timeout));
         let registry = Arc::new(Registry::new(
@@ -70,6 +82,11 @@ impl Live {
             scheduler,
             _watch: watch,
         }
+    }
+
+    /// A new registry and watcher over the same folder (the old ones are dropped).
+    pub async fn restart(old: Live) -> Live {
+        Self::start_in(old.dir, 64 << 20, Duration::from_secs(10)).await
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -2,11 +2,23 @@
 //! the real console and webhook adapters, and the `isobot` binary.
 #![allow(clippy::unwrap_used)]
 
+mod adapter_stack;
+mod adapters_selection;
 mod cli;
 mod errors;
 mod harness;
+mod live;
 mod media;
+mod onebot;
 mod sdk_context;
 mod sdk_push;
 mod sdk_reply;
+mod serve_cron;
+mod serve_dispatch;
+mod serve_http;
+mod serve_limits;
+mod serve_reload;
+mod store;
+mod telegram;
+mod web;
 mod webhook;

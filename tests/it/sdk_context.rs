@@ -105,7 +105,6 @@ await s.reply('late');
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: js/90_runtime.js ends the run when the top-level body's promise settles, so the sends of an un-awaited `main()` fail with `run N has ended` (silently: the unhandled rejection is logged against a run that no longer exists)"]
 async fn async_main_style() {
     let bot = Bot::new(vec![console("qq", "qa", true)]);
     // The usual shape of real plugins: an async main, called without await. Its sends happen

@@ -164,3 +164,27 @@ async fn a_run_in_flight_finishes_on_the_version_it_started_on() {
     );
     assert!(first[0].outcome.status.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_a_required_helper_reloads_the_plugin_that_uses_it() {
+    let main = plugin(
+        "t",
+        "//[rule: ^greet$]\n",
+        "await s.reply(require('./lib/words.js').greeting);",
+    );
+    let live = Live::start(&[]).await;
+    std::fs::create_dir_all(live.path("lib")).unwrap();
+    std::fs::write(live.path("lib/words.js"), "exports.greeting = 'hello';").unwrap();
+    // Started after lib/ exists, so the watcher covers it.
+    let live = Live::restart(live).await;
+    live.write("main.js", &main);
+    eventually("loaded", WAIT, || live.status("main.js").is_some()).await;
+    assert_eq!(live.replies("greet").await, ["hello"]);
+    let before = live.registry.get("t:main.js").unwrap();
+    std::fs::write(live.path("lib/words.js"), "exports.greeting = 'bonjour';").unwrap();
+    eventually("plugin rebuilt", WAIT, || {
+        !std::sync::Arc::ptr_eq(&live.registry.get("t:main.js").unwrap(), &before)
+    })
+    .await;
+    assert_eq!(live.replies("greet").await, ["bonjour"]);
+}

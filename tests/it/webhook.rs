@@ -140,7 +140,6 @@ out(r);
 /// A reply in a message context through a webhook account must tell the server what to send
 /// (the text) and where (the chat); the current code posts only the reply's `options` map.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: src/ext/push.rs op_isobot_reply builds SendRequest.body from the reply options only, so the webhook adapter POSTs `{}` for reply('text'): no text, no chat"]
 async fn webhook_reply_carries_text_and_chat() {
     let server = hook(Answer::Json(200, json!({"message_id": "wh-7"}))).await;
     let bot = Bot::new(vec![webhook("qq", "wh", true, &server.url, None)]);
