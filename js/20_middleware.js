@@ -105,6 +105,12 @@
     return n >>> 0;
   }
 
+  function listen(runId, waitMs, b, c) {
+    const group = b === "group" || c === "group" || c === true;
+    const ms = P.NumberCtor(waitMs);
+    return ops.op_isobot_listen(runId, P.NumberIsFinite(ms) ? ms : 0, group);
+  }
+
   function makeSender(runId) {
     const ctx = contextOf(runId);
     const msg = () => ctx().message;
@@ -142,6 +148,9 @@
       replyVideo: reply("video", "replyVideo"),
       replyFile: reply("file", "replyFile"),
       replyMixed: reply("mixed", "replyMixed"),
+      // listen(waitMs?, recallMs?, scope?) / input(ms, recallMs, forGroup): SDK.md §5, §9.
+      listen: (waitMs, b, c) => listen(runId, waitMs, b, c),
+      input: (waitMs, b, c) => listen(runId, waitMs, b, c),
       recallMessage: (target) => {
         const mid = target !== null && typeof target === "object"
           ? str(target.message_id ?? target.messageid)

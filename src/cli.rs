@@ -132,6 +132,7 @@ pub fn services(config: &Config, print_console: bool) -> Arc<Services> {
     let fetch = crate::ext::Fetcher::new(config.fetch.clone(), tokio::runtime::Handle::current())
         .unwrap_or_else(|e| panic!("cannot create the HTTP client: {e}"));
     Arc::new(Services {
+        listeners: Default::default(),
         outbox: Arc::new(outbox),
         fetch: Arc::new(fetch),
         admins: config.admins.clone(),

@@ -20,6 +20,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod event;
 pub mod ext;
+pub mod listen;
 pub mod manifest;
 pub mod media;
 pub mod outgoing;

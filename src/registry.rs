@@ -117,6 +117,10 @@ impl Registry {
         &self.dir
     }
 
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
     /// The plugins serving now.
     pub fn live(&self) -> Arc<Vec<Arc<Plugin>>> {
         self.live

@@ -67,8 +67,12 @@ impl Dispatcher {
         &self.registry
     }
 
-    /// Dispatches `msg` (SDK.md §8) and waits for the runs it started.
+    /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
+    /// waiting in `listen`/`input` takes is consumed: it starts no run.
     pub async fn handle(&self, msg: Message) -> Vec<Handled> {
+        if self.registry.services().listeners.offer(&msg) {
+            return Vec::new();
+        }
         let live = self.registry.live();
         let manifests: Vec<&Manifest> = live.iter().map(|p| &*p.manifest).collect();
         let candidates = dispatch::candidates(&manifests, &msg);

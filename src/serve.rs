@@ -88,6 +88,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let fetch = crate::ext::Fetcher::new(config.fetch.clone(), tokio::runtime::Handle::current())
         .map_err(ServeError::Fetch)?;
     let services = Arc::new(Services {
+        listeners: Default::default(),
         outbox,
         fetch: Arc::new(fetch),
         admins: config.admins.clone(),

@@ -134,6 +134,8 @@ pub struct Services {
     pub admins: BTreeMap<String, Vec<String>>,
     /// Plugin storage (`bucketGet`/`bucketSet`/…), shared by every plugin.
     pub store: Arc<dyn crate::store::Store>,
+    /// Runs waiting in `listen`/`input` for a chat message.
+    pub listeners: Arc<crate::listen::Listeners>,
 }
 
 /// Per-isolate limits.

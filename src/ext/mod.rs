@@ -4,6 +4,7 @@
 //! in the isolate's run table. Send ops live in `push.rs`.
 
 mod fetch;
+mod listen;
 mod modules;
 mod push;
 mod store;
@@ -39,6 +40,7 @@ pub(crate) fn extensions() -> Vec<deno_core::Extension> {
         web::isobot_web::init(),
         fetch::isobot_fetch::init(),
         modules::isobot_modules::init(),
+        listen::isobot_listen::init(),
     ]
 }
 

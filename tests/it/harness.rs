@@ -141,6 +141,7 @@ impl Bot {
             dir,
             console,
             services: Arc::new(Services {
+                listeners: Default::default(),
                 outbox: Arc::new(outbox),
                 // Tests fetch from loopback servers.
                 fetch: Arc::new(
@@ -167,6 +168,7 @@ impl Bot {
     pub fn with_fetcher(self, fetcher: isobot::ext::Fetcher) -> Bot {
         let s = &self.services;
         let services = Arc::new(Services {
+            listeners: Default::default(),
             outbox: s.outbox.clone(),
             fetch: Arc::new(fetcher),
             store: s.store.clone(),

@@ -7,6 +7,7 @@ mod adapters_selection;
 mod cli;
 mod errors;
 mod harness;
+mod listen;
 mod live;
 mod media;
 mod onebot;
