@@ -9,6 +9,7 @@
     ObjectFreeze: Object.freeze,
     ObjectAssign: Object.assign,
     ObjectKeys: Object.keys,
+    ObjectFromEntries: Object.fromEntries,
     ObjectCreate: Object.create,
     ObjectDefineProperty: Object.defineProperty,
     ArrayIsArray: Array.isArray,

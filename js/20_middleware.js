@@ -111,9 +111,27 @@
     return ops.op_isobot_listen(runId, P.NumberIsFinite(ms) ? ms : 0, group);
   }
 
+  /** The request body as data: parsed JSON, or form fields, else the query parameters. */
+  function routeData(r) {
+    const type = (r.headers ?? {})["content-type"] ?? "";
+    const body = r.body ?? "";
+    if (body !== "" && type.includes("json")) {
+      try {
+        return JSON.parse(body);
+      } catch {
+        return body;
+      }
+    }
+    if (body !== "" && type.includes("x-www-form-urlencoded")) {
+      return P.ObjectFromEntries([...new globalThis.URLSearchParams(body)]);
+    }
+    return body !== "" ? body : { ...(r.query ?? {}) };
+  }
+
   function makeSender(runId) {
     const ctx = contextOf(runId);
     const msg = () => ctx().message;
+    const route = () => ctx().route ?? {};
     const value = (f) => () => P.PromiseResolve(f());
     const reply = (kind, action) => (content, options) =>
       P.PromisePrototypeThen(
@@ -137,6 +155,17 @@
         const n = P.NumberCtor(i);
         return P.PromiseResolve(n >= 1 && n <= params.length ? params[n - 1] : "");
       },
+      // Route context (SDK.md §2): the HTTP request; '' / {} elsewhere.
+      getRouterPath: value(() => route().path ?? ""),
+      getRouterMethod: value(() => route().method ?? ""),
+      getRouterParams: value(() => ({ ...(route().params ?? {}) })),
+      getRouterQuery: value(() => ({ ...(route().query ?? {}) })),
+      getRouterHeaders: value(() => ({ ...(route().headers ?? {}) })),
+      getRouterCookies: value(() => ({ ...(route().cookies ?? {}) })),
+      getRouterBody: value(() => route().body ?? ""),
+      getRouterData: value(() => routeData(route())),
+      response: (data, status) =>
+        P.PromiseResolve(ops.op_isobot_respond(runId, data === undefined ? null : data, P.NumberCtor(status) || 200)),
       getPluginName: value(() => ctx().plugin.title),
       getPluginVersion: value(() => ctx().plugin.version),
       setContinue: () => P.PromiseResolve(ops.op_isobot_set_continue(runId)),

@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod media;
 pub mod outgoing;
 pub mod registry;
+pub mod routes;
 pub mod runner;
 pub mod serve;
 pub mod server;

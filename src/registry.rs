@@ -8,6 +8,7 @@
 use crate::cron::{CronSpec, Scheduler};
 use crate::engine::{Isolate, IsolateLimits, PluginCode, Services};
 use crate::manifest::{self, Manifest};
+use crate::routes::{Pattern, Route, RouteTable};
 use serde::Serialize;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -30,6 +31,10 @@ pub struct Plugin {
     pub stats: Arc<Stats>,
     /// Module files this version loaded (`require`), filled while it runs.
     pub deps: crate::engine::Deps,
+    /// The HTTP route of a route plugin (`router` + `method`).
+    pub route: Option<Route<()>>,
+    /// Why the `router` header was not registered (bad pattern, reserved prefix).
+    pub route_error: Option<String>,
 }
 
 /// Counters per plugin file, kept across versions.
@@ -67,6 +72,7 @@ pub struct Registry {
     limits: IsolateLimits,
     entries: RwLock<BTreeMap<String, Entry>>,
     live: RwLock<Arc<Vec<Arc<Plugin>>>>,
+    routes: RwLock<Arc<RouteTable<Arc<Plugin>>>>,
     scheduler: Option<Arc<Scheduler>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
@@ -90,6 +96,9 @@ pub struct PluginStatus {
     pub cron: Option<String>,
     pub cron_error: Option<String>,
     pub next_cron: Option<String>,
+    pub router: Option<String>,
+    pub methods: Vec<String>,
+    pub route_error: Option<String>,
     pub runs: u64,
     pub failures: u64,
     pub last_run_error: Option<String>,
@@ -108,6 +117,7 @@ impl Registry {
             limits,
             entries: RwLock::new(BTreeMap::new()),
             live: RwLock::new(Arc::new(Vec::new())),
+            routes: RwLock::new(Arc::default()),
             scheduler,
             reloading: tokio::sync::Mutex::new(()),
         }
@@ -126,6 +136,14 @@ impl Registry {
         self.live
             .read()
             .map(|l| l.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The HTTP routes of the live route plugins.
+    pub fn routes(&self) -> Arc<RouteTable<Arc<Plugin>>> {
+        self.routes
+            .read()
+            .map(|r| r.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
     }
 
@@ -230,6 +248,51 @@ impl Registry {
                 }
             },
         };
+        let (route, route_error) = match manifest.router.as_deref() {
+            None => (None, None),
+            Some(raw) => match Pattern::parse(raw) {
+                Err(e) => (
+                    None,
+                    Some(format!("{}: {e}; the route is off", path.display())),
+                ),
+                Ok(p) => match p.reserved_prefix() {
+                    Some(prefix) => {
+                        let msg = format!(
+                            "{}: router `{raw}` uses the prefix {prefix}, which isobot serves itself; the route is not registered",
+                            path.display()
+                        );
+                        tracing::warn!(plugin = %manifest.id, "{msg}");
+                        (None, Some(msg))
+                    }
+                    None => (
+                        Some(Route {
+                            pattern: p,
+                            methods: manifest.methods.clone(),
+                            target: (),
+                        }),
+                        None,
+                    ),
+                },
+            },
+        };
+        if let Some(route) = &route {
+            let clash = self.live().iter().find_map(|other| {
+                let theirs = other.route.as_ref()?;
+                (other.file != file && theirs.conflicts(route)).then(|| other.id.clone())
+            });
+            if let Some(other) = clash {
+                let methods = if route.methods.is_empty() {
+                    "GET".to_string()
+                } else {
+                    route.methods.join(",")
+                };
+                return Err(format!(
+                    "{}: route {methods} {} is already served by plugin {other}; change `router` or `method` in one of them",
+                    path.display(),
+                    route.pattern.raw
+                ));
+            }
+        }
         let deps = crate::engine::Deps::default();
         let code = PluginCode {
             id: manifest.id.clone(),
@@ -252,6 +315,8 @@ impl Registry {
             cron_error,
             stats,
             deps,
+            route,
+            route_error,
         })
     }
 
@@ -310,6 +375,20 @@ impl Registry {
             .values()
             .filter_map(|e| e.current.clone())
             .collect();
+        let routes = RouteTable::new(
+            live.iter()
+                .filter(|p| !p.manifest.disable)
+                .filter_map(|p| {
+                    let r = p.route.as_ref()?;
+                    Some(Route {
+                        pattern: r.pattern.clone(),
+                        methods: r.methods.clone(),
+                        target: p.clone(),
+                    })
+                })
+                .collect(),
+        );
+        *self.routes.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(routes);
         let mut slot = self.live.write().unwrap_or_else(|p| p.into_inner());
         *slot = Arc::new(live);
     }
@@ -339,6 +418,9 @@ impl Registry {
                         .unwrap_or_default(),
                     cron: m.and_then(|m| m.cron.clone()),
                     cron_error: p.and_then(|p| p.cron_error.clone()),
+                    router: m.and_then(|m| m.router.clone()),
+                    methods: m.map(|m| m.methods.clone()).unwrap_or_default(),
+                    route_error: p.and_then(|p| p.route_error.clone()),
                     next_cron: p
                         .and_then(|p| p.cron.as_ref())
                         .and_then(|c| self.scheduler.as_ref().and_then(|s| s.next_fire(c)))

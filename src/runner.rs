@@ -105,3 +105,82 @@ impl Dispatcher {
         handled
     }
 }
+
+/// How a route request ended.
+#[derive(Debug)]
+pub enum RouteAnswer {
+    /// What the run wrote (204 when it wrote nothing).
+    Reply(crate::engine::HttpReply),
+    NotFound,
+    MethodNotAllowed(Vec<String>),
+    /// The run failed or timed out: status and a message naming the plugin.
+    Failed(u16, String),
+}
+
+impl Dispatcher {
+    /// Runs the route plugin that serves `method path`, if any, and returns its response.
+    pub async fn route(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: std::collections::BTreeMap<String, String>,
+        body: String,
+    ) -> RouteAnswer {
+        use crate::routes::Lookup;
+        let table = self.registry.routes();
+        let (plugin, pattern, params) = match table.lookup(method, path) {
+            Lookup::NotFound => return RouteAnswer::NotFound,
+            Lookup::MethodNotAllowed(m) => return RouteAnswer::MethodNotAllowed(m),
+            Lookup::Found {
+                target,
+                pattern,
+                params,
+            } => (target.clone(), pattern.to_string(), params),
+        };
+        let cookies = headers
+            .get("cookie")
+            .map(|c| {
+                c.split(';')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let query = deno_core::url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let request = crate::engine::RouteRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            pattern,
+            params,
+            query,
+            headers,
+            cookies,
+            body,
+        };
+        let outcome = run_plugin(
+            &plugin,
+            RunContext::route(request),
+            self.default_timeout,
+            None,
+        )
+        .await;
+        match (&outcome.status, outcome.http) {
+            (crate::engine::RunStatus::Ok, Some(reply)) => RouteAnswer::Reply(reply),
+            (crate::engine::RunStatus::Ok, None) => RouteAnswer::Reply(crate::engine::HttpReply {
+                status: 204,
+                content_type: String::new(),
+                body: String::new(),
+            }),
+            (crate::engine::RunStatus::TimedOut(_), _) => RouteAnswer::Failed(
+                504,
+                format!("route plugin {} {}", plugin.id, outcome.status),
+            ),
+            (status, _) => {
+                RouteAnswer::Failed(500, format!("route plugin {} failed: {status}", plugin.id))
+            }
+        }
+    }
+}

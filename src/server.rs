@@ -34,6 +34,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
+        // Everything else may be a route plugin (`router` header), looked up per request so
+        // hot-reloaded routes appear and disappear without a restart.
+        .fallback(plugin_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -141,4 +144,60 @@ async fn post_message(State(state): State<AppState>, body: Bytes) -> Response {
 
 async fn list_plugins(State(state): State<AppState>) -> Response {
     Json(json!({ "plugins": state.dispatcher.registry().status() })).into_response()
+}
+
+async fn plugin_route(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::runner::RouteAnswer;
+    let headers = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let answer = state
+        .dispatcher
+        .route(
+            method.as_str(),
+            uri.path(),
+            uri.query().unwrap_or(""),
+            headers,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+        .await;
+    match answer {
+        RouteAnswer::Reply(r) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+            if r.content_type.is_empty() {
+                return status.into_response();
+            }
+            (status, [(header::CONTENT_TYPE, r.content_type)], r.body).into_response()
+        }
+        RouteAnswer::NotFound => error(
+            StatusCode::NOT_FOUND,
+            format!("no route for {method} {}", uri.path()),
+        ),
+        RouteAnswer::MethodNotAllowed(allowed) => {
+            let mut r = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{} allows {}", uri.path(), allowed.join(", ")),
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            r
+        }
+        RouteAnswer::Failed(status, message) => error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message,
+        ),
+    }
 }

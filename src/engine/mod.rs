@@ -43,6 +43,31 @@ pub struct RunContext {
     pub params: Vec<String>,
     /// The rule that matched, as written in the header.
     pub rule: Option<String>,
+    /// The HTTP request (route context).
+    pub route: Option<RouteRequest>,
+}
+
+/// An HTTP request to a route plugin (`getRouter*`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RouteRequest {
+    pub method: String,
+    pub path: String,
+    /// The `router` header that matched.
+    pub pattern: String,
+    pub params: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    /// Lower-case names.
+    pub headers: BTreeMap<String, String>,
+    pub cookies: BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// What a route run wrote (`reply`, `replyMarkdown`, `response`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpReply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
 }
 
 impl RunContext {
@@ -52,11 +77,19 @@ impl RunContext {
             message,
             params,
             rule,
+            route: None,
         }
     }
 
     pub fn cron() -> Self {
         Self::bare(ContextKind::Cron)
+    }
+
+    pub fn route(request: RouteRequest) -> Self {
+        Self {
+            route: Some(request),
+            ..Self::bare(ContextKind::Route)
+        }
     }
 
     pub fn fake(message: Message) -> Self {
@@ -72,6 +105,7 @@ impl RunContext {
             message: Message::default(),
             params: Vec::new(),
             rule: None,
+            route: None,
         }
     }
 

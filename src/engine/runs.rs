@@ -96,6 +96,9 @@ pub struct RunOutcome {
     pub logs: Vec<LogLine>,
     /// The run called `setContinue()`.
     pub continued: bool,
+    /// The HTTP response a route run wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<super::HttpReply>,
     #[serde(serialize_with = "ser_us")]
     pub duration_us: Duration,
 }
@@ -112,6 +115,7 @@ impl RunOutcome {
             sends: Vec::new(),
             logs: Vec::new(),
             continued: false,
+            http: None,
             duration_us: Duration::ZERO,
         }
     }
@@ -125,6 +129,7 @@ pub(crate) struct Run {
     continued: bool,
     pub sends: Vec<SendRecord>,
     pub logs: Vec<LogLine>,
+    pub http: Option<super::HttpReply>,
     started: Instant,
     /// How the plugin function's promise settled, once it has.
     settled: Option<RunStatus>,
@@ -160,6 +165,7 @@ impl Runs {
                 continued: false,
                 sends: Vec::new(),
                 logs: Vec::new(),
+                http: None,
                 started: Instant::now(),
                 settled: None,
                 holds: 0,
@@ -243,6 +249,7 @@ impl Runs {
                 sends: run.sends,
                 logs: run.logs,
                 continued: run.continued,
+                http: run.http,
                 duration_us: run.started.elapsed(),
             };
             // The caller may have given up (its own timeout); the outcome is then dropped.

@@ -7,6 +7,7 @@ mod fetch;
 mod listen;
 mod modules;
 mod push;
+mod route;
 mod store;
 mod web;
 
@@ -41,6 +42,7 @@ pub(crate) fn extensions() -> Vec<deno_core::Extension> {
         fetch::isobot_fetch::init(),
         modules::isobot_modules::init(),
         listen::isobot_listen::init(),
+        route::isobot_route::init(),
     ]
 }
 
@@ -65,6 +67,7 @@ struct CtxView<'a> {
     message: &'a Message,
     params: &'a [String],
     rule: Option<&'a str>,
+    route: Option<&'a crate::engine::RouteRequest>,
     plugin: PluginView<'a>,
 }
 
@@ -82,6 +85,7 @@ fn op_isobot_ctx(state: &mut OpState, run_id: u32) -> Result<serde_json::Value, 
         message: &ctx.message,
         params: &ctx.params,
         rule: ctx.rule.as_deref(),
+        route: ctx.route.as_ref(),
         plugin: PluginView {
             id: &plugin.id,
             title: &plugin.title,

@@ -422,6 +422,19 @@ pub(crate) async fn op_isobot_reply(
         message_id: None,
         error: None,
     };
+    if sc.ctx.kind == ContextKind::Route {
+        if let Payload::Text { text } | Payload::Markdown { text } = &payload {
+            let ct = if args.kind == "markdown" {
+                "text/markdown; charset=utf-8"
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            super::route::append_text(state.borrow_mut().borrow_mut::<Runs>(), run_id, text, ct);
+            rec.result = "http";
+            record(&state, run_id, rec);
+            return Ok(json!({ "ok": true, "message_id": "", "messageid": "", "action": action }));
+        }
+    }
     if sc.ctx.kind != ContextKind::Message {
         record(&state, run_id, rec);
         return Ok(

@@ -11,6 +11,7 @@ mod listen;
 mod live;
 mod media;
 mod onebot;
+mod routes;
 mod sdk_context;
 mod sdk_push;
 mod sdk_reply;
