@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Command::Run(args) => cli::run(args).await,
             Command::Check { path } => cli::check(&path).await,
             Command::Serve(args) => isobot::serve::serve(args).await.map_err(CliError::from),
+            Command::Store(args) => isobot::store::cli::run(args).await,
         }
     });
     match result {
@@ -51,7 +52,10 @@ fn exit_code(e: &CliError) -> ExitCode {
         CliError::RunFailed(_)
         | CliError::Check(..)
         | CliError::Manifest { .. }
-        | CliError::Engine(_) => ExitCode::from(1),
-        CliError::Config(_) | CliError::Read { .. } | CliError::Serve(_) => ExitCode::from(2),
+        | CliError::Engine(_)
+        | CliError::NoSuchKey { .. } => ExitCode::from(1),
+        CliError::Config(_) | CliError::Read { .. } | CliError::Serve(_) | CliError::Store(_) => {
+            ExitCode::from(2)
+        }
     }
 }

@@ -1,0 +1,201 @@
+//! Unit tests of the storage rules (SDK.md §6): name checks by table, then the same behaviour
+//! cases against the in-memory store and the redb store, then what only redb does.
+
+use super::memory::MemoryStore;
+use super::*;
+
+#[test]
+fn bucket_names_follow_the_rules() {
+    let cases: &[(&str, Result<(), &str>)] = &[
+        ("otto", Ok(())),
+        ("shop.orders", Ok(())),
+        ("shop.orders.paid", Ok(())),
+        ("带 空格.ünï", Ok(())),
+        ("", Err("bucket name is empty")),
+        (
+            "a.b.c.d",
+            Err("bucket name has 4 levels, at most 3 are allowed: a.b.c.d"),
+        ),
+        ("a..b", Err("empty segment")),
+        (".a", Err("empty segment")),
+        ("a.", Err("empty segment")),
+        (".", Err("empty segment")),
+        ("a...", Err("bucket name has 4 levels")),
+    ];
+    for (name, want) in cases {
+        match (Bucket::parse(name), want) {
+            (Ok(b), Ok(())) => assert_eq!(b.as_str(), *name),
+            (Err(e), Err(text)) => {
+                let msg = e.to_string();
+                assert!(msg.contains(text), "{name:?}: {msg}");
+                if !name.is_empty() {
+                    assert!(msg.ends_with(name), "names the bad value: {msg}");
+                }
+            }
+            (got, want) => panic!("{name:?}: got {got:?}, want {want:?}"),
+        }
+    }
+}
+
+#[test]
+fn keys_must_not_be_empty() {
+    let b = Bucket::parse("shop.orders").unwrap();
+    assert_eq!(Key::parse(b, "k").unwrap().as_str(), "k");
+    assert_eq!(Key::parse(b, " ").unwrap().as_str(), " ");
+    let e = Key::parse(b, "").unwrap_err().to_string();
+    assert!(e.contains("key is empty (bucket shop.orders)"), "{e}");
+}
+
+fn b(name: &str) -> Bucket<'_> {
+    Bucket::parse(name).unwrap()
+}
+
+fn k<'a>(bucket: &str, key: &'a str) -> Key<'a> {
+    Key::parse(b(bucket), key).unwrap()
+}
+
+/// The behaviour every `Store` shares.
+async fn behaves(store: &dyn Store) {
+    assert_eq!(store.get(b("otto"), k("otto", "x")).unwrap(), None);
+    assert!(store.all_keys(b("otto")).unwrap().is_empty());
+    assert!(store.buckets().unwrap().is_empty());
+
+    store
+        .set(b("s.a"), k("s.a", "k2"), "v".into())
+        .await
+        .unwrap();
+    store
+        .set(b("s.a"), k("s.a", "k1"), "w".into())
+        .await
+        .unwrap();
+    store
+        .set(b("s.a"), k("s.a", "k3"), "v".into())
+        .await
+        .unwrap();
+    store
+        .set(b("s.a"), k("s.a", "e"), String::new())
+        .await
+        .unwrap();
+    store
+        .set(b("otto"), k("otto", "k1"), "other".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(b("s.a"), k("s.a", "k1")).unwrap().as_deref(),
+        Some("w")
+    );
+    assert_eq!(
+        store.get(b("s.a"), k("s.a", "e")).unwrap().as_deref(),
+        Some("")
+    );
+    // Buckets are separate; a prefix is not a parent.
+    assert_eq!(
+        store.get(b("otto"), k("otto", "k1")).unwrap().as_deref(),
+        Some("other")
+    );
+    assert_eq!(store.get(b("s"), k("s", "k1")).unwrap(), None);
+
+    assert_eq!(store.all_keys(b("s.a")).unwrap(), ["e", "k1", "k2", "k3"]);
+    assert_eq!(store.keys(b("s.a"), Some("v")).unwrap(), ["k2", "k3"]);
+    assert_eq!(store.keys(b("s.a"), Some("")).unwrap(), ["e"]);
+    assert!(store.keys(b("s.a"), Some("none")).unwrap().is_empty());
+    assert_eq!(
+        store.all(b("s.a")).unwrap(),
+        [("e", ""), ("k1", "w"), ("k2", "v"), ("k3", "v")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    assert_eq!(store.buckets().unwrap(), ["otto", "s.a"]);
+
+    // Overwrite, delete, delete of a missing key, unicode.
+    store
+        .set(b("s.a"), k("s.a", "k1"), "x".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(b("s.a"), k("s.a", "k1")).unwrap().as_deref(),
+        Some("x")
+    );
+    store.del(b("s.a"), k("s.a", "k1")).await.unwrap();
+    store.del(b("s.a"), k("s.a", "missing")).await.unwrap();
+    store
+        .del(b("nobody"), k("nobody", "missing"))
+        .await
+        .unwrap();
+    assert_eq!(store.get(b("s.a"), k("s.a", "k1")).unwrap(), None);
+    store
+        .set(b("s.a"), k("s.a", "ключ"), "值 ✓".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(b("s.a"), k("s.a", "ключ")).unwrap().as_deref(),
+        Some("值 ✓")
+    );
+
+    // A bucket whose last key is deleted is no longer listed.
+    store.del(b("otto"), k("otto", "k1")).await.unwrap();
+    assert_eq!(store.buckets().unwrap(), ["s.a"]);
+}
+
+#[tokio::test]
+async fn memory_store_behaves() {
+    behaves(&MemoryStore::default()).await;
+}
+
+#[tokio::test]
+async fn redb_store_behaves() {
+    let dir = tempfile::tempdir().unwrap();
+    behaves(&RedbStore::open(dir.path()).unwrap()).await;
+}
+
+#[tokio::test]
+async fn redb_values_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = RedbStore::open(dir.path()).unwrap();
+        store
+            .set(b("a.b"), k("a.b", "k"), "v".into())
+            .await
+            .unwrap();
+    }
+    let store = RedbStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.get(b("a.b"), k("a.b", "k")).unwrap().as_deref(),
+        Some("v")
+    );
+}
+
+#[test]
+fn redb_lazy_store_opens_on_first_use_and_reports_a_busy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let lazy = RedbStore::lazy(&data);
+    assert!(!data.exists(), "nothing is created before the first use");
+    assert!(lazy.all_keys(b("otto")).unwrap().is_empty());
+    assert!(data.join(DB_FILE).is_file());
+    // A second store on the same file (another process, or `isobot store` beside `serve`).
+    let e = RedbStore::open(&data).err().expect("the file is locked");
+    assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    assert!(e.to_string().contains("in use by another process"), "{e}");
+    drop(lazy);
+    RedbStore::open(&data).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redb_concurrent_writes_share_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RedbStore::open(dir.path()).unwrap();
+    let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+    let writes = keys
+        .iter()
+        .map(|key| store.set(b("g"), k("g", key), key.clone()));
+    for r in futures::future::join_all(writes).await {
+        r.unwrap();
+    }
+    let stats = store.stats();
+    assert_eq!(stats.writes, 200);
+    assert!(
+        stats.commits <= 10,
+        "group commit batches queued writes: {stats:?}"
+    );
+    assert_eq!(store.all_keys(b("g")).unwrap().len(), 200);
+}
