@@ -5,8 +5,13 @@
 //! one adapter. Adapters that do network I/O run on the shared I/O runtime, never on an isolate's
 //! thread, so their connection pools outlive isolate recycling.
 
+mod build;
 pub mod console;
+pub mod onebot;
+pub mod telegram;
 pub mod webhook;
+
+pub use build::{build, BuildError, Built, Tasks};
 
 use crate::accounts::{select_account, AccountView, Choice, Origin, SelectError};
 use crate::outgoing::{RecallRequest, Receipt, SendRequest};
@@ -24,8 +29,10 @@ pub enum AdapterError {
     Transport(String),
     #[error("platform error {code}: {message}")]
     Protocol { code: i64, message: String },
-    #[error("not connected")]
+    #[error("adapter offline: not connected")]
     Offline,
+    #[error("media: {0}")]
+    Media(String),
     #[error("{0}")]
     Unsupported(String),
 }
@@ -192,31 +199,21 @@ fn finish(
 }
 
 impl Outbox {
-    /// Builds every configured account's adapter. `console` is shared by all console accounts.
+    /// Builds every configured account's adapter for sending only (no inbound routes, no
+    /// polling): what `isobot run` needs. `console` is shared by all console accounts.
     pub fn from_config(
         accounts: &[crate::config::AccountConfig],
         console: Arc<console::Console>,
         io: tokio::runtime::Handle,
     ) -> Outbox {
-        use crate::config::AdapterConfig;
         let client = reqwest::Client::new();
         let accounts = accounts
             .iter()
-            .map(|a| {
-                let adapter: Arc<dyn Adapter> = match &a.adapter {
-                    AdapterConfig::Console => console.clone(),
-                    AdapterConfig::Webhook { url, token } => Arc::new(webhook::Webhook::new(
-                        client.clone(),
-                        url.clone(),
-                        token.clone(),
-                    )),
-                };
-                Account {
-                    im: a.im.clone(),
-                    id: a.id.clone(),
-                    default: a.default,
-                    adapter,
-                }
+            .map(|a| Account {
+                im: a.im.clone(),
+                id: a.id.clone(),
+                default: a.default,
+                adapter: build::adapter(a, &console, &client, Vec::new()),
             })
             .collect();
         Outbox::new(accounts, io)

@@ -1,0 +1,324 @@
+//! Telegram ingress: `getUpdates` long polling with the offset kept in a file under the data
+//! folder, or the webhook route `POST /telegram/webhook/{account}` (secret token header checked).
+//!
+//! Updates come from the Bot API; messages leave as `event::Message`s into the `Inbox`.
+//! Offset rule: an update's offset is written (atomically) only after the whole batch was handed
+//! to the inbox and before the next `getUpdates` confirms it to Telegram, so a restart resumes
+//! after the last delivered update and never skips an undelivered one.
+
+use super::types::Update;
+use super::Telegram;
+use crate::adapters::AdapterError;
+use crate::event::{Inbox, Message};
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+pub const WEBHOOK_PATH: &str = "/telegram/webhook/{account}";
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Waits between failed polls grow from the first to the last value.
+const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
+
+#[derive(Debug, Error)]
+pub enum OffsetError {
+    #[error("cannot read the telegram offset file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the telegram offset file {path} holds `{text}`, not an update id; delete it to start from the oldest pending update")]
+    Corrupt { path: PathBuf, text: String },
+}
+
+/// The offset file of `bot`: `<data_dir>/telegram/<bot id>.offset`.
+pub fn offset_path(data_dir: &Path, bot: &Telegram) -> PathBuf {
+    data_dir
+        .join("telegram")
+        .join(format!("{}.offset", bot.bot_id()))
+}
+
+/// The saved offset; `None` when there is no file yet.
+pub fn read_offset(path: &Path) -> Result<Option<i64>, OffsetError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| OffsetError::Corrupt {
+                path: path.to_path_buf(),
+                text: text.trim().chars().take(40).collect(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(OffsetError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Writes `offset` through a temp file and a rename, so a crash leaves the old or the new value.
+fn write_offset(path: &Path, offset: i64) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("offset.tmp");
+    std::fs::write(&tmp, format!("{offset}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Long-polls `getUpdates` until the inbox closes, starting at `offset`.
+pub async fn poll(
+    bot: Arc<Telegram>,
+    inbox: Inbox,
+    path: PathBuf,
+    mut offset: Option<i64>,
+    timeout: Duration,
+) {
+    let mut backoff = BACKOFF.0;
+    tracing::info!(account = %bot.account, offset = ?offset, "telegram long polling started");
+    loop {
+        let updates = match bot.api.get_updates(offset, timeout).await {
+            Ok(u) => u,
+            Err((error, retry_after)) => {
+                let wait = retry_after.unwrap_or(backoff);
+                let auth = matches!(
+                    error,
+                    AdapterError::Protocol {
+                        code: 401 | 404,
+                        ..
+                    }
+                );
+                if auth || matches!(error, AdapterError::Transport(_)) {
+                    bot.set_online(false);
+                }
+                tracing::warn!(account = %bot.account, "telegram getUpdates failed: {error}; retrying in {} s", wait.as_secs());
+                tokio::time::sleep(wait).await;
+                backoff = (backoff * 2).min(BACKOFF.1);
+                continue;
+            }
+        };
+        bot.set_online(true);
+        backoff = BACKOFF.0;
+        let mut next = offset;
+        for update in updates {
+            next = Some(next.map_or(update.update_id + 1, |n| n.max(update.update_id + 1)));
+            if let Some(msg) = to_message(&bot, update) {
+                if inbox.send(msg).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if next != offset {
+            if let Some(n) = next {
+                let path = path.clone();
+                let written = tokio::task::spawn_blocking(move || write_offset(&path, n)).await;
+                if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
+                    tracing::error!(account = %bot.account, "cannot save the telegram offset: {e}; updates may repeat after a restart");
+                }
+            }
+            offset = next;
+        }
+    }
+}
+
+/// A message update as an IM-neutral message; other updates and empty messages are `None`.
+/// <https://core.telegram.org/bots/api#message>
+pub(crate) fn to_message(bot: &Telegram, update: Update) -> Option<Message> {
+    let m = update.message?;
+    let text = m.text.or(m.caption).filter(|t| !t.is_empty())?;
+    let from = m.from?;
+    let user = from.id.to_string();
+    let user_name = match (&from.last_name, &from.username) {
+        _ if from.first_name.is_empty() => from.username.clone().unwrap_or_default(),
+        (Some(last), _) if !last.is_empty() => format!("{} {last}", from.first_name),
+        _ => from.first_name.clone(),
+    };
+    let private = m.chat.kind == "private";
+    Some(Message {
+        im: bot.im.clone(),
+        account: bot.account.clone(),
+        chat: if private {
+            String::new()
+        } else {
+            m.chat.id.to_string()
+        },
+        chat_name: if private {
+            String::new()
+        } else {
+            m.chat.title.unwrap_or_default()
+        },
+        admin: bot.admins.contains(&user),
+        user,
+        user_name,
+        user_avatar: String::new(),
+        text,
+        message_id: m.message_id.to_string(),
+    })
+}
+
+#[derive(Clone)]
+struct Webhooks {
+    bots: Arc<Vec<Arc<Telegram>>>,
+    inbox: Inbox,
+}
+
+/// The webhook route for the `bots` in webhook mode.
+pub fn routes(bots: Vec<Arc<Telegram>>, inbox: Inbox) -> Router {
+    Router::new()
+        .route(WEBHOOK_PATH, post(webhook))
+        .with_state(Webhooks {
+            bots: Arc::new(bots),
+            inbox,
+        })
+}
+
+fn reject(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// Equal-time comparison, so the answer time does not leak how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// <https://core.telegram.org/bots/api#setwebhook> (`secret_token`)
+async fn webhook(
+    State(hooks): State<Webhooks>,
+    UrlPath(account): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(bot) = hooks.bots.iter().find(|b| b.account == account) else {
+        return reject(
+            StatusCode::NOT_FOUND,
+            "no telegram account with a webhook has this id",
+        );
+    };
+    let secret = match &bot.config.inbound {
+        crate::config::TelegramInbound::Webhook { secret } => secret,
+        _ => {
+            return reject(
+                StatusCode::NOT_FOUND,
+                "this telegram account does not use a webhook",
+            )
+        }
+    };
+    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
+    if !given.is_some_and(|g| same(g, secret.as_bytes())) {
+        tracing::warn!(account = %bot.account, "telegram webhook call with a missing or wrong secret token rejected");
+        return reject(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Telegram-Bot-Api-Secret-Token",
+        );
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(account = %bot.account, "telegram webhook body is not an update: {e}");
+            return reject(StatusCode::BAD_REQUEST, "body is not a Telegram update");
+        }
+    };
+    if let Some(msg) = to_message(bot, update) {
+        if hooks.inbox.send(msg).await.is_err() {
+            return reject(StatusCode::SERVICE_UNAVAILABLE, "isobot is shutting down");
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{TelegramConfig, TelegramInbound};
+
+    fn bot() -> Telegram {
+        Telegram::new(
+            "telegram",
+            "tg",
+            &TelegramConfig {
+                token: "77:secret".into(),
+                api_url: "http://127.0.0.1:9".into(),
+                inbound: TelegramInbound::Off,
+            },
+            reqwest::Client::new(),
+            vec!["5".into()],
+        )
+    }
+
+    fn update(v: serde_json::Value) -> Update {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn updates_become_messages() {
+        let b = bot();
+        let m = to_message(
+            &b,
+            update(json!({"update_id": 1, "message": {
+                "message_id": 9, "date": 0, "text": "hi",
+                "from": {"id": 5, "is_bot": false, "first_name": "Ann", "last_name": "Lee"},
+                "chat": {"id": -100, "type": "supergroup", "title": "Club"}
+            }})),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                m.chat.as_str(),
+                m.chat_name.as_str(),
+                m.user.as_str(),
+                m.user_name.as_str()
+            ),
+            ("-100", "Club", "5", "Ann Lee")
+        );
+        assert_eq!(
+            (m.text.as_str(), m.message_id.as_str(), m.admin),
+            ("hi", "9", true)
+        );
+        let m = to_message(
+            &b,
+            update(json!({"update_id": 2, "message": {
+                "message_id": 10, "date": 0, "caption": "look",
+                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}
+            }})),
+        )
+        .unwrap();
+        assert_eq!(
+            (m.chat.as_str(), m.text.as_str(), m.admin),
+            ("", "look", false)
+        );
+        assert!(to_message(&b, update(json!({"update_id": 3, "edited_message": {}}))).is_none());
+        assert!(
+            to_message(
+                &b,
+                update(json!({"update_id": 4, "message": {
+                    "message_id": 11, "date": 0, "from": {"id": 6, "first_name": "Bo"},
+                    "chat": {"id": 6, "type": "private"}
+                }}))
+            )
+            .is_none(),
+            "no text"
+        );
+    }
+
+    #[test]
+    fn offset_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = offset_path(dir.path(), &bot());
+        assert!(path.ends_with("telegram/77.offset"));
+        assert_eq!(read_offset(&path).unwrap(), None);
+        write_offset(&path, 42).unwrap();
+        assert_eq!(read_offset(&path).unwrap(), Some(42));
+        std::fs::write(&path, "nope").unwrap();
+        let e = read_offset(&path).unwrap_err().to_string();
+        assert!(e.contains("holds `nope`"), "{e}");
+    }
+}
