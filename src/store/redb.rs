@@ -368,3 +368,53 @@ impl Store for RedbStore {
         self.write(bucket, key, None).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op() -> WriteOp {
+        WriteOp {
+            bucket: "b".into(),
+            key: "k".into(),
+            value: None,
+            done: oneshot::channel().0,
+        }
+    }
+
+    #[test]
+    fn gather_takes_what_is_queued_without_waiting_for_a_lone_writer() {
+        let (tx, rx) = mpsc::channel();
+        tx.send(op()).unwrap();
+        tx.send(op()).unwrap();
+        let start = Instant::now();
+        let batch = gather(op(), &rx, (1, Duration::from_secs(10)));
+        assert_eq!(batch.len(), 3);
+        assert!(start.elapsed() < Duration::from_millis(1));
+    }
+
+    #[test]
+    fn gather_waits_a_bounded_time_for_the_previous_batch_size() {
+        let (tx, rx) = mpsc::channel();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_micros(300));
+            tx.send(op()).unwrap();
+            tx
+        });
+        // The previous batch had 8 writes; only one more comes back: wait at most MAX_GATHER.
+        let start = Instant::now();
+        let batch = gather(op(), &rx, (8, Duration::from_secs(10)));
+        let took = start.elapsed();
+        assert_eq!(batch.len(), 2);
+        assert!(took >= MAX_GATHER && took < MAX_GATHER * 10, "{took:?}");
+        let _tx = late.join().unwrap();
+        // Half the previous commit's time bounds the wait too.
+        let start = Instant::now();
+        assert_eq!(gather(op(), &rx, (8, Duration::from_micros(400))).len(), 1);
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_micros(200) && took < MAX_GATHER,
+            "{took:?}"
+        );
+    }
+}
