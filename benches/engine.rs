@@ -1,0 +1,132 @@
+//! Engine benchmarks (issue 2): a warm run of the hello plugin through the console adapter, one
+//! push from JS to the console adapter, and isolate cold start with and without the snapshot.
+//!
+//! `cargo bench --bench engine`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use isobot::adapters::console::Console;
+use isobot::adapters::{Account, Outbox};
+use isobot::engine::{Isolate, IsolateLimits, PluginCode, RunContext, RunOptions, Services};
+use isobot::event::Message;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
+    let console = Arc::new(Console::new(false));
+    let accounts = vec![Account {
+        im: "qq".into(),
+        id: "bot".into(),
+        default: true,
+        adapter: console,
+    }];
+    let _guard = rt.enter();
+    Arc::new(Services {
+        outbox: Arc::new(Outbox::new(accounts, rt.handle().clone())),
+        fetch: Arc::new(
+            isobot::ext::Fetcher::new(Default::default(), rt.handle().clone()).expect("client"),
+        ),
+        store: Arc::new(isobot::store::RedbStore::lazy(
+            &std::env::temp_dir().join("isobot-bench-engine"),
+        )),
+        listeners: Default::default(),
+        node: Default::default(),
+        admins: Default::default(),
+    })
+}
+
+fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> Isolate {
+    let code = PluginCode {
+        id: "bench:p.js".into(),
+        file: std::env::temp_dir().join("isobot-bench-p.js"),
+        source: source.into(),
+        title: "bench".into(),
+        version: "1".into(),
+        deps: Default::default(),
+    };
+    rt.block_on(Isolate::start(
+        code,
+        services,
+        IsolateLimits {
+            heap_bytes: 64 << 20,
+        },
+    ))
+    .expect("plugin compiles")
+}
+
+fn message(text: &str) -> RunContext {
+    RunContext::message(
+        Message {
+            im: "qq".into(),
+            account: "bot".into(),
+            user: "1".into(),
+            user_name: "bench".into(),
+            text: text.into(),
+            ..Message::default()
+        },
+        vec![text.into()],
+        None,
+    )
+}
+
+fn opts() -> RunOptions {
+    RunOptions {
+        timeout: Some(Duration::from_secs(30)),
+        on_continue: None,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let services = services(&rt);
+    let hello = plugin(
+        &rt,
+        services.clone(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hello.js"))
+            .expect("scripts/hello.js"),
+    );
+    c.bench_function("hello_warm_run", |b| {
+        b.iter(|| {
+            let o = rt.block_on(hello.run(message("hello"), opts()));
+            assert!(o.status.is_ok());
+        })
+    });
+
+    // One run that pushes `n` times; the time per push is the run time over n.
+    let pusher = plugin(
+        &rt,
+        services.clone(),
+        "const { push, Sender, getSenderID } = require('./middleware.js');\n\
+         const n = Number(await new Sender(getSenderID()).getMessage());\n\
+         for (let i = 0; i < n; i++) await push('qq', '', '42', 't', 'hi');",
+    );
+    c.bench_function("push_to_console_from_js", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            let o = rt.block_on(pusher.run(message(&iters.to_string()), opts()));
+            assert!(o.status.is_ok(), "{}", o.status);
+            start.elapsed()
+        })
+    });
+
+    let _guard = rt.enter();
+    isobot::engine::warm_up();
+    let mut g = c.benchmark_group("cold_start");
+    g.bench_function("with_snapshot", |b| {
+        b.iter(|| isobot::engine::cold_start(true).expect("runtime"))
+    });
+    g.bench_function("without_snapshot", |b| {
+        b.iter(|| isobot::engine::cold_start(false).expect("runtime"))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = engine;
+    config = Criterion::default().measurement_time(Duration::from_secs(5)).sample_size(50);
+    targets = benches
+}
+criterion_main!(engine);

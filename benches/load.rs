@@ -1,0 +1,237 @@
+//! Load tool for `serve` (issue 3): messages/s and p50/p99 latency of the hello plugin through the
+//! in-process dispatch path and through `POST /api/messages` on loopback, save-to-serving reload
+//! latency, and RSS per loaded plugin with 100 plugins.
+//!
+//! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY)
+
+use isobot::adapters::console::Console;
+use isobot::adapters::{Account, Outbox};
+use isobot::cron::Scheduler;
+use isobot::engine::{IsolateLimits, Services};
+use isobot::event::Message;
+use isobot::registry::Registry;
+use isobot::runner::Dispatcher;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn report(name: &str, total: Duration, mut lat: Vec<Duration>) {
+    lat.sort();
+    println!(
+        "{name:<28} {:>9.0} msg/s   p50 {:>7.1} µs   p99 {:>7.1} µs   ({} messages)",
+        lat.len() as f64 / total.as_secs_f64(),
+        percentile(&lat, 0.50).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6,
+        lat.len()
+    );
+}
+
+fn rss_kb() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn msg(i: usize) -> Message {
+    Message {
+        im: "qq".into(),
+        account: "bot".into(),
+        user: format!("{}", i % 1000),
+        user_name: "load".into(),
+        text: "hello".into(),
+        ..Message::default()
+    }
+}
+
+/// Runs `total` calls of `one`, `concurrency` at a time; returns wall time and latencies.
+async fn drive<F, Fut>(total: usize, concurrency: usize, one: F) -> (Duration, Vec<Duration>)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (one, next) = (one.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return lat;
+                }
+                let t = Instant::now();
+                one(i).await;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for t in tasks {
+        all.extend(t.await.expect("load task"));
+    }
+    (start.elapsed(), all)
+}
+
+fn main() {
+    let total = env_usize("ISOBOT_LOAD_MESSAGES", 50_000);
+    let concurrency = env_usize("ISOBOT_LOAD_CONCURRENCY", 32);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hello =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hello.js"))
+                .expect("scripts/hello.js");
+        std::fs::write(dir.path().join("hello.js"), &hello).expect("write");
+        let console = Arc::new(Console::new(false));
+        let accounts = vec![Account {
+            im: "qq".into(),
+            id: "bot".into(),
+            default: true,
+            adapter: console,
+        }];
+        let handle = tokio::runtime::Handle::current();
+        let services = Arc::new(Services {
+            outbox: Arc::new(Outbox::new(accounts, handle.clone())),
+            fetch: Arc::new(isobot::ext::Fetcher::new(Default::default(), handle).expect("client")),
+            store: Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data"))),
+            listeners: Default::default(),
+            node: Default::default(),
+            admins: Default::default(),
+        });
+        let registry = Arc::new(Registry::new(
+            dir.path().to_path_buf(),
+            services,
+            IsolateLimits {
+                heap_bytes: 64 << 20,
+            },
+            Some(Arc::new(Scheduler::new(None, Duration::from_secs(10)))),
+        ));
+        registry.load_all().await.expect("load");
+        let _watch = isobot::watch::spawn(registry.clone()).expect("watch");
+        let dispatcher = Arc::new(Dispatcher::new(registry.clone(), Duration::from_secs(10)));
+
+        // Warm-up.
+        for i in 0..2000 {
+            dispatcher.handle(msg(i)).await;
+        }
+        println!("isobot load: hello plugin, console adapter, {concurrency} in flight");
+
+        let d = dispatcher.clone();
+        let (t, lat) = drive(total, concurrency, move |i| {
+            let d = d.clone();
+            async move {
+                let runs = d.handle(msg(i)).await;
+                assert_eq!(runs.len(), 1);
+            }
+        })
+        .await;
+        report("in-process dispatch", t, lat);
+
+        let state = isobot::server::AppState {
+            dispatcher: dispatcher.clone(),
+            admin_token: None,
+            default_accounts: Arc::new(vec![("qq".into(), "bot".into())]),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, isobot::server::router(state)).await });
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency)
+            .build()
+            .expect("client");
+        let url = format!("http://{addr}/api/messages");
+        let body = br#"{"im":"qq","user":"1","user_name":"load","text":"hello"}"#.to_vec();
+        let http_total = total / 2;
+        let (t, lat) = drive(http_total, concurrency, move |_| {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            async move {
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("post");
+                assert!(r.status().is_success());
+                r.bytes().await.expect("body");
+            }
+        })
+        .await;
+        report("POST /api/messages", t, lat);
+
+        // Save-to-serving: write a new version, poll the registry until it serves it.
+        let mut reloads = Vec::new();
+        for i in 0..40 {
+            let before = registry.get("isobot:hello.js").map(|p| p.hash.clone());
+            let t = Instant::now();
+            std::fs::write(
+                dir.path().join("hello.js"),
+                format!("{hello}\n// save {i}\n"),
+            )
+            .expect("write");
+            loop {
+                let now = registry.get("isobot:hello.js").map(|p| p.hash.clone());
+                if now != before {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            reloads.push(t.elapsed());
+        }
+        reloads.sort();
+        println!(
+            "{:<28} p50 {:>7.1} ms   p99 {:>7.1} ms   ({} saves; includes the 25 ms debounce)",
+            "save-to-serving reload",
+            percentile(&reloads, 0.5).as_secs_f64() * 1e3,
+            percentile(&reloads, 0.99).as_secs_f64() * 1e3,
+            reloads.len()
+        );
+
+        // RSS per loaded plugin.
+        let before = rss_kb();
+        for i in 0..100 {
+            let src = hello.replace("^(hello|hi)$", &format!("^hello{i}$"));
+            std::fs::write(dir.path().join(format!("p{i:03}.js")), src).expect("write");
+        }
+        registry.load_all().await.expect("load");
+        // Each plugin runs once, as it would in service.
+        for i in 0..100 {
+            let mut m = msg(i);
+            m.text = format!("hello{i}");
+            dispatcher.handle(m).await;
+        }
+        let after = rss_kb();
+        println!(
+            "{:<28} {:.2} MB per plugin ({} plugins loaded, RSS {} → {} MB)",
+            "RSS per loaded plugin",
+            (after.saturating_sub(before)) as f64 / 1024.0 / 100.0,
+            registry.live().len(),
+            before / 1024,
+            after / 1024
+        );
+    });
+}
