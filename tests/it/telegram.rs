@@ -292,6 +292,9 @@ pub async fn post_update(
     req.send().await.unwrap().status()
 }
 
+/// A call as the test compares it: method, fields, and (part, file name, bytes) of each upload.
+type Sent<'a> = (&'a str, Value, Vec<(String, String, Vec<u8>)>);
+
 fn strings(pairs: &[(&str, &str)]) -> Map<String, Value> {
     pairs
         .iter()
@@ -339,7 +342,7 @@ await s.recallMessage(r);",
     let runs = stack.next_runs().await;
     assert_runs_ok(&runs);
     let calls = tg.calls();
-    let summary: Vec<(&str, Value, Vec<(String, String, Vec<u8>)>)> = calls
+    let summary: Vec<Sent> = calls
         .iter()
         .map(|c| {
             let files = c
@@ -354,7 +357,7 @@ await s.recallMessage(r);",
         (field.to_string(), name.to_string(), bytes.to_vec())
     };
     let multi = |pairs: &[(&str, &str)]| Value::Object(strings(pairs));
-    let want: Vec<(&str, Value, Vec<(String, String, Vec<u8>)>)> = vec![
+    let want: Vec<Sent> = vec![
         (
             "sendMessage",
             json!({"chat_id": -100, "text": "hello", "disable_notification": true}),

@@ -27,16 +27,14 @@ impl Http {
 
     /// <https://github.com/botuniverse/onebot-11/blob/master/communication/http.md>
     pub async fn call(&self, action: &Action) -> Result<ActionResponse, AdapterError> {
-        let mut frame = serde_json::to_value(action)
+        let params = action
+            .params_json()
             .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
-        let params = frame
-            .get_mut("params")
-            .map(Value::take)
-            .unwrap_or(Value::Null);
         let mut request = self
             .client
             .post(format!("{}/{}", self.url, action.name()))
-            .json(&params);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(params);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

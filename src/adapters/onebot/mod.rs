@@ -21,7 +21,7 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use types::{Action, ActionResponse, Id, Segment};
+use types::{Action, ActionResponse, DeleteMsg, GroupMsg, Id, PrivateMsg, Segment};
 
 /// A heartbeat is overdue (the account counts as offline) after this many intervals.
 const HEARTBEAT_MISSES: u32 = 3;
@@ -98,7 +98,8 @@ impl OneBot {
         self.link.lock().ok().and_then(|l| l.socket.clone())
     }
 
-    /// Makes `socket` the account's live connection (a reconnect replaces the old one).
+    /// A new live socket for the account (a reconnect replaces the old one, failing the
+    /// actions still waiting on it), and the receiver of the frames its writer must send.
     fn attach(&self) -> (Arc<Socket>, tokio::sync::mpsc::UnboundedReceiver<String>) {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (socket, rx) = Socket::new(generation);
@@ -256,14 +257,14 @@ impl Adapter for OneBot {
         let mut last = Value::Null;
         for message in messages(&req.payload) {
             let action = match &req.target {
-                Target::Group(g) => Action::SendGroupMsg {
+                Target::Group(g) => Action::SendGroupMsg(GroupMsg {
                     group_id: Id::parse(g),
                     message,
-                },
-                Target::Private(u) => Action::SendPrivateMsg {
+                }),
+                Target::Private(u) => Action::SendPrivateMsg(PrivateMsg {
                     user_id: Id::parse(u),
                     message,
-                },
+                }),
             };
             let response = self.call(&action).await?;
             ids.push(message_id(&response.data));
@@ -277,9 +278,9 @@ impl Adapter for OneBot {
     }
 
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError> {
-        self.call(&Action::DeleteMsg {
+        self.call(&Action::DeleteMsg(DeleteMsg {
             message_id: Id::parse(&req.message_id),
-        })
+        }))
         .await
         .map(|_| ())
     }

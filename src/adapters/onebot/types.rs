@@ -58,21 +58,47 @@ pub enum Segment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", content = "params", rename_all = "snake_case")]
 pub enum Action {
-    /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#send_private_msg-发送私聊消息>
-    SendPrivateMsg { user_id: Id, message: Vec<Segment> },
-    /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#send_group_msg-发送群消息>
-    SendGroupMsg { group_id: Id, message: Vec<Segment> },
-    /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#delete_msg-撤回消息>
-    DeleteMsg { message_id: Id },
+    SendPrivateMsg(PrivateMsg),
+    SendGroupMsg(GroupMsg),
+    DeleteMsg(DeleteMsg),
+}
+
+/// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#send_private_msg-发送私聊消息>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivateMsg {
+    pub user_id: Id,
+    pub message: Vec<Segment>,
+}
+
+/// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#send_group_msg-发送群消息>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMsg {
+    pub group_id: Id,
+    pub message: Vec<Segment>,
+}
+
+/// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#delete_msg-撤回消息>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteMsg {
+    pub message_id: Id,
 }
 
 impl Action {
     /// The action name (the HTTP path segment).
     pub fn name(&self) -> &'static str {
         match self {
-            Action::SendPrivateMsg { .. } => "send_private_msg",
-            Action::SendGroupMsg { .. } => "send_group_msg",
-            Action::DeleteMsg { .. } => "delete_msg",
+            Action::SendPrivateMsg(_) => "send_private_msg",
+            Action::SendGroupMsg(_) => "send_group_msg",
+            Action::DeleteMsg(_) => "delete_msg",
+        }
+    }
+
+    /// The `params` object as JSON: the body of the HTTP API call.
+    pub fn params_json(&self) -> serde_json::Result<Vec<u8>> {
+        match self {
+            Action::SendPrivateMsg(p) => serde_json::to_vec(p),
+            Action::SendGroupMsg(p) => serde_json::to_vec(p),
+            Action::DeleteMsg(p) => serde_json::to_vec(p),
         }
     }
 }
@@ -254,7 +280,7 @@ mod tests {
 
     #[test]
     fn actions_serialise_to_ws_frames() {
-        let a = Action::SendGroupMsg {
+        let a = Action::SendGroupMsg(GroupMsg {
             group_id: Id::parse("123"),
             message: vec![
                 Segment::Text { text: "hi".into() },
@@ -263,12 +289,16 @@ mod tests {
                     name: Some("a.txt".into()),
                 },
             ],
-        };
+        });
         let frame = serde_json::to_value(ActionFrame {
             action: &a,
             echo: "7",
         })
         .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&a.params_json().unwrap()).unwrap(),
+            frame["params"]
+        );
         assert_eq!(
             frame,
             json!({"action": "send_group_msg", "echo": "7", "params": {"group_id": 123, "message": [
@@ -277,9 +307,9 @@ mod tests {
             ]}})
         );
         assert_eq!(
-            serde_json::to_value(Action::DeleteMsg {
+            serde_json::to_value(Action::DeleteMsg(DeleteMsg {
                 message_id: Id::parse("x1")
-            })
+            }))
             .unwrap(),
             json!({"action": "delete_msg", "params": {"message_id": "x1"}})
         );
