@@ -7,11 +7,11 @@
 use serde::Serialize;
 use thiserror::Error;
 
-/// One account as selection sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountView {
-    pub im: String,
-    pub id: String,
+/// One account as selection sees it (borrowed: selection runs on every push).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountView<'a> {
+    pub im: &'a str,
+    pub id: &'a str,
     pub default: bool,
     pub online: bool,
 }
@@ -90,14 +90,14 @@ pub enum SelectError {
 
 /// Picks the sending account for a push to `im` (SDK.md §3).
 pub fn select_account(
-    accounts: &[AccountView],
+    accounts: &[AccountView<'_>],
     im: &str,
     explicit: Option<&str>,
     origin: Origin<'_>,
 ) -> Result<Choice, SelectError> {
     let of_im = || accounts.iter().filter(|a| a.im == im);
     let known = || {
-        let ids: Vec<&str> = of_im().map(|a| a.id.as_str()).collect();
+        let ids: Vec<&str> = of_im().map(|a| a.id).collect();
         if ids.is_empty() {
             "none".to_string()
         } else {
@@ -112,7 +112,7 @@ pub fn select_account(
             return Err(SelectError::WrongIm {
                 im: im.to_string(),
                 id: id.to_string(),
-                actual: other.im.clone(),
+                actual: other.im.to_string(),
             });
         }
         return Err(SelectError::UnknownAccount {
@@ -137,10 +137,10 @@ pub fn select_account(
         Origin::Cron | Origin::Fake | Origin::Route => Rule::ContextDefault,
     };
     if let Some(default) = of_im().find(|a| a.default) {
-        return Ok(pick(&default.id, default_rule));
+        return Ok(pick(default.id, default_rule));
     }
     if let Some(online) = of_im().find(|a| a.online) {
-        return Ok(pick(&online.id, Rule::FirstOnline));
+        return Ok(pick(online.id, Rule::FirstOnline));
     }
     if of_im().next().is_none() {
         return Ok(Choice::NoAccounts);
@@ -162,16 +162,21 @@ fn pick(id: &str, rule: Rule) -> Choice {
 mod tests {
     use super::*;
 
-    fn acc(im: &str, id: &str, default: bool, online: bool) -> AccountView {
+    fn acc(
+        im: &'static str,
+        id: &'static str,
+        default: bool,
+        online: bool,
+    ) -> AccountView<'static> {
         AccountView {
-            im: im.into(),
-            id: id.into(),
+            im,
+            id,
             default,
             online,
         }
     }
 
-    fn accounts() -> Vec<AccountView> {
+    fn accounts() -> Vec<AccountView<'static>> {
         vec![
             acc("qq", "qa", false, true),
             acc("qq", "qb", true, true),

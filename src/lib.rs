@@ -11,6 +11,13 @@
 //!   → adapter (console, webhook, …)                       adapters/
 //! ```
 
+/// Runs allocate many small, short-lived buffers (op arguments, send bodies); mimalloc handles
+/// that pattern far better than glibc malloc (push from JS 12.7 → 5.3 µs, dispatch ~2× msg/s in
+/// `benches/`). Its v2 segments keep RSS per idle isolate thread lower than v3 arenas
+/// (3.4 vs 5.4 MB per plugin with 100 plugins).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod accounts;
 pub mod adapters;
 pub mod cli;

@@ -4,9 +4,10 @@
 //! in the terminal. Sends complete inline (no I/O runtime hop).
 
 use super::{Adapter, AdapterError};
+use crate::outgoing::{Payload, Target};
 use crate::outgoing::{RecallRequest, Receipt, SendRequest};
 use async_trait::async_trait;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +19,20 @@ const KEEP: usize = 256;
 pub struct Console {
     print: bool,
     next_id: AtomicU64,
-    recent: Mutex<VecDeque<serde_json::Value>>,
+    recent: Mutex<VecDeque<Line>>,
+}
+
+/// One printed line: `{"console":"send"|"recall", im, account, target?, message_id, payload?}`.
+#[derive(Serialize)]
+struct Line {
+    console: &'static str,
+    im: String,
+    account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<Target>,
+    message_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<Payload>,
 }
 
 impl Console {
@@ -31,19 +45,25 @@ impl Console {
         }
     }
 
-    /// The most recent sends, oldest first.
+    /// The most recent sends as their JSON lines, oldest first.
     pub fn recent(&self) -> Vec<serde_json::Value> {
         self.recent
             .lock()
-            .map(|r| r.iter().cloned().collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|l| serde_json::to_value(l).ok())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    fn record(&self, line: serde_json::Value) {
+    fn record(&self, line: Line) {
         if self.print {
             let mut out = std::io::stdout().lock();
             // A closed stdout must not fail the send: the record below still keeps it.
-            let _ = writeln!(out, "{line}");
+            if serde_json::to_writer(&mut out, &line).is_ok() {
+                let _ = writeln!(out);
+            }
         }
         if let Ok(mut recent) = self.recent.lock() {
             if recent.len() == KEEP {
@@ -66,14 +86,14 @@ impl Adapter for Console {
 
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
-        self.record(json!({
-            "console": "send",
-            "im": req.im,
-            "account": req.account,
-            "target": req.target,
-            "message_id": id,
-            "payload": req.payload,
-        }));
+        self.record(Line {
+            console: "send",
+            im: req.im,
+            account: req.account,
+            target: Some(req.target),
+            message_id: id.clone(),
+            payload: Some(req.payload),
+        });
         Ok(Receipt {
             message_id: id,
             ..Receipt::default()
@@ -81,12 +101,14 @@ impl Adapter for Console {
     }
 
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError> {
-        self.record(json!({
-            "console": "recall",
-            "im": req.im,
-            "account": req.account,
-            "message_id": req.message_id,
-        }));
+        self.record(Line {
+            console: "recall",
+            im: req.im,
+            account: req.account,
+            target: None,
+            message_id: req.message_id,
+            payload: None,
+        });
         Ok(())
     }
 }

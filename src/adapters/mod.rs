@@ -101,12 +101,12 @@ impl Outbox {
         &self.accounts
     }
 
-    pub fn views(&self) -> Vec<AccountView> {
+    pub fn views(&self) -> Vec<AccountView<'_>> {
         self.accounts
             .iter()
             .map(|a| AccountView {
-                im: a.im.clone(),
-                id: a.id.clone(),
+                im: &a.im,
+                id: &a.id,
                 default: a.default,
                 online: a.adapter.is_online(),
             })

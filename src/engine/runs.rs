@@ -128,6 +128,8 @@ pub(crate) struct Run {
     on_continue: Option<oneshot::Sender<()>>,
     continued: bool,
     pub sends: Vec<SendRecord>,
+    /// Sends past `MAX_SEND_RECORDS` (made, not recorded).
+    sends_dropped: u64,
     pub logs: Vec<LogLine>,
     pub http: Option<super::HttpReply>,
     started: Instant,
@@ -140,6 +142,9 @@ pub(crate) struct Run {
 
 /// Most log lines one run keeps (a chatty loop must not grow memory without bound).
 const MAX_LOG_LINES: usize = 1000;
+
+/// Most send records one run keeps; later sends still happen, they are only counted.
+pub(crate) const MAX_SEND_RECORDS: usize = 1000;
 
 #[derive(Default)]
 pub(crate) struct Runs {
@@ -164,6 +169,7 @@ impl Runs {
                 on_continue: options.on_continue,
                 continued: false,
                 sends: Vec::new(),
+                sends_dropped: 0,
                 logs: Vec::new(),
                 http: None,
                 started: Instant::now(),
@@ -219,6 +225,23 @@ impl Runs {
         self.map.get_mut(&id)
     }
 
+    /// Whether run `id` still records its sends (it exists and is under the cap).
+    pub fn records_sends(&self, id: u32) -> bool {
+        self.map
+            .get(&id)
+            .is_some_and(|r| r.sends.len() < MAX_SEND_RECORDS)
+    }
+
+    pub fn record_send(&mut self, id: u32, rec: SendRecord) {
+        if let Some(run) = self.map.get_mut(&id) {
+            if run.sends.len() < MAX_SEND_RECORDS {
+                run.sends.push(rec);
+            } else {
+                run.sends_dropped += 1;
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
@@ -242,7 +265,16 @@ impl Runs {
 
     /// Ends run `id` with `status` and hands its outcome to the waiting caller.
     pub fn finish(&mut self, id: u32, status: RunStatus) {
-        if let Some(run) = self.map.remove(&id) {
+        if let Some(mut run) = self.map.remove(&id) {
+            if run.sends_dropped > 0 {
+                run.logs.push(LogLine {
+                    level: "info",
+                    text: format!(
+                        "{} more sends were made but not recorded (a run records at most {MAX_SEND_RECORDS})",
+                        run.sends_dropped
+                    ),
+                });
+            }
             let outcome = RunOutcome {
                 run_id: id,
                 status,

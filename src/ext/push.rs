@@ -77,9 +77,7 @@ fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<(Scope, super::Hol
 }
 
 fn record(state: &Rc<RefCell<OpState>>, run_id: u32, rec: SendRecord) {
-    if let Some(run) = state.borrow_mut().borrow_mut::<Runs>().get_mut(run_id) {
-        run.sends.push(rec);
-    }
+    state.borrow_mut().borrow_mut::<Runs>().record_send(run_id, rec);
 }
 
 fn note(state: &Rc<RefCell<OpState>>, run_id: u32, text: String) {
@@ -318,6 +316,11 @@ pub(crate) async fn op_isobot_push(
         .timeout
         .map(|ms| Duration::from_secs_f64(ms / 1000.0))
         .unwrap_or(default_timeout);
+    // The body is copied into the record only while the run still records sends.
+    let keep = state.borrow().borrow::<Runs>().records_sends(run_id);
+    if keep {
+        rec.body = Value::Object(body.clone());
+    }
     let sent = sc
         .services
         .outbox
@@ -326,11 +329,10 @@ pub(crate) async fn op_isobot_push(
             account,
             target,
             payload,
-            body: body.clone(),
+            body,
             timeout,
         })
         .await;
-    rec.body = Value::Object(body);
     match sent {
         Ok(receipt) => {
             rec.result = "sent";
