@@ -31,6 +31,7 @@
     }
     set.add(t);
     if (runId !== 0) ops.op_isobot_hold(runId);
+    t.held = runId !== 0;
   }
 
   function untrack(t) {
@@ -42,10 +43,15 @@
       set.delete(t);
       if (set.size === 0) P.MapPrototypeDelete(timersOfRun, t.runId);
     }
-    if (t.runId !== 0) ops.op_isobot_release(t.runId);
+    if (t.held) ops.op_isobot_release(t.runId);
+    t.held = false;
   }
 
-  /** The object plugins get back: numeric like browsers (`+t`), with Node's ref/unref. */
+  /**
+   * The object plugins get back: numeric like browsers (`+t`), with Node's ref/unref (an
+   * unref'd timer does not keep its run open, as it would not keep Node's process alive) and
+   * refresh.
+   */
   class Timeout {
     constructor(id) {
       this._id = id;
@@ -54,15 +60,31 @@
       return this._id;
     }
     ref() {
+      const t = P.MapPrototypeGet(timersById, this._id);
+      if (t !== undefined && !t.held && t.runId !== 0) {
+        ops.op_isobot_hold(t.runId);
+        t.held = true;
+      }
       return this;
     }
     unref() {
+      const t = P.MapPrototypeGet(timersById, this._id);
+      if (t !== undefined && t.held) {
+        ops.op_isobot_release(t.runId);
+        t.held = false;
+      }
       return this;
     }
     hasRef() {
-      return true;
+      const t = P.MapPrototypeGet(timersById, this._id);
+      return t !== undefined && t.held;
     }
     refresh() {
+      const t = P.MapPrototypeGet(timersById, this._id);
+      if (t !== undefined) {
+        I.cancelTimer(t.core);
+        t.core = I.createTimer(t.fire, t.after, undefined, t.repeat, true);
+      }
       return this;
     }
   }
@@ -74,7 +96,7 @@
     const ms = P.NumberCtor(delay);
     const after = ms >= 1 && ms <= 2147483647 ? ms : 1;
     const id = nextTimerId++;
-    const t = { id, runId: I.currentRunId(), done: false, core: null };
+    const t = { id, runId: I.currentRunId(), done: false, core: null, held: false, after, repeat, fire: null };
     // The callback runs in the async context that created it (its run: console, fetch, SDK).
     const context = I.getAsyncContext();
     const fire = () => {
@@ -83,10 +105,14 @@
       I.setAsyncContext(context);
       try {
         callback(...args);
+      } catch (e) {
+        // process.exit() in a callback ends the run; it is not an error of the event loop.
+        if (!(I.isExit && I.isExit(e))) throw e;
       } finally {
         I.setAsyncContext(prev);
       }
     };
+    t.fire = fire;
     t.core = I.createTimer(fire, after, undefined, repeat, true);
     P.MapPrototypeSet(timersById, id, t);
     track(t.runId, t);

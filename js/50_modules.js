@@ -1,6 +1,7 @@
-// 50_modules.js — CommonJS `require` of relative `.js`/`.json` files inside the plugins folder
-// (one module cache per plugin version: a reload starts empty), `importJs`, and clear errors for
-// Node built-ins. Resolution and confinement are Rust (op_isobot_module_read).
+// 50_modules.js — CommonJS `require` of relative files and npm packages (one module cache per
+// plugin version, so a package is evaluated once per isolate; a reload starts empty), `importJs`,
+// and Node built-ins through `I.nodeBuiltin` (js/6x_node_*.js) or a clear error. Resolution and
+// confinement are Rust (op_isobot_module_resolve / op_isobot_module_read, src/ext/modules.rs).
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
@@ -12,11 +13,16 @@
     "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "fs/promises", "http", "http2",
     "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode",
     "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events",
-    "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib",
+    "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib", "assert/strict",
+    "dns/promises", "path/posix", "path/win32", "readline/promises", "stream/consumers",
+    "stream/promises", "stream/web", "timers/promises", "util/types",
   ]);
   const MIDDLEWARE = new Set(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
 
-  const cache = new P.MapCtor();
+  /** path → module, as Node's `require.cache` (an entry deleted there is loaded again). */
+  const cache = P.ObjectCreate(null);
+  /** `dir \n spec` → resolution, so a cached module costs no op on later runs. */
+  const resolved = new P.MapCtor();
 
   function dirOf(path) {
     const i = path.lastIndexOf("/");
@@ -35,49 +41,118 @@
     return ambient;
   }
 
-  function builtinError(spec) {
+  function builtin(spec, dir) {
     const name = spec.startsWith("node:") ? spec.slice(5) : spec;
     if (I.nodeBuiltin) {
-      const m = I.nodeBuiltin(name);
+      const m = I.nodeBuiltin(name, dir.includes("/node_modules/"));
       if (m !== undefined) return m;
     }
     const e = new P.ErrorCtor(
       `require('${spec}'): the Node built-in module '${name}' is not available in isobot. Plugins run in a ` +
-        `sandbox without file system, process or socket access; use fetch() for HTTP and the SDK's ` +
-        `buckets for storage.`,
+        `sandbox without process or socket access; use fetch() for HTTP, fs inside the plugins and data ` +
+        `folders, and the SDK's buckets for storage.`,
     );
     e.code = "ERR_ISOBOT_BUILTIN_UNAVAILABLE";
     throw e;
   }
 
+  function resolve(fromDir, spec) {
+    const key = fromDir + "\n" + spec;
+    const hit = P.MapPrototypeGet(resolved, key);
+    if (hit !== undefined) return hit;
+    const r = ops.op_isobot_module_resolve(fromDir, spec);
+    if (r.error !== null) {
+      const e = new P.ErrorCtor(r.error);
+      e.code = r.code;
+      throw e;
+    }
+    P.MapPrototypeSet(resolved, key, r);
+    return r;
+  }
+
+  /** A compile error of an ES module file, said plainly. */
+  function compileError(err, path) {
+    const e = err.thrown;
+    if (e instanceof SyntaxError && /\b(import|export)\b/.test(e.message) && path.includes("/node_modules/")) {
+      const clear = new P.ErrorCtor(
+        `${path} is an ES module (${e.message}); isobot loads CommonJS only — install a version of the ` +
+          `package that ships CommonJS, or use another package`,
+      );
+      clear.code = "ERR_REQUIRE_ESM";
+      return clear;
+    }
+    return e;
+  }
+
+  /**
+   * Web APIs isobot lacks, as package code sees them: declared but undefined, so `typeof X`
+   * feature checks say "absent" and referencing one while a package loads is no ReferenceError
+   * (undici, which cheerio loads, reads ReadableStream and MessagePort at load time).
+   */
+  const ABSENT_WEB = [
+    "ReadableStream", "WritableStream", "TransformStream", "ByteLengthQueuingStrategy",
+    "CountQueuingStrategy", "TextEncoderStream", "TextDecoderStream", "CompressionStream",
+    "DecompressionStream", "MessagePort", "MessageChannel", "BroadcastChannel", "FormData",
+    "Request", "XMLHttpRequest", "WebSocket", "Worker", "FileReader", "navigator",
+  ];
+  let absentWeb = null;
+  const MODULE_PARAMS = ["exports", "require", "module", "__filename", "__dirname"];
+
+  /** The module function of `source`; package code gets the ABSENT_WEB names in scope. */
+  function compile(source, path) {
+    if (!path.includes("/node_modules/")) {
+      return core.compileFunction(source, "file://" + path, undefined, MODULE_PARAMS);
+    }
+    if (absentWeb === null) absentWeb = ABSENT_WEB.filter((n) => !(n in globalThis));
+    // The module is an inner function (its own declarations may shadow the names); the wrapper
+    // sits on the first line, so line numbers stay those of the file.
+    const [outer, err] = core.compileFunction(
+      `return function (${MODULE_PARAMS.join(", ")}) {${source}\n};`,
+      "file://" + path,
+      undefined,
+      absentWeb,
+    );
+    return err ? [null, err] : [P.FunctionPrototypeCall(outer, undefined), null];
+  }
+
   function load(fromDir, spec) {
-    const r = ops.op_isobot_module_read(fromDir, spec);
-    const hit = P.MapPrototypeGet(cache, r.path);
+    const r = resolve(fromDir, spec);
+    const hit = cache[r.path];
     if (hit !== undefined) return hit.exports;
-    if (r.json) {
-      const m = { exports: JSON.parse(r.source), filename: r.path, loaded: true };
-      P.MapPrototypeSet(cache, r.path, m);
+    if (r.format === "empty") {
+      const m = { exports: {}, id: r.path, filename: r.path, loaded: true };
+      cache[r.path] = m;
       return m.exports;
     }
+    let source = ops.op_isobot_module_read(r.path);
+    if (r.format === "json") {
+      let exports;
+      try {
+        exports = JSON.parse(source.charCodeAt(0) === 0xfeff ? source.slice(1) : source);
+      } catch (e) {
+        e.message = `${r.path}: ${e.message}`;
+        throw e;
+      }
+      const m = { exports, id: r.path, filename: r.path, loaded: true };
+      cache[r.path] = m;
+      return m.exports;
+    }
+    // A `#!` line (CLI entry points) is not valid inside a function body.
+    if (source.startsWith("#!")) source = "//" + source;
     const dir = dirOf(r.path);
-    const m = { exports: {}, id: r.path, filename: r.path, path: dir, loaded: false, children: [] };
+    const require = makeRequire(dir, null);
+    const m = { exports: {}, id: r.path, filename: r.path, path: dir, loaded: false, children: [], require };
     // Cached before it runs, so require cycles see the partial exports (as in Node).
-    P.MapPrototypeSet(cache, r.path, m);
-    const [fn, err] = core.compileFunction(r.source, "file://" + r.path, undefined, [
-      "exports",
-      "require",
-      "module",
-      "__filename",
-      "__dirname",
-    ]);
+    cache[r.path] = m;
+    const [fn, err] = compile(source, r.path);
     if (err) {
-      P.MapPrototypeDelete(cache, r.path);
-      throw err.thrown;
+      delete cache[r.path];
+      throw compileError(err, r.path);
     }
     try {
-      P.FunctionPrototypeCall(fn, m.exports, m.exports, makeRequire(dir, null), m, r.path, dir);
+      P.FunctionPrototypeCall(fn, m.exports, m.exports, require, m, r.path, dir);
     } catch (e) {
-      P.MapPrototypeDelete(cache, r.path);
+      delete cache[r.path];
       throw e;
     }
     m.loaded = true;
@@ -89,16 +164,16 @@
     function require(name) {
       const spec = P.StringCtor(name);
       if (MIDDLEWARE.has(spec)) return sdk !== null ? sdk() : ambientSdk();
-      if (spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/")) return load(dir, spec);
-      if (spec.startsWith("node:") || NODE_BUILTINS.has(spec)) return builtinError(spec);
-      if (I.requirePackage) return I.requirePackage(dir, spec);
-      throw new P.ErrorCtor(
-        `require('${spec}'): module not found. isobot loads './middleware.js' (the SDK) and relative ` +
-          `.js/.json files inside the plugins folder.`,
-      );
+      if (spec.startsWith("node:") || NODE_BUILTINS.has(spec)) return builtin(spec, dir);
+      // Relative files and npm packages (node_modules): resolved in Rust.
+      return load(dir, spec);
     }
     require.cache = cache;
-    require.resolve = (spec) => ops.op_isobot_module_read(dir, P.StringCtor(spec)).path;
+    require.resolve = (spec) => {
+      const s = P.StringCtor(spec);
+      return s.startsWith("node:") || NODE_BUILTINS.has(s) ? s : resolve(dir, s).path;
+    };
+    require.resolve.paths = () => [];
     return require;
   }
   I.makeRequire = makeRequire;

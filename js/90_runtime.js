@@ -38,6 +38,7 @@
 
   I.install = (fn, filename, dirname) => {
     plugin = { fn, filename, dirname };
+    I.pluginFilename = filename;
   };
 
   I.start = (runId) => {

@@ -137,6 +137,10 @@ pub fn services(config: &Config, print_console: bool) -> Arc<Services> {
         fetch: Arc::new(fetch),
         admins: config.admins.clone(),
         store: Arc::new(crate::store::RedbStore::lazy(&config.data_dir)),
+        node: crate::ext::NodeSettings {
+            env: config.node_env.clone(),
+            data_dir: Some(config.data_dir.clone()),
+        },
     })
 }
 

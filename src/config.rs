@@ -38,6 +38,16 @@ struct RawConfig {
     admins: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     accounts: Vec<RawAccount>,
+    #[serde(default)]
+    node: RawNode,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    /// Environment variables plugins see in `process.env` (the rest stay hidden).
+    #[serde(default)]
+    env: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,6 +172,8 @@ pub struct Config {
     /// Bot admins per IM (user ids), used by `notifyMasters` and the `admin` flag.
     pub admins: BTreeMap<String, Vec<String>>,
     pub accounts: Vec<AccountConfig>,
+    /// `process.env` of plugins: the variables named in `[node] env`, read once at startup.
+    pub node_env: BTreeMap<String, String>,
 }
 
 /// The IMs that get a console account when no accounts are configured.
@@ -255,6 +267,7 @@ impl Config {
         if let Some(max) = raw.fetch.max_bytes {
             fetch.max_bytes = max;
         }
+        let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
         Ok(Config {
             fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
@@ -265,8 +278,28 @@ impl Config {
             limits,
             admins: raw.admins,
             accounts,
+            node_env,
         })
     }
+}
+
+/// The allowlisted environment variables that are set, with their values.
+fn node_env(
+    names: &[String],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for name in names {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(ConfigError::Invalid(format!(
+                "node.env: `{name}` is not an environment variable name; list names like \"TZ\""
+            )));
+        }
+        if let Some(v) = lookup(name) {
+            out.insert(name.clone(), v);
+        }
+    }
+    Ok(out)
 }
 
 fn validate_accounts(raw: Vec<RawAccount>) -> Result<Vec<AccountConfig>, ConfigError> {
@@ -605,6 +638,20 @@ mod tests {
             let err = one_account(&text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?} → {err}");
         }
+    }
+
+    #[test]
+    fn node_env_is_an_allowlist() {
+        let names = vec!["TZ".to_string(), "UNSET".to_string()];
+        let env = node_env(&names, |k| (k == "TZ").then(|| "Asia/Shanghai".to_string())).unwrap();
+        assert_eq!(env.len(), 1);
+        assert_eq!(env["TZ"], "Asia/Shanghai");
+        let err = node_env(&["A=B".to_string()], |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("node.env: `A=B`"), "{err}");
+        let c = Config::from_toml("[node]\nenv = []", Path::new("/tmp")).unwrap();
+        assert!(c.node_env.is_empty());
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         fetch: Arc::new(fetch),
         admins: config.admins.clone(),
         store: Arc::new(crate::store::RedbStore::open(&config.data_dir)?),
+        node: crate::ext::NodeSettings {
+            env: config.node_env.clone(),
+            data_dir: Some(config.data_dir.clone()),
+        },
     });
     let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
     let registry = Arc::new(Registry::new(

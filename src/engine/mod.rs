@@ -170,6 +170,8 @@ pub struct Services {
     pub store: Arc<dyn crate::store::Store>,
     /// Runs waiting in `listen`/`input` for a chat message.
     pub listeners: Arc<crate::listen::Listeners>,
+    /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
+    pub node: crate::ext::NodeSettings,
 }
 
 /// Per-isolate limits.

@@ -22,9 +22,52 @@ pub(crate) const RUNTIME_JS: &[(&str, &str)] = &[
     ("isobot:30_store.js", include_str!("../../js/30_store.js")),
     ("isobot:40_web.js", include_str!("../../js/40_web.js")),
     ("isobot:45_fetch.js", include_str!("../../js/45_fetch.js")),
+    ("isobot:46_event.js", include_str!("../../js/46_event.js")),
+    ("isobot:47_blob.js", include_str!("../../js/47_blob.js")),
     (
         "isobot:50_modules.js",
         include_str!("../../js/50_modules.js"),
+    ),
+    ("isobot:60_node.js", include_str!("../../js/60_node.js")),
+    (
+        "isobot:61_node_buffer.js",
+        include_str!("../../js/61_node_buffer.js"),
+    ),
+    (
+        "isobot:62_node_inspect.js",
+        include_str!("../../js/62_node_inspect.js"),
+    ),
+    (
+        "isobot:63_node_util.js",
+        include_str!("../../js/63_node_util.js"),
+    ),
+    (
+        "isobot:64_node_process.js",
+        include_str!("../../js/64_node_process.js"),
+    ),
+    (
+        "isobot:65_node_path.js",
+        include_str!("../../js/65_node_path.js"),
+    ),
+    (
+        "isobot:66_node_url.js",
+        include_str!("../../js/66_node_url.js"),
+    ),
+    (
+        "isobot:67_node_crypto.js",
+        include_str!("../../js/67_node_crypto.js"),
+    ),
+    (
+        "isobot:68_node_fs.js",
+        include_str!("../../js/68_node_fs.js"),
+    ),
+    (
+        "isobot:69_node_stream.js",
+        include_str!("../../js/69_node_stream.js"),
+    ),
+    (
+        "isobot:70_node_misc.js",
+        include_str!("../../js/70_node_misc.js"),
     ),
     (
         "isobot:90_runtime.js",

@@ -4,14 +4,19 @@
 //! in the isolate's run table. Send ops live in `push.rs`.
 
 mod fetch;
+mod fs;
 mod listen;
 mod modules;
+mod node;
+mod package_json;
+mod packages;
 mod push;
 mod route;
 mod store;
 mod web;
 
 pub use fetch::{FetchPolicy, Fetcher};
+pub use node::NodeSettings;
 
 use crate::engine::{PluginInfo, Runs, Services};
 use crate::event::Message;
@@ -41,6 +46,8 @@ pub(crate) fn extensions() -> Vec<deno_core::Extension> {
         web::isobot_web::init(),
         fetch::isobot_fetch::init(),
         modules::isobot_modules::init(),
+        node::isobot_node::init(),
+        fs::isobot_fs::init(),
         listen::isobot_listen::init(),
         route::isobot_route::init(),
     ]

@@ -77,6 +77,7 @@ impl Stack {
         let outbox = Arc::new(built.outbox);
         let services = Arc::new(Services {
             listeners: Default::default(),
+            node: Default::default(),
             outbox: outbox.clone(),
             fetch: Arc::new(
                 isobot::ext::Fetcher::new(

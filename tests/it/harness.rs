@@ -114,6 +114,11 @@ pub struct Bot {
 impl Bot {
     /// Must be called inside the test's tokio runtime (network sends are spawned onto it).
     pub fn new(accounts: Vec<Acc>) -> Bot {
+        Bot::in_dir(accounts, tempfile::tempdir().unwrap())
+    }
+
+    /// A bot whose plugins folder is `dir`.
+    pub fn in_dir(accounts: Vec<Acc>, dir: TempDir) -> Bot {
         let console = Arc::new(Console::new(false));
         let client = reqwest::Client::new();
         let accounts = accounts
@@ -135,8 +140,8 @@ impl Bot {
             })
             .collect();
         let outbox = Outbox::new(accounts, tokio::runtime::Handle::current());
-        let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data")));
+        let data_dir = dir.path().join(".data");
         Bot {
             dir,
             console,
@@ -156,6 +161,10 @@ impl Bot {
                 ),
                 admins: BTreeMap::new(),
                 store,
+                node: isobot::ext::NodeSettings {
+                    env: BTreeMap::new(),
+                    data_dir: Some(data_dir),
+                },
             }),
         }
     }
@@ -173,6 +182,7 @@ impl Bot {
             fetch: Arc::new(fetcher),
             store: s.store.clone(),
             admins: s.admins.clone(),
+            node: s.node.clone(),
         });
         Bot { services, ..self }
     }

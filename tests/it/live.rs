@@ -54,6 +54,7 @@ impl Live {
             .collect();
         let services = Arc::new(Services {
             listeners: Default::default(),
+            node: Default::default(),
             outbox: Arc::new(Outbox::new(accounts, tokio::runtime::Handle::current())),
             fetch: Arc::new(
                 isobot::ext::Fetcher::new(

@@ -1,0 +1,146 @@
+//! npm packages in a plugin (issue 7): a plugin that requires axios and cheerio and parses a
+//! small page with cheerio. `first run` is the first run of a fresh isolate (the packages are
+//! resolved, read, compiled and evaluated: about 100 modules); `second run` is a later run of
+//! the same isolate (the module cache of the plugin version answers). Isolate start-up is not
+//! counted in either.
+//!
+//! The packages are installed with `npm install` into `$CARGO_TARGET_TMPDIR/npm-bench` on the
+//! first bench run (npm and the registry must be reachable) and reused after.
+//!
+//! `cargo bench --bench npm_cold`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use isobot::engine::{Isolate, IsolateLimits, RunContext, RunOptions, Services};
+use isobot::event::Message;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PLUGIN: &str = "//[author: bench]
+const axios = require('axios');
+const cheerio = require('cheerio');
+const $ = cheerio.load('<ul><li>a</li><li>b</li></ul>');
+if ($('li').length !== 2 || typeof axios.get !== 'function') throw new Error('packages broken');
+";
+
+/// The folder whose `node_modules` holds axios and cheerio.
+fn packages() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npm-bench");
+    let installed = ["axios", "cheerio"].iter().all(|p| {
+        dir.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .is_file()
+    });
+    if !installed {
+        std::fs::create_dir_all(&dir).expect("bench folder");
+        std::fs::write(dir.join("package.json"), r#"{"private":true}"#).expect("package.json");
+        let status = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-package-lock",
+                "--loglevel=error",
+            ])
+            .args(["axios@1", "cheerio@1"])
+            .current_dir(&dir)
+            .status()
+            .expect("run npm (the bench needs npm on PATH)");
+        assert!(status.success(), "npm install failed ({status})");
+    }
+    dir
+}
+
+struct Bench {
+    rt: tokio::runtime::Runtime,
+    services: Arc<Services>,
+    file: PathBuf,
+}
+
+impl Bench {
+    fn new(dir: &Path) -> Bench {
+        let scripts = dir.join("scripts");
+        std::fs::create_dir_all(&scripts).expect("plugins folder");
+        let file = scripts.join("npm.js");
+        std::fs::write(&file, PLUGIN).expect("plugin");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let services = rt.block_on(async {
+            let config = isobot::config::Config::from_toml("", dir).expect("config");
+            isobot::cli::services(&config, false)
+        });
+        Bench { rt, services, file }
+    }
+
+    async fn isolate(&self) -> Isolate {
+        let (code, _) = isobot::cli::load_plugin(&self.file).expect("plugin");
+        let limits = IsolateLimits {
+            heap_bytes: 256 << 20,
+        };
+        Isolate::start(code, self.services.clone(), limits)
+            .await
+            .expect("isolate")
+    }
+
+    /// One run's wall-clock time.
+    async fn run(isolate: &Isolate) -> Duration {
+        let started = Instant::now();
+        let outcome = isolate
+            .run(
+                RunContext::fake(Message::default()),
+                RunOptions {
+                    timeout: Some(Duration::from_secs(30)),
+                    on_continue: None,
+                },
+            )
+            .await;
+        assert!(outcome.status.is_ok(), "run failed: {}", outcome.status);
+        started.elapsed()
+    }
+}
+
+fn npm_cold(c: &mut Criterion) {
+    isobot::engine::warm_up();
+    let bench = Bench::new(&packages());
+    let mut group = c.benchmark_group("npm");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("first run (axios + cheerio)", |b| {
+        b.iter_custom(|iters| {
+            bench.rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let isolate = bench.isolate().await;
+                    total += Bench::run(&isolate).await;
+                }
+                total
+            })
+        })
+    });
+    let warm = bench.rt.block_on(async {
+        let isolate = bench.isolate().await;
+        Bench::run(&isolate).await;
+        isolate
+    });
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("second run (module cache)", |b| {
+        b.iter_custom(|iters| {
+            bench.rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += Bench::run(&warm).await;
+                }
+                total
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, npm_cold);
+criterion_main!(benches);

@@ -1,0 +1,77 @@
+//! The host facts behind Node's `process` (allowlisted environment, cwd = the plugins folder,
+//! platform, pid, hrtime) and the Node settings every isolate shares (`Services::node`, from the
+//! config). JS glue: `js/64_node_process.js`; Node's `fs` is `fs.rs`.
+
+use crate::engine::{PluginInfo, Services};
+use deno_core::{op2, OpState};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+deno_core::extension!(
+    isobot_node,
+    ops = [op_isobot_node_process, op_isobot_node_hrtime],
+);
+
+/// Node compatibility settings shared by every isolate.
+#[derive(Debug, Clone, Default)]
+pub struct NodeSettings {
+    /// `process.env`: the allowlisted variables (config `[node] env`) with their values at
+    /// startup. Empty by default.
+    pub env: BTreeMap<String, String>,
+    /// The data folder, the second place `fs` may touch besides the plugins folder.
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct ProcessFacts {
+    cwd: String,
+    env: BTreeMap<String, String>,
+    platform: &'static str,
+    arch: &'static str,
+    v8: &'static str,
+    pid: u32,
+    isobot: &'static str,
+    data_dir: Option<String>,
+}
+
+/// What `process` reports; read once per isolate.
+#[op2]
+#[serde]
+fn op_isobot_node_process(state: &mut OpState) -> ProcessFacts {
+    let cwd = state.borrow::<Arc<PluginInfo>>().dir.clone();
+    let node = &state.borrow::<Arc<Services>>().node;
+    let env = node.env.clone();
+    let data_dir = node
+        .data_dir
+        .as_ref()
+        .map(|d| cwd.join(d).to_string_lossy().into_owned());
+    ProcessFacts {
+        cwd: cwd.to_string_lossy().into_owned(),
+        env,
+        platform: match std::env::consts::OS {
+            "macos" => "darwin",
+            "windows" => "win32",
+            other => other,
+        },
+        arch: match std::env::consts::ARCH {
+            "x86_64" => "x64",
+            "aarch64" => "arm64",
+            "x86" => "ia32",
+            other => other,
+        },
+        v8: deno_core::v8::VERSION_STRING,
+        pid: std::process::id(),
+        isobot: env!("CARGO_PKG_VERSION"),
+        data_dir,
+    }
+}
+
+/// Nanoseconds since the first call in this process (`process.hrtime`).
+#[op2(fast)]
+fn op_isobot_node_hrtime() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as f64
+}
