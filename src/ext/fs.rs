@@ -109,7 +109,9 @@ pub(crate) struct FsRoots {
 
 impl FsRoots {
     pub(crate) fn new(plugins_dir: &Path, data_dir: Option<&Path>) -> FsRoots {
-        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| normalize(p));
+        // A folder that does not exist yet (the data folder before first use) still gets the
+        // symlinks of its existing ancestors resolved, as the checked paths do.
+        let real = |p: &Path| real_prefix(&normalize(p));
         let mut roots = vec![("the plugins folder", real(plugins_dir))];
         if let Some(d) = data_dir {
             let d = if d.is_absolute() {
@@ -545,6 +547,18 @@ mod tests {
                 "{text}"
             );
         }
+        // A data folder that does not exist yet, below a symlinked folder.
+        std::fs::create_dir_all(base.join("real")).unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("alias")).unwrap();
+        let later = FsRoots::new(&plugins, Some(&base.join("alias/data")));
+        let p = base
+            .join("alias/data/x.json")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(
+            later.check(&p, "open", true).unwrap(),
+            base.join("real/data/x.json")
+        );
         // The link itself may be removed (no follow), not what it points to.
         assert_eq!(
             roots.check("link.txt", "unlink", false).unwrap(),
