@@ -200,13 +200,14 @@ mod tests {
             im: "qq",
             account: "qa",
         };
-        let cases: Vec<(
-            &str,
-            &str,
-            Option<&str>,
-            Origin,
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Origin<'a>,
             Result<Choice, SelectError>,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (
                 "explicit wins over context",
                 "qq",

@@ -318,3 +318,11 @@ impl Isolate {
 pub fn warm_up() -> usize {
     snapshot::get().len()
 }
+
+/// Creates and drops one plugin runtime on the calling thread (which must be inside a tokio
+/// runtime context), with or without the startup snapshot. For the cold-start benchmark.
+pub fn cold_start(use_snapshot: bool) -> Result<(), String> {
+    let runtime = snapshot::runtime(use_snapshot, None)?;
+    drop(runtime);
+    Ok(())
+}

@@ -77,7 +77,10 @@ fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<(Scope, super::Hol
 }
 
 fn record(state: &Rc<RefCell<OpState>>, run_id: u32, rec: SendRecord) {
-    state.borrow_mut().borrow_mut::<Runs>().record_send(run_id, rec);
+    state
+        .borrow_mut()
+        .borrow_mut::<Runs>()
+        .record_send(run_id, rec);
 }
 
 fn note(state: &Rc<RefCell<OpState>>, run_id: u32, text: String) {

@@ -46,7 +46,7 @@ async fn api() -> String {
             "/missing",
             get(|| async { (StatusCode::NOT_FOUND, "nope") }),
         )
-        .route("/slow", get(|| std::future::pending::<String>()))
+        .route("/slow", get(std::future::pending::<String>))
         .route("/big", get(|| async { "x".repeat(200_000) }))
         .route(
             "/redirect",
