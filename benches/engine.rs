@@ -95,6 +95,15 @@ fn benches(c: &mut Criterion) {
         })
     });
 
+    // The fixed cost of a run: job hand-off to the isolate thread, start, settle, reply.
+    let empty = plugin(&rt, services.clone(), ";");
+    c.bench_function("empty_warm_run", |b| {
+        b.iter(|| {
+            let o = rt.block_on(empty.run(message("x"), opts()));
+            assert!(o.status.is_ok());
+        })
+    });
+
     // One run that pushes `n` times; the time per push is the run time over n.
     let pusher = plugin(
         &rt,

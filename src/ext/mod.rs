@@ -20,7 +20,7 @@ pub use node::NodeSettings;
 
 use crate::engine::{PluginInfo, Runs, Services};
 use crate::event::Message;
-use deno_core::{op2, OpState};
+use deno_core::{op2, v8, OpState};
 use deno_error::JsErrorBox;
 use serde::Serialize;
 use std::sync::Arc;
@@ -80,25 +80,32 @@ struct CtxView<'a> {
 
 /// The run's context for the Sender getters (cached by JS for the run's lifetime).
 #[op2]
-#[serde]
-fn op_isobot_ctx(state: &mut OpState, run_id: u32) -> Result<serde_json::Value, JsErrorBox> {
-    let plugin = state.borrow::<Arc<PluginInfo>>().clone();
+fn op_isobot_ctx<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+    run_id: u32,
+) -> Result<v8::Local<'s, v8::Value>, JsErrorBox> {
+    let plugin = state.borrow::<Arc<PluginInfo>>();
     let runs = state.borrow::<Runs>();
     let run = runs.get(run_id).ok_or_else(|| run_ended(run_id))?;
     let ctx = &run.ctx;
-    serde_json::to_value(CtxView {
-        imtype: ctx.imtype(),
-        kind: ctx.kind,
-        message: &ctx.message,
-        params: &ctx.params,
-        rule: ctx.rule.as_deref(),
-        route: ctx.route.as_ref(),
-        plugin: PluginView {
-            id: &plugin.id,
-            title: &plugin.title,
-            version: &plugin.version,
+    // Straight to V8 from the borrowed context: no owned copy, no JSON value in between.
+    deno_core::serde_v8::to_v8(
+        scope,
+        CtxView {
+            imtype: ctx.imtype(),
+            kind: ctx.kind,
+            message: &ctx.message,
+            params: &ctx.params,
+            rule: ctx.rule.as_deref(),
+            route: ctx.route.as_ref(),
+            plugin: PluginView {
+                id: &plugin.id,
+                title: &plugin.title,
+                version: &plugin.version,
+            },
         },
-    })
+    )
     .map_err(|e| JsErrorBox::generic(e.to_string()))
 }
 
