@@ -45,6 +45,15 @@
     setUnhandledPromiseRejectionHandler: core.setUnhandledPromiseRejectionHandler,
     encode: core.encode,
     decode: core.decode,
+    /** Installs a web/Node global the way browsers do: writable, configurable, not enumerable. */
+    defineGlobal(name, value) {
+      P.ObjectDefineProperty(globalThis, name, {
+        value,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    },
     // Capability files (js/30_*.js …) add SDK functions here: `(sdk, runId) => void` for the
     // object `require('./middleware.js')` returns, `(sender, runId) => void` for every Sender.
     sdkExtensions: [],

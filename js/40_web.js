@@ -7,14 +7,7 @@
   const { P, ops } = I;
   const core = I.core;
 
-  function define(name, value) {
-    P.ObjectDefineProperty(globalThis, name, {
-      value,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
+  const define = I.defineGlobal;
 
   // ---- timers ---------------------------------------------------------------------------
   // Every timer belongs to the run whose async context created it; a pending timer holds the

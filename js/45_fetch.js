@@ -5,14 +5,7 @@
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
 
-  function define(name, value) {
-    P.ObjectDefineProperty(globalThis, name, {
-      value,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
+  const define = I.defineGlobal;
 
   function domError(name, message) {
     const e = new P.ErrorCtor(message);

@@ -6,9 +6,7 @@
   const I = globalThis.__isobot_internal;
   const { P } = I;
 
-  function define(name, value) {
-    P.ObjectDefineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  const define = I.defineGlobal;
 
   const DOM_CODES = {
     IndexSizeError: 1,

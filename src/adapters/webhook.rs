@@ -23,27 +23,37 @@ impl Webhook {
     }
 
     async fn post(&self, body: &Value) -> Result<Value, AdapterError> {
-        let mut request = self.client.post(&self.url).json(body);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
-        if !status.is_success() {
-            return Err(AdapterError::Http {
-                status: status.as_u16(),
-                message: server_message(&text),
-            });
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        let request = self.client.post(&self.url).json(body);
+        let (_, answer) = send(request, self.token.as_deref()).await?;
+        Ok(serde_json::from_slice(&answer).unwrap_or(Value::Null))
     }
+}
+
+/// Sends an adapter's HTTP request (with the bearer token, if any); a non-2xx status becomes
+/// `AdapterError::Http` carrying the server's message. Shared by the webhook and OneBot HTTP.
+pub(crate) async fn send(
+    mut request: reqwest::RequestBuilder,
+    token: Option<&str>,
+) -> Result<(reqwest::StatusCode, bytes::Bytes), AdapterError> {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
+    if !status.is_success() {
+        return Err(AdapterError::Http {
+            status: status.as_u16(),
+            message: server_message(&String::from_utf8_lossy(&body)),
+        });
+    }
+    Ok((status, body))
 }
 
 /// The most useful part of an error body: a JSON `message`/`error`/`description`, else the text.

@@ -4,7 +4,7 @@
 //! Actions come from the adapter (`onebot::OneBot::call`); answers go back as `ActionResponse`s.
 
 use super::types::{Action, ActionFrame, ActionResponse};
-use crate::adapters::webhook::{error_chain, server_message};
+use crate::adapters::webhook::server_message;
 use crate::adapters::AdapterError;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,29 +30,12 @@ impl Http {
         let params = action
             .params_json()
             .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
-        let mut request = self
+        let request = self
             .client
             .post(format!("{}/{}", self.url, action.name()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(params);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| AdapterError::Transport(error_chain(&e)))?;
-        if !status.is_success() {
-            return Err(AdapterError::Http {
-                status: status.as_u16(),
-                message: server_message(&String::from_utf8_lossy(&body)),
-            });
-        }
+        let (status, body) = crate::adapters::webhook::send(request, self.token.as_deref()).await?;
         serde_json::from_slice(&body).map_err(|e| AdapterError::Http {
             status: status.as_u16(),
             message: format!(
