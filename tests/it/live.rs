@@ -161,3 +161,31 @@ pub async fn eventually(what: &str, limit: Duration, mut cond: impl FnMut() -> b
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Spawns `isobot serve` as configured in `cmd` (stderr is taken over) and waits for its
+/// readiness line, "isobot listening on http://ADDR"; returns the child and ADDR. Stderr is read
+/// to the end on a thread so the server never blocks on a full pipe.
+pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("isobot listening on http://").nth(1) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                }
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("isobot serve did not report its address");
+    (child, addr)
+}

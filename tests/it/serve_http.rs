@@ -135,37 +135,21 @@ async fn admin_token_guards_the_api_but_not_healthz() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isobot_serve_subprocess_end_to_end() {
-    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("h.js"), hello()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_isobot"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-console",
-            "--plugins",
-        ])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Readiness: the log line with the bound address.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(std::time::Duration::from_secs(20))
-        .expect("serve did not start");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-console",
+        "--plugins",
+    ])
+    .arg(dir.path())
+    .stdout(Stdio::piped());
+    let (mut child, addr) = crate::live::spawn_serve(cmd);
+    let base = format!("http://{addr}");
     let v: Value = reqwest::Client::new()
         .post(format!("{base}/api/messages"))
         .json(&json!({"im": "qq", "user": "5", "user_name": "eve", "text": "hello"}))

@@ -7,7 +7,6 @@ use isobot::engine::RunContext;
 use isobot::event::Message;
 use isobot::store::{Bucket, Key, RedbStore};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -407,41 +406,20 @@ impl Drop for Served {
 }
 
 fn serve(plugins: &Path, config: &Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_isobot"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-console",
-            "--plugins",
-            path_str(plugins),
-            "--config",
-            path_str(config),
-        ])
-        .env("ISOBOT_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Reads stderr to the end so the server never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.split("isobot listening on http://").nth(1) {
-                if let Some(tx) = tx.take() {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = tx.send(addr);
-                }
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("isobot serve did not report its address");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-console",
+        "--plugins",
+        path_str(plugins),
+        "--config",
+        path_str(config),
+    ])
+    .env("ISOBOT_LOG", "info")
+    .stdout(Stdio::null());
+    let (child, addr) = crate::live::spawn_serve(cmd);
     Served { child, addr }
 }
 
