@@ -41,13 +41,10 @@
     return encoding === undefined || encoding === "buffer" ? out : out.toString(encoding);
   }
 
-  class Hash {
-    #alg;
+  /** Buffers `update()` input; `finish(bytes)` computes the result once, at `digest()`. */
+  class Digester {
     #chunks = [];
     #done = false;
-    constructor(alg) {
-      this.#alg = algorithm(alg, "hash");
-    }
     update(data, inputEncoding) {
       if (this.#done) throw finalized();
       this.#chunks.push(bytes(data, inputEncoding));
@@ -56,34 +53,40 @@
     digest(encoding) {
       if (this.#done) throw finalized();
       this.#done = true;
-      return output(ops.op_isobot_digest(this.#alg, I.Buffer.concat(this.#chunks)), encoding);
+      return output(this._finish(I.Buffer.concat(this.#chunks)), encoding);
+    }
+    _input() {
+      if (this.#done) throw finalized();
+      return I.Buffer.concat(this.#chunks);
+    }
+  }
+
+  class Hash extends Digester {
+    #alg;
+    constructor(alg) {
+      super();
+      this.#alg = algorithm(alg, "hash");
+    }
+    _finish(data) {
+      return ops.op_isobot_digest(this.#alg, data);
     }
     copy() {
-      if (this.#done) throw finalized();
       const h = new Hash(this.#alg);
-      h.update(I.Buffer.concat(this.#chunks));
+      h.update(this._input());
       return h;
     }
   }
 
-  class Hmac {
+  class Hmac extends Digester {
     #alg;
     #key;
-    #chunks = [];
-    #done = false;
     constructor(alg, key) {
+      super();
       this.#alg = algorithm(alg, "hmac");
       this.#key = bytes(key);
     }
-    update(data, inputEncoding) {
-      if (this.#done) throw finalized();
-      this.#chunks.push(bytes(data, inputEncoding));
-      return this;
-    }
-    digest(encoding) {
-      if (this.#done) throw finalized();
-      this.#done = true;
-      return output(ops.op_isobot_hmac(this.#alg, this.#key, I.Buffer.concat(this.#chunks)), encoding);
+    _finish(data) {
+      return ops.op_isobot_hmac(this.#alg, this.#key, data);
     }
   }
 

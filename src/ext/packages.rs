@@ -312,7 +312,12 @@ impl Resolver {
             Some(mapped) => return Ok(mapped),
             None => path,
         };
-        let real_path = real(&path);
+        self.confined(&path, spec)
+    }
+
+    /// The real path of a resolved file, refused outside the allowed roots, with its format.
+    fn confined(&mut self, path: &Path, spec: &str) -> Result<Resolved, ResolveError> {
+        let real_path = real(path);
         if !self.allows(&real_path) {
             return Err(ResolveError::Outside {
                 spec: spec.into(),
@@ -443,21 +448,7 @@ impl Resolver {
                     let base = normalize(&root.join(to));
                     match self.load_file_or_dir(&base, spec)? {
                         // The mapped file is final: no second round of mapping.
-                        Some(p) => {
-                            let real_path = real(&p);
-                            if !self.allows(&real_path) {
-                                return Err(ResolveError::Outside {
-                                    spec: spec.into(),
-                                    path: real_path.display().to_string(),
-                                    roots: self.roots_text(),
-                                });
-                            }
-                            let format = self.format_of(&real_path, spec)?;
-                            Ok(Some(Resolved {
-                                path: real_path,
-                                format,
-                            }))
-                        }
+                        Some(p) => self.confined(&p, spec).map(Some),
                         None => Ok(None),
                     }
                 }
