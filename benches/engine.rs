@@ -5,11 +5,17 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use isobot::adapters::console::Console;
-use isobot::adapters::{Account, Outbox};
-use isobot::engine::{Isolate, IsolateLimits, PluginCode, RunContext, RunOptions, Services};
+use isobot::adapters::{Account, AdapterSet};
+use isobot::engine::{Isolate, IsolateLimits, PluginCode};
 use isobot::event::Message;
+use isobot::ext::Services;
+use isobot::run::{RunContext, RunOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
     let console = Arc::new(Console::new(false));
@@ -20,29 +26,22 @@ fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
         adapter: console,
     }];
     let _guard = rt.enter();
-    Arc::new(Services {
-        outbox: Arc::new(Outbox::new(accounts, rt.handle().clone())),
-        fetch: Arc::new(
-            isobot::ext::Fetcher::new(Default::default(), rt.handle().clone()).expect("client"),
-        ),
-        store: Arc::new(isobot::store::RedbStore::lazy(
+    Services::builder(Arc::new(AdapterSet::new(accounts, rt.handle().clone())))
+        .store(Arc::new(isobot::store::RedbStore::lazy(
             &std::env::temp_dir().join("isobot-bench-engine"),
-        )),
-        listeners: Default::default(),
-        node: Default::default(),
-        admins: Default::default(),
-    })
+        )))
+        .build()
+        .expect("services")
 }
 
 fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> Isolate {
-    let code = PluginCode {
-        id: "bench:p.js".into(),
-        file: std::env::temp_dir().join("isobot-bench-p.js"),
-        source: source.into(),
-        title: "bench".into(),
-        version: "1".into(),
-        deps: Default::default(),
-    };
+    let code = PluginCode::new(
+        "bench:p.js",
+        std::env::temp_dir().join("isobot-bench-p.js"),
+        "bench",
+        "1",
+        source,
+    );
     rt.block_on(Isolate::start(
         code,
         services,

@@ -5,14 +5,19 @@
 //! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY)
 
 use isobot::adapters::console::Console;
-use isobot::adapters::{Account, Outbox};
+use isobot::adapters::{Account, AdapterSet};
 use isobot::cron::Scheduler;
-use isobot::engine::{IsolateLimits, Services};
+use isobot::dispatch::Dispatcher;
+use isobot::engine::IsolateLimits;
 use isobot::event::Message;
-use isobot::registry::Registry;
-use isobot::runner::Dispatcher;
+use isobot::ext::Services;
+use isobot::plugin::Registry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -112,24 +117,23 @@ fn main() {
             adapter: console,
         }];
         let handle = tokio::runtime::Handle::current();
-        let services = Arc::new(Services {
-            outbox: Arc::new(Outbox::new(accounts, handle.clone())),
-            fetch: Arc::new(isobot::ext::Fetcher::new(Default::default(), handle).expect("client")),
-            store: Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data"))),
-            listeners: Default::default(),
-            node: Default::default(),
-            admins: Default::default(),
-        });
+        let services = Services::builder(Arc::new(AdapterSet::new(accounts, handle)))
+            .store(Arc::new(isobot::store::RedbStore::lazy(
+                &dir.path().join(".data"),
+            )))
+            .build()
+            .expect("services");
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
             IsolateLimits {
                 heap_bytes: 64 << 20,
             },
-            Some(Arc::new(Scheduler::new(None, Duration::from_secs(10)))),
+            None,
         ));
+        registry.observe(Arc::new(Scheduler::new(None, Duration::from_secs(10))));
         registry.load_all().await.expect("load");
-        let _watch = isobot::watch::spawn(registry.clone()).expect("watch");
+        let _watch = isobot::plugin::watch::spawn(registry.clone()).expect("watch");
         let dispatcher = Arc::new(Dispatcher::new(registry.clone(), Duration::from_secs(10)));
 
         // Warm-up.
@@ -149,16 +153,15 @@ fn main() {
         .await;
         report("in-process dispatch", t, lat);
 
-        let state = isobot::server::AppState {
+        let state = isobot::http::AppState {
             dispatcher: dispatcher.clone(),
             admin_token: None,
-            default_accounts: Arc::new(vec![("qq".into(), "bot".into())]),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, isobot::server::router(state)).await });
+        tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency)
             .build()

@@ -4,17 +4,24 @@
 //! the same isolate (the module cache of the plugin version answers). Isolate start-up is not
 //! counted in either.
 //!
-//! The packages are installed with `npm install` into `$CARGO_TARGET_TMPDIR/npm-bench` on the
-//! first bench run (npm and the registry must be reachable) and reused after.
+//! The packages (pinned by `tests/fixtures/npm/package-lock.json`) are installed with `npm ci`
+//! into `$CARGO_TARGET_TMPDIR/npm-bench` on the first bench run (npm and the registry must be
+//! reachable) and reused after.
 //!
 //! `cargo bench --bench npm_cold`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use isobot::engine::{Isolate, IsolateLimits, RunContext, RunOptions, Services};
+use isobot::engine::{Isolate, IsolateLimits};
 use isobot::event::Message;
+use isobot::ext::Services;
+use isobot::run::{RunContext, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PLUGIN: &str = "//[author: bench]
 const axios = require('axios');
@@ -34,20 +41,17 @@ fn packages() -> PathBuf {
     });
     if !installed {
         std::fs::create_dir_all(&dir).expect("bench folder");
-        std::fs::write(dir.join("package.json"), r#"{"private":true}"#).expect("package.json");
+        // The pinned versions of the npm tests.
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npm");
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(fixture.join(file), dir.join(file)).expect("npm fixture");
+        }
         let status = std::process::Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-package-lock",
-                "--loglevel=error",
-            ])
-            .args(["axios@1", "cheerio@1"])
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
             .status()
             .expect("run npm (the bench needs npm on PATH)");
-        assert!(status.success(), "npm install failed ({status})");
+        assert!(status.success(), "npm ci failed ({status})");
     }
     dir
 }
@@ -71,13 +75,17 @@ impl Bench {
             .expect("runtime");
         let services = rt.block_on(async {
             let config = isobot::config::Config::from_toml("", dir).expect("config");
-            isobot::cli::services(&config, false)
+            isobot::app::build(&config, isobot::app::Mode::OneShot)
+                .expect("app")
+                .services
         });
         Bench { rt, services, file }
     }
 
     async fn isolate(&self) -> Isolate {
-        let (code, _) = isobot::cli::load_plugin(&self.file).expect("plugin");
+        let code = isobot::plugin::Source::read(&self.file)
+            .expect("plugin")
+            .code();
         let limits = IsolateLimits {
             heap_bytes: 256 << 20,
         };

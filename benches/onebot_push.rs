@@ -11,13 +11,18 @@ use axum::{Json, Router};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::StreamExt;
 use isobot::adapters::onebot::OneBot;
-use isobot::adapters::{Account, Outbox};
-use isobot::config::OneBotConfig;
+use isobot::adapters::onebot::OneBotConfig;
+use isobot::adapters::{Account, AdapterSet};
+use isobot::outgoing::Outbox;
 use isobot::outgoing::{Payload, SendRequest, Target};
 use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const IN_FLIGHT: usize = 32;
 const PAIRED_ROUNDS: usize = 15;
@@ -91,7 +96,7 @@ fn bench(c: &mut Criterion) {
         reqwest::Client::new(),
         Vec::new(),
     );
-    let outbox = Arc::new(Outbox::new(
+    let outbox = Arc::new(AdapterSet::new(
         vec![Account {
             im: "qq".into(),
             id: "bench".into(),

@@ -6,11 +6,16 @@
 //! `cargo bench --bench store`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use isobot::engine::{Isolate, IsolateLimits, RunContext, RunOptions, Services};
+use isobot::engine::{Isolate, IsolateLimits};
 use isobot::event::Message;
+use isobot::run::{RunContext, RunOptions};
 use isobot::store::{RedbStore, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PLUGIN: &str = "//[author: bench]
 const { Sender, getSenderID, bucketGet, bucketSet } = require('./middleware.js');
@@ -45,14 +50,14 @@ impl Bench {
         let store = Arc::new(RedbStore::open(&dir.path().join("data")).expect("open store"));
         let isolate = rt.block_on(async {
             let config = isobot::config::Config::from_toml("", dir.path()).expect("config");
-            let services = Arc::try_unwrap(isobot::cli::services(&config, false))
-                .unwrap_or_else(|_| panic!("services are not shared yet"));
-            let services = Arc::new(Services {
-                listeners: Default::default(),
-                store: store.clone(),
-                ..services
-            });
-            let (code, _) = isobot::cli::load_plugin(&file).expect("plugin");
+            let services = isobot::app::build(&config, isobot::app::Mode::OneShot)
+                .expect("app")
+                .services
+                .to_builder()
+                .store(store.clone())
+                .build()
+                .expect("services");
+            let code = isobot::plugin::Source::read(&file).expect("plugin").code();
             Isolate::start(
                 code,
                 services,

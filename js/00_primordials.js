@@ -1,4 +1,4 @@
-// 00_primordials.js — captures the built-ins and ops the runtime uses before any plugin code runs,
+// 00_primordials.js - captures the built-ins and ops the runtime uses before any plugin code runs,
 // so a plugin that overwrites Array.prototype.push or JSON.stringify cannot break the SDK.
 // Everything shared between the runtime files lives on `globalThis.__isobot_internal`, which the
 // Rust side takes and deletes before the first plugin runs (internals stay hidden from plugins).
@@ -54,7 +54,7 @@
         enumerable: false,
       });
     },
-    // Capability files (js/30_*.js …) add SDK functions here: `(sdk, runId) => void` for the
+    // Capability files (js/30_*.js ...) add SDK functions here: `(sdk, runId) => void` for the
     // object `require('./middleware.js')` returns, `(sender, runId) => void` for every Sender.
     sdkExtensions: [],
     senderExtensions: [],

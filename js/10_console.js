@@ -1,4 +1,4 @@
-// 10_console.js — `console` for plugins: every line goes to isobot's log (tracing) with the plugin
+// 10_console.js - `console` for plugins: every line goes to isobot's log (tracing) with the plugin
 // id and the run id, and into the run's own log (shown by `isobot run` and returned by the API).
 // The run is found through V8's async context, which follows awaits, timers and callbacks.
 "use strict";

@@ -1,5 +1,5 @@
-// 20_middleware.js — the plugin SDK (`require('./middleware.js')`), bound to one run by its id.
-// Argument forms of real autMan/autClaw plugins are normalised here (SDK.md §3, §9); everything
+// 20_middleware.js - the plugin SDK (`require('./middleware.js')`), bound to one run by its id.
+// Argument forms of real autMan/autClaw plugins are normalised here (SDK.md sec. 3, sec. 9); everything
 // with a rule behind it (body merge, account selection, media confinement, sending) is a Rust op.
 "use strict";
 ((globalThis) => {
@@ -19,7 +19,7 @@
     file: "fileUrl",
   };
 
-  /** SDK.md §9: numbers become strings; 0, '0', null, undefined mean "none". */
+  /** SDK.md sec. 9: numbers become strings; 0, '0', null, undefined mean "none". */
   function id(v) {
     if (v === undefined || v === null || v === 0 || v === "0" || v === false) return "";
     return P.StringCtor(v);
@@ -70,7 +70,7 @@
     };
   }
 
-  /** A receipt prints as its message id (SDK.md §9), without the method showing in JSON. */
+  /** A receipt prints as its message id (SDK.md sec. 9), without the method showing in JSON. */
   function receipt(r) {
     P.ObjectDefineProperty(r, "toString", {
       value: function () {
@@ -112,9 +112,8 @@
   }
 
   /** The request body as data: parsed JSON, or form fields, else the query parameters. */
-  function routeData(r) {
+  function routeData(r, body) {
     const type = (r.headers ?? {})["content-type"] ?? "";
-    const body = r.body ?? "";
     if (body !== "" && type.includes("json")) {
       try {
         return JSON.parse(body);
@@ -132,10 +131,14 @@
     const ctx = contextOf(runId);
     const msg = () => ctx().message;
     const route = () => ctx().route ?? {};
+    // The body arrives as bytes (binary bodies stay intact); decoded as UTF-8 on first use.
+    let bodyText = null;
+    const routeBody = () =>
+      bodyText === null ? (bodyText = I.decode(ops.op_isobot_route_body(runId))) : bodyText;
     const value = (f) => () => P.PromiseResolve(f());
-    const reply = (kind, action) => (content, options) =>
+    const reply = (kind) => (content, options) =>
       P.PromisePrototypeThen(
-        ops.op_isobot_reply(runId, { kind, action, content, options: optionsArg(options) }),
+        ops.op_isobot_reply(runId, { kind, content, options: optionsArg(options) }),
         receipt,
       );
     const s = {
@@ -155,29 +158,29 @@
         const n = P.NumberCtor(i);
         return P.PromiseResolve(n >= 1 && n <= params.length ? params[n - 1] : "");
       },
-      // Route context (SDK.md §2): the HTTP request; '' / {} elsewhere.
+      // Route context (SDK.md sec. 2): the HTTP request; '' / {} elsewhere.
       getRouterPath: value(() => route().path ?? ""),
       getRouterMethod: value(() => route().method ?? ""),
       getRouterParams: value(() => ({ ...(route().params ?? {}) })),
       getRouterQuery: value(() => ({ ...(route().query ?? {}) })),
       getRouterHeaders: value(() => ({ ...(route().headers ?? {}) })),
       getRouterCookies: value(() => ({ ...(route().cookies ?? {}) })),
-      getRouterBody: value(() => route().body ?? ""),
-      getRouterData: value(() => routeData(route())),
+      getRouterBody: value(routeBody),
+      getRouterData: value(() => routeData(route(), routeBody())),
       response: (data, status) =>
         P.PromiseResolve(ops.op_isobot_respond(runId, data === undefined ? null : data, P.NumberCtor(status) || 200)),
       getPluginName: value(() => ctx().plugin.title),
       getPluginVersion: value(() => ctx().plugin.version),
       setContinue: () => P.PromiseResolve(ops.op_isobot_set_continue(runId)),
-      reply: reply("text", "reply"),
-      replyText: reply("text", "reply"),
-      replyMarkdown: reply("markdown", "replyMarkdown"),
-      replyImage: reply("image", "replyImage"),
-      replyVoice: reply("voice", "replyVoice"),
-      replyVideo: reply("video", "replyVideo"),
-      replyFile: reply("file", "replyFile"),
-      replyMixed: reply("mixed", "replyMixed"),
-      // listen(waitMs?, recallMs?, scope?) / input(ms, recallMs, forGroup): SDK.md §5, §9.
+      reply: reply("text"),
+      replyText: reply("text"),
+      replyMarkdown: reply("markdown"),
+      replyImage: reply("image"),
+      replyVoice: reply("voice"),
+      replyVideo: reply("video"),
+      replyFile: reply("file"),
+      replyMixed: reply("mixed"),
+      // listen(waitMs?, recallMs?, scope?) / input(ms, recallMs, forGroup): SDK.md sec. 5, sec. 9.
       listen: (waitMs, b, c) => listen(runId, waitMs, b, c),
       input: (waitMs, b, c) => listen(runId, waitMs, b, c),
       recallMessage: (target) => {

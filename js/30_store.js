@@ -1,6 +1,6 @@
-// 30_store.js — storage (SDK.md §6): get/set/del (bucket `otto`) and the bucket* functions, on
+// 30_store.js - storage (SDK.md sec. 6): get/set/del (bucket `otto`) and the bucket* functions, on
 // the object `require('./middleware.js')` returns and on every Sender. Arguments become strings
-// here (String(v); null/undefined → ''); the rules (names, keys, durability) are Rust's:
+// here (String(v); null/undefined -> ''); the rules (names, keys, durability) are Rust's:
 // src/ext/store.rs (ops op_isobot_store_*) and src/store/. Every function returns a promise and
 // reports a bad argument by rejecting, never by throwing; none of them uses `this`.
 "use strict";

@@ -1,4 +1,4 @@
-// 40_web.js — the web platform plugins expect: timers (which keep their run open until they fire
+// 40_web.js - the web platform plugins expect: timers (which keep their run open until they fire
 // or are cleared), TextEncoder/TextDecoder, atob/btoa, URL/URLSearchParams, structuredClone,
 // crypto (randomUUID, getRandomValues, subtle.digest) and queueMicrotask.
 "use strict";

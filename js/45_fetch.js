@@ -1,4 +1,4 @@
-// 45_fetch.js — WHATWG-shaped fetch(): Headers, Response, AbortController/AbortSignal.
+// 45_fetch.js - WHATWG-shaped fetch(): Headers, Response, AbortController/AbortSignal.
 // The request itself is op_isobot_fetch (reqwest, network policy, size cap, timeout).
 "use strict";
 ((globalThis) => {
@@ -12,6 +12,15 @@
     e.name = name;
     return e;
   }
+
+  /** What a fetch that outlived its timeout rejects with (class `TimeoutError` of the op). */
+  class TimeoutError extends P.ErrorCtor {
+    constructor(message) {
+      super(message);
+      this.name = "TimeoutError";
+    }
+  }
+  I.core.registerErrorClass("TimeoutError", TimeoutError);
 
   // ---- AbortController / AbortSignal -----------------------------------------------------
   class AbortSignal {
@@ -216,12 +225,6 @@
       });
       const response = request.then(
         (r) => new Response(r.body, { status: r.status, statusText: r.statusText, headers: new Headers(r.headers), url: r.url, redirected: r.redirected }),
-        (e) => {
-          if (e && typeof e.message === "string" && e.message.startsWith("fetch ") && e.message.includes(" timed out after ")) {
-            e.name = "TimeoutError";
-          }
-          throw e;
-        },
       );
       if (signal === null) return response;
       return new P.PromiseCtor((resolve, reject) => {

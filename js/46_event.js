@@ -1,6 +1,6 @@
-// 46_event.js — the DOM event primitives Node and browsers both have and libraries build on:
+// 46_event.js - the DOM event primitives Node and browsers both have and libraries build on:
 // Event, CustomEvent, EventTarget (add/removeEventListener with `once`, dispatchEvent) and
-// DOMException (name → legacy code).
+// DOMException (name -> legacy code).
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;

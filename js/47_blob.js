@@ -1,4 +1,4 @@
-// 47_blob.js — Blob and File (whole in memory), the web types Node has as globals and that
+// 47_blob.js - Blob and File (whole in memory), the web types Node has as globals and that
 // packages read off the `buffer` module.
 "use strict";
 ((globalThis) => {

@@ -1,4 +1,4 @@
-// 50_modules.js — CommonJS `require` of relative files and npm packages (one module cache per
+// 50_modules.js - CommonJS `require` of relative files and npm packages (one module cache per
 // plugin version, so a package is evaluated once per isolate; a reload starts empty), `importJs`,
 // and Node built-ins through `I.nodeBuiltin` (js/6x_node_*.js) or a clear error. Resolution and
 // confinement are Rust (op_isobot_module_resolve / op_isobot_module_read, src/ext/modules.rs).
@@ -19,9 +19,9 @@
   ]);
   const MIDDLEWARE = new Set(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
 
-  /** path → module, as Node's `require.cache` (an entry deleted there is loaded again). */
+  /** path -> module, as Node's `require.cache` (an entry deleted there is loaded again). */
   const cache = P.ObjectCreate(null);
-  /** `dir \n spec` → resolution, so a cached module costs no op on later runs. */
+  /** `dir \n spec` -> resolution, so a cached module costs no op on later runs. */
   const resolved = new P.MapCtor();
 
   function dirOf(path) {
@@ -75,7 +75,7 @@
     const e = err.thrown;
     if (e instanceof SyntaxError && /\b(import|export)\b/.test(e.message) && path.includes("/node_modules/")) {
       const clear = new P.ErrorCtor(
-        `${path} is an ES module (${e.message}); isobot loads CommonJS only — install a version of the ` +
+        `${path} is an ES module (${e.message}); isobot loads CommonJS only \u2014 install a version of the ` +
           `package that ships CommonJS, or use another package`,
       );
       clear.code = "ERR_REQUIRE_ESM";

@@ -1,17 +1,17 @@
-// 60_node.js — the registry of Node built-in modules (`I.nodeBuiltin`, called by 50_modules.js):
+// 60_node.js - the registry of Node built-in modules (`I.nodeBuiltin`, called by 50_modules.js):
 // the js/6x_node_*.js files register a factory per module name; a module is built on its first
 // require in an isolate and shared by every later one. Built-ins isobot cannot offer (sockets,
 // processes, workers) throw a clear error when plugin code requires them; package code gets a
 // stub whose functions throw that error when called, so a library that merely loads them
-// (cheerio loads undici, which loads net, tls, http2 …) still works.
+// (cheerio loads undici, which loads net, tls, http2 ...) still works.
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
   const { P } = I;
 
-  /** name → () => module; filled by the js/6x files at snapshot time. */
+  /** name -> () => module; filled by the js/6x files at snapshot time. */
   const factories = P.ObjectCreate(null);
-  /** name → module; filled at run time, per isolate. */
+  /** name -> module; filled at run time, per isolate. */
   const built = new P.MapCtor();
 
   I.nodeModule = (name, factory) => {
@@ -88,7 +88,7 @@
     return m;
   };
 
-  /** name → () => members of the stub a package gets (filled by 70_node_misc.js). */
+  /** name -> () => members of the stub a package gets (filled by 70_node_misc.js). */
   I.nodeStubs = P.ObjectCreate(null);
 
   P.ObjectDefineProperty(globalThis, "global", {

@@ -1,4 +1,4 @@
-// 61_node_buffer.js — Node's `Buffer` (a Uint8Array subclass, as in Node: slices share memory)
+// 61_node_buffer.js - Node's `Buffer` (a Uint8Array subclass, as in Node: slices share memory)
 // with the utf8/hex/base64/base64url/latin1/binary/ascii/utf16le encodings, the integer and float
 // readers/writers libraries use, and the `buffer` module. Global `Buffer` for plugins.
 "use strict";

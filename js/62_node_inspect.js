@@ -1,4 +1,4 @@
-// 62_node_inspect.js — `util.inspect` and `util.format`, following Node's algorithm (lib/internal/
+// 62_node_inspect.js - `util.inspect` and `util.format`, following Node's algorithm (lib/internal/
 // util/inspect.js: depth 2, breakLength 80, compact 3, array grouping, circular markers) without
 // colors, so plugins that log or build replies with them print what they print under Node.
 "use strict";

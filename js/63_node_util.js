@@ -1,5 +1,5 @@
-// 63_node_util.js — the `util` module (format, inspect, promisify, callbackify, inherits,
-// deprecate, types, isDeepStrictEqual, TextEncoder/TextDecoder …) and `events` (Node's
+// 63_node_util.js - the `util` module (format, inspect, promisify, callbackify, inherits,
+// deprecate, types, isDeepStrictEqual, TextEncoder/TextDecoder ...) and `events` (Node's
 // EventEmitter: on/once/off/emit/prepend*/removeAllListeners/listenerCount, events.once).
 "use strict";
 ((globalThis) => {

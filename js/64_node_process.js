@@ -1,7 +1,7 @@
-// 64_node_process.js — the global `process` (and the `process` module): an EventEmitter with
+// 64_node_process.js - the global `process` (and the `process` module): an EventEmitter with
 // `env` (only the variables allowlisted by config `[node] env`), `argv`, `platform`, `version(s)`,
 // `cwd()` = the plugins folder, `nextTick`, `hrtime`, `memoryUsage`, `uptime`, stdout/stderr that
-// write to the run log, and `exit()`, which ends the *run* (SDK.md §9), never isobot.
+// write to the run log, and `exit()`, which ends the *run* (SDK.md sec. 9), never isobot.
 // Host facts come from op_isobot_node_process, once per isolate.
 "use strict";
 ((globalThis) => {
@@ -163,7 +163,7 @@
     },
     abort: () => process.exit(134),
     /**
-     * Ends the run (not isobot): the run is settled now — ok for code 0, failed otherwise — its
+     * Ends the run (not isobot): the run is settled now - ok for code 0, failed otherwise - its
      * timers are cleared, and the throw unwinds the plugin's code. Sends already started finish.
      */
     exit: (code) => {

@@ -1,4 +1,4 @@
-// 65_node_path.js — `path` (POSIX, ported from Node's lib/path.js; relative paths resolve
+// 65_node_path.js - `path` (POSIX, ported from Node's lib/path.js; relative paths resolve
 // against the plugins folder, process.cwd()). `path.win32` is the same POSIX implementation.
 "use strict";
 ((globalThis) => {

@@ -1,4 +1,4 @@
-// 66_node_url.js — `url` (WHATWG URL plus the legacy parse/format/resolve and file URL helpers),
+// 66_node_url.js - `url` (WHATWG URL plus the legacy parse/format/resolve and file URL helpers),
 // `querystring` and `string_decoder`, as Node has them.
 "use strict";
 ((globalThis) => {

@@ -1,4 +1,4 @@
-// 67_node_crypto.js — `crypto` (createHash md5/sha1/sha256/sha384/sha512, createHmac,
+// 67_node_crypto.js - `crypto` (createHash md5/sha1/sha256/sha384/sha512, createHmac,
 // randomBytes/randomInt/randomUUID/randomFill, timingSafeEqual, webcrypto; digests are the Rust
 // ops of 40_web.js), `timers` and `timers/promises`, `os` and `assert`.
 "use strict";

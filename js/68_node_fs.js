@@ -1,4 +1,4 @@
-// 68_node_fs.js — `fs` and `fs/promises`: read/write/append/exists/mkdir/readdir/stat/unlink/rm/
+// 68_node_fs.js - `fs` and `fs/promises`: read/write/append/exists/mkdir/readdir/stat/unlink/rm/
 // rename/copyFile/access/realpath in sync, callback and promise forms, plus whole-file streams.
 // Every call is a Rust op (src/ext/node.rs) that confines paths to the plugins folder and the data
 // folder; relative paths start at the plugins folder (process.cwd()). Errors carry Node's `code`,
@@ -8,28 +8,13 @@
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
 
-  const ERRNO = {
-    ENOENT: -2,
-    EIO: -5,
-    EACCES: -13,
-    EEXIST: -17,
-    ENOTDIR: -20,
-    EISDIR: -21,
-    EINVAL: -22,
-    ENOSYS: -38,
-    ENOTEMPTY: -39,
-  };
-
-  /** Node-shaped error from an op error whose message starts with `CODE: `. */
+  /** The op's error carries Node's `code`, `errno`, `syscall` and `path` (src/ext/fs.rs);
+   * `path` is set to what the caller passed (a URL or Buffer path shows as given). */
   function fsError(e, path) {
-    const m = /^([A-Z]+): .*?, (\w+) '/.exec(e && e.message);
-    if (m === null) return e;
-    const err = new P.ErrorCtor(e.message);
-    err.errno = ERRNO[m[1]] ?? -1;
-    err.code = m[1];
-    err.syscall = m[2];
-    err.path = path;
-    return err;
+    if (e !== null && typeof e === "object" && typeof e.code === "string" && e.syscall !== undefined) {
+      e.path = path;
+    }
+    return e;
   }
 
   function toPath(p, name = "path") {
@@ -210,7 +195,7 @@
     }
   }
 
-  /** `fn(args…, callback)` from a promise-returning implementation. */
+  /** `fn(args..., callback)` from a promise-returning implementation. */
   function callbackForm(impl) {
     return function (...args) {
       const cb = args.pop();

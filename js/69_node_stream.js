@@ -1,4 +1,4 @@
-// 69_node_stream.js — a small `stream` module: Readable/Writable/Duplex/Transform/PassThrough as
+// 69_node_stream.js - a small `stream` module: Readable/Writable/Duplex/Transform/PassThrough as
 // function constructors (old libraries call `Readable.call(this)`), push/read/pipe/pause/resume,
 // async iteration, pipeline/finished (+ promises) and stream/consumers. Enough for libraries
 // that define or pipe streams; no backpressure tuning and no web-stream interop.

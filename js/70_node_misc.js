@@ -1,7 +1,7 @@
-// 70_node_misc.js — small built-ins libraries load: `diagnostics_channel` (channels nobody
+// 70_node_misc.js - small built-ins libraries load: `diagnostics_channel` (channels nobody
 // subscribes to), `async_hooks` (AsyncLocalStorage on the isolate's async context,
 // AsyncResource), `perf_hooks`, `console`, `module` (createRequire, builtinModules), and the data
-// members package code reads off modules isobot only stubs (http.STATUS_CODES, net.isIP …).
+// members package code reads off modules isobot only stubs (http.STATUS_CODES, net.isIP ...).
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;

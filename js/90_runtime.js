@@ -1,4 +1,4 @@
-// 90_runtime.js — starts runs: calls the compiled plugin function with a per-run `require`,
+// 90_runtime.js - starts runs: calls the compiled plugin function with a per-run `require`,
 // `module` and `exports`, and reports how the run ended to Rust (op_isobot_run_done).
 // The plugin function itself is compiled by Rust once per plugin version and handed to `install`.
 "use strict";
@@ -6,7 +6,7 @@
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
 
-  /** Thrown by process.exit(): ends the run, not the process (SDK.md §9). */
+  /** Thrown by process.exit(): ends the run, not the process (SDK.md sec. 9). */
   const EXIT = P.SymbolFor("isobot.exit");
 
   let plugin = null;

@@ -32,7 +32,7 @@ pub enum Origin<'a> {
 /// Which rule of SDK.md §3 picked the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Rule {
+pub enum SelectionRule {
     /// 1. `account_id` / `accountID` / `accountId` named it.
     Explicit,
     /// 2. message context, same IM: the receiving account.
@@ -45,14 +45,14 @@ pub enum Rule {
     FirstOnline,
 }
 
-impl Rule {
+impl SelectionRule {
     pub fn describe(self) -> &'static str {
         match self {
-            Rule::Explicit => "explicit account option",
-            Rule::ReceivingAccount => "same IM as the message: the receiving account",
-            Rule::ContextDefault => "no message context: the IM's default account",
-            Rule::CrossImDefault => "cross-IM push: the target IM's default account",
-            Rule::FirstOnline => "IM has no default: first online account",
+            SelectionRule::Explicit => "explicit account option",
+            SelectionRule::ReceivingAccount => "same IM as the message: the receiving account",
+            SelectionRule::ContextDefault => "no message context: the IM's default account",
+            SelectionRule::CrossImDefault => "cross-IM push: the target IM's default account",
+            SelectionRule::FirstOnline => "IM has no default: first online account",
         }
     }
 }
@@ -62,7 +62,7 @@ impl Rule {
 pub enum Choice {
     Account {
         id: String,
-        rule: Rule,
+        rule: SelectionRule,
     },
     /// The IM has no accounts at all: the push resolves `0`.
     NoAccounts,
@@ -88,6 +88,18 @@ pub enum SelectError {
     Offline { im: String, known: String },
 }
 
+/// The account that received a message of `im` whose ingress named none (a bridge, the
+/// API, the stdin console): the IM's default, else its first online account, else its first
+/// account. `None` when the IM has no account at all. Replies go through this account.
+pub fn receiving_account<'a>(accounts: &[AccountView<'a>], im: &str) -> Option<&'a str> {
+    let of_im = || accounts.iter().filter(|a| a.im == im);
+    of_im()
+        .find(|a| a.default)
+        .or_else(|| of_im().find(|a| a.online))
+        .or_else(|| of_im().next())
+        .map(|a| a.id)
+}
+
 /// Picks the sending account for a push to `im` (SDK.md §3).
 pub fn select_account(
     accounts: &[AccountView<'_>],
@@ -106,7 +118,7 @@ pub fn select_account(
     };
     if let Some(id) = explicit {
         if of_im().any(|a| a.id == id) {
-            return Ok(pick(id, Rule::Explicit));
+            return Ok(pick(id, SelectionRule::Explicit));
         }
         if let Some(other) = accounts.iter().find(|a| a.id == id) {
             return Err(SelectError::WrongIm {
@@ -127,20 +139,20 @@ pub fn select_account(
             account,
         } if msg_im == im => {
             if of_im().any(|a| a.id == account) {
-                return Ok(pick(account, Rule::ReceivingAccount));
+                return Ok(pick(account, SelectionRule::ReceivingAccount));
             }
             // The receiving account is not configured here (e.g. a bridge posted the message):
             // fall through to the IM's default like any other push.
-            Rule::CrossImDefault
+            SelectionRule::CrossImDefault
         }
-        Origin::Message { .. } => Rule::CrossImDefault,
-        Origin::Cron | Origin::Fake | Origin::Route => Rule::ContextDefault,
+        Origin::Message { .. } => SelectionRule::CrossImDefault,
+        Origin::Cron | Origin::Fake | Origin::Route => SelectionRule::ContextDefault,
     };
     if let Some(default) = of_im().find(|a| a.default) {
         return Ok(pick(default.id, default_rule));
     }
     if let Some(online) = of_im().find(|a| a.online) {
-        return Ok(pick(online.id, Rule::FirstOnline));
+        return Ok(pick(online.id, SelectionRule::FirstOnline));
     }
     if of_im().next().is_none() {
         return Ok(Choice::NoAccounts);
@@ -151,7 +163,7 @@ pub fn select_account(
     })
 }
 
-fn pick(id: &str, rule: Rule) -> Choice {
+fn pick(id: &str, rule: SelectionRule) -> Choice {
     Choice::Account {
         id: id.to_string(),
         rule,
@@ -186,7 +198,7 @@ mod tests {
         ]
     }
 
-    fn ok(id: &str, rule: Rule) -> Result<Choice, SelectError> {
+    fn ok(id: &str, rule: SelectionRule) -> Result<Choice, SelectError> {
         Ok(Choice::Account {
             id: id.into(),
             rule,
@@ -213,21 +225,21 @@ mod tests {
                 "qq",
                 Some("qa"),
                 Origin::Cron,
-                ok("qa", Rule::Explicit),
+                ok("qa", SelectionRule::Explicit),
             ),
             (
                 "explicit wins over receiving",
                 "qq",
                 Some("qb"),
                 msg_qa,
-                ok("qb", Rule::Explicit),
+                ok("qb", SelectionRule::Explicit),
             ),
             (
                 "explicit offline account still explicit",
                 "telegram",
                 Some("ta"),
                 Origin::Fake,
-                ok("ta", Rule::Explicit),
+                ok("ta", SelectionRule::Explicit),
             ),
             (
                 "explicit unknown",
@@ -256,7 +268,7 @@ mod tests {
                 "qq",
                 None,
                 msg_qa,
-                ok("qa", Rule::ReceivingAccount),
+                ok("qa", SelectionRule::ReceivingAccount),
             ),
             (
                 "cross-IM → target default",
@@ -266,42 +278,42 @@ mod tests {
                     im: "telegram",
                     account: "tb",
                 },
-                ok("qb", Rule::CrossImDefault),
+                ok("qb", SelectionRule::CrossImDefault),
             ),
             (
                 "cron → default",
                 "qq",
                 None,
                 Origin::Cron,
-                ok("qb", Rule::ContextDefault),
+                ok("qb", SelectionRule::ContextDefault),
             ),
             (
                 "fake → default",
                 "qq",
                 None,
                 Origin::Fake,
-                ok("qb", Rule::ContextDefault),
+                ok("qb", SelectionRule::ContextDefault),
             ),
             (
                 "route → default",
                 "qq",
                 None,
                 Origin::Route,
-                ok("qb", Rule::ContextDefault),
+                ok("qb", SelectionRule::ContextDefault),
             ),
             (
                 "no default → first online",
                 "telegram",
                 None,
                 Origin::Cron,
-                ok("tb", Rule::FirstOnline),
+                ok("tb", SelectionRule::FirstOnline),
             ),
             (
                 "cross-IM, no default → first online",
                 "telegram",
                 None,
                 msg_qa,
-                ok("tb", Rule::FirstOnline),
+                ok("tb", SelectionRule::FirstOnline),
             ),
             (
                 "IM without accounts → none",
@@ -328,7 +340,7 @@ mod tests {
                     im: "qq",
                     account: "bridge",
                 },
-                ok("qb", Rule::CrossImDefault),
+                ok("qb", SelectionRule::CrossImDefault),
             ),
         ];
         for (name, im, explicit, origin, want) in cases {
@@ -337,6 +349,20 @@ mod tests {
                 want,
                 "case: {name}"
             );
+        }
+    }
+
+    #[test]
+    fn receiving_account_table() {
+        let a = accounts();
+        let cases: &[(&str, Option<&str>)] = &[
+            ("qq", Some("qb")),       // the default
+            ("telegram", Some("tb")), // no default: first online
+            ("weixin", Some("wa")),   // none online: first
+            ("discord", None),        // no account
+        ];
+        for (im, want) in cases {
+            assert_eq!(receiving_account(&a, im), *want, "{im}");
         }
     }
 

@@ -1,64 +1,17 @@
-//! Cron triggers: parsing the `cron` header (5 fields, 6 with seconds, `@daily`-style) and one
-//! timer task per plugin that starts cron-context runs, skipping a tick while the previous run
-//! of that plugin is still going (no overlap). Reload re-schedules; delete unschedules.
+//! Cron triggers: one timer task per plugin with a valid `cron` header, starting cron-context
+//! runs and skipping a tick while the previous cron run of that plugin is still going (no
+//! overlap). The scheduler observes the registry: a new version re-schedules, a removed plugin
+//! is unscheduled.
 
-use crate::engine::RunContext;
-use crate::registry::Plugin;
+use crate::dispatch::run_plugin;
+use crate::plugin::schedule::CronSpec;
+use crate::plugin::{Change, Observer, PluginVersion};
+use crate::run::RunContext;
 use chrono::{DateTime, Utc};
-use croner::parser::{CronParser, Seconds, Year};
-use croner::Cron;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A parsed cron expression.
-#[derive(Debug, Clone)]
-pub struct CronSpec {
-    pub text: String,
-    cron: Cron,
-}
-
-impl CronSpec {
-    pub fn parse(text: &str) -> Result<CronSpec, String> {
-        let fields = text.split_whitespace().count();
-        if !text.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
-            return Err(format!(
-                "cron `{text}` has {fields} fields; write 5 (min hour day month weekday), 6 (with seconds first) or @hourly/@daily/@weekly/@monthly/@yearly"
-            ));
-        }
-        let cron = CronParser::builder()
-            .seconds(Seconds::Optional)
-            .year(Year::Disallowed)
-            .build()
-            .parse(text)
-            .map_err(|e| format!("cron `{text}` is invalid: {e}"))?;
-        Ok(CronSpec {
-            text: text.to_string(),
-            cron,
-        })
-    }
-
-    /// The next fire time strictly after `now`, in zone `tz` (`None` = local time).
-    pub fn next_after(
-        &self,
-        now: DateTime<Utc>,
-        tz: Option<chrono_tz::Tz>,
-    ) -> Option<DateTime<Utc>> {
-        match tz {
-            Some(tz) => self
-                .cron
-                .find_next_occurrence(&now.with_timezone(&tz), false)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
-            None => self
-                .cron
-                .find_next_occurrence(&now.with_timezone(&chrono::Local), false)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
-        }
-    }
-}
 
 /// Owns the cron timer tasks, one per plugin id.
 pub struct Scheduler {
@@ -81,9 +34,9 @@ impl Scheduler {
     }
 
     /// (Re)schedules `plugin` (its new version replaces any older timer).
-    pub fn schedule(&self, plugin: &Arc<Plugin>) {
+    pub fn schedule(&self, plugin: &Arc<PluginVersion>) {
         self.unschedule(&plugin.id);
-        let Some(spec) = plugin.cron.clone() else {
+        let Some(spec) = plugin.cron().cloned() else {
             return;
         };
         if plugin.manifest.disable {
@@ -107,7 +60,7 @@ impl Scheduler {
                 }
                 let p = plugin.clone();
                 tokio::spawn(async move {
-                    crate::runner::run_plugin(&p, RunContext::cron(), timeout, None).await;
+                    run_plugin(&p, RunContext::cron(), timeout, None).await;
                     p.stats.cron_running.store(false, Ordering::Release);
                 });
             }
@@ -145,44 +98,11 @@ impl Drop for Scheduler {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn forms() {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 30).unwrap();
-        let utc = Some(chrono_tz::UTC);
-        let next = |t: &str| CronSpec::parse(t).unwrap().next_after(at, utc).unwrap();
-        assert_eq!(
-            next("*/5 * * * *"),
-            Utc.with_ymd_and_hms(2026, 1, 1, 10, 5, 0).unwrap()
-        );
-        assert_eq!(
-            next("* * * * * *"),
-            Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 31).unwrap()
-        );
-        assert_eq!(
-            next("@daily"),
-            Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap()
-        );
-        assert_eq!(
-            next("@hourly"),
-            Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap()
-        );
-        let shanghai = CronSpec::parse("0 8 * * *")
-            .unwrap()
-            .next_after(at, Some(chrono_tz::Asia::Shanghai))
-            .unwrap();
-        assert_eq!(shanghai, Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap());
-    }
-
-    #[test]
-    fn bad_forms_say_what_to_write() {
-        for bad in ["* * *", "1 2 3 4 5 6 7", "61 * * * *", "@fortnightly"] {
-            let e = CronSpec::parse(bad).unwrap_err();
-            assert!(e.contains(bad), "{e}");
+impl Observer for Scheduler {
+    fn changed(&self, change: Change<'_>) {
+        match change {
+            Change::Loaded(version) => self.schedule(version),
+            Change::Removed(id) => self.unschedule(id),
         }
     }
 }

@@ -1,40 +1,36 @@
 //! isobot: chat-bot plugins (autMan/autClaw `middleware.js` SDK) in embedded V8 isolates.
 //!
-//! Data flows one way:
+//! Data flows one way, and so do the imports (a module never imports one above it; the
+//! `layering` integration test enforces the order below):
 //!
 //! ```text
-//! ingress (CLI, HTTP API, adapters, cron)
-//!   → dispatch (manifest rules, selectors, priority)      dispatch.rs, manifest.rs
-//!   → isolate (one per plugin version, run context)       engine/
-//!   → ops (the SDK)                                       ext/
-//!   → account selection (pure)                            accounts.rs
-//!   → adapter (console, webhook, …)                       adapters/
+//! ingress     cli/ (run, check, store)   serve.rs + app.rs (wiring)   config/
+//!             http/ (API, route plugins)  cron.rs   adapters' ingress → event::Inbox
+//!   → dispatch/      listen waiters, rules and priority (order.rs, pure), route requests
+//!   → plugin/        files, manifest, triggers, registry (atomic swap), hot reload
+//!   → engine/        one isolate thread per plugin version, limits, snapshot
+//!   → ext/           the SDK ops, one extension per capability, `Services`
+//!   → media.rs, adapters/   media sources (confined); the `Outbox` of the accounts
+//!   → outgoing.rs, run/, accounts.rs, store/, event.rs, confine.rs, duration.rs, errors.rs
 //! ```
-
-/// Runs allocate many small, short-lived buffers (op arguments, send bodies); mimalloc handles
-/// that pattern far better than glibc malloc (push from JS 12.7 → 5.3 µs, dispatch ~2× msg/s in
-/// `benches/`). Its v2 segments keep RSS per idle isolate thread lower than v3 arenas
-/// (3.4 vs 5.4 MB per plugin with 100 plugins).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accounts;
 pub mod adapters;
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod confine;
 pub mod cron;
 pub mod dispatch;
+pub mod duration;
 pub mod engine;
+pub mod errors;
 pub mod event;
 pub mod ext;
-pub mod listen;
-pub mod manifest;
+pub mod http;
 pub mod media;
 pub mod outgoing;
-pub mod registry;
-pub mod routes;
-pub mod runner;
+pub mod plugin;
+pub mod run;
 pub mod serve;
-pub mod server;
 pub mod store;
-pub mod watch;

@@ -1,8 +1,9 @@
 //! Media sources of pushes and replies (SDK.md §3): URL, absolute path, path relative to the
 //! plugin folder (never escaping it), `base64://…` and `data:<mime>;base64,…`.
 
+use crate::confine::{normalize, Roots};
 use crate::outgoing::MediaSource;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -52,28 +53,15 @@ pub fn resolve(src: &str, plugin_dir: &Path) -> Result<MediaSource, MediaError> 
             path: normalize(path).to_string_lossy().into_owned(),
         });
     }
-    let joined = normalize(&plugin_dir.join(path));
-    if !joined.starts_with(normalize(plugin_dir)) {
-        return Err(MediaError::Escapes(src.to_string()));
+    // Relative paths stay inside the plugin folder, symlinks resolved.
+    let joined = plugin_dir.join(path);
+    let inside = Roots::new([("the plugin folder", plugin_dir)]).check(&joined, true);
+    match inside {
+        Some(_) => Ok(MediaSource::Path {
+            path: normalize(&joined).to_string_lossy().into_owned(),
+        }),
+        None => Err(MediaError::Escapes(src.to_string())),
     }
-    Ok(MediaSource::Path {
-        path: joined.to_string_lossy().into_owned(),
-    })
-}
-
-/// Lexical normalisation (`a/./b/../c` → `a/c`); `..` above the root stays at the root.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn abbreviate(s: &str) -> String {

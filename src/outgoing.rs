@@ -1,11 +1,17 @@
-//! What a plugin sends: the IM-neutral outgoing payload, its target, and the receipt adapters return.
+//! What a plugin sends: the IM-neutral outgoing payload, its target, the receipt adapters return,
+//! and the `Outbox` trait — the send path as the SDK ops see it.
 //!
-//! Built by the SDK ops (`ext::push`, `ext::reply`) from plugin arguments, handed through the
-//! `Outbox` to one adapter. Adapters translate it into their protocol's own actions.
+//! Built by the SDK ops (`ext::push`) from plugin arguments, handed through the `Outbox` (the
+//! adapters' `AdapterSet` implements it) to one adapter. Adapters translate it into their
+//! protocol's own actions.
 
+use crate::accounts::{
+    receiving_account, select_account, AccountView, Choice, Origin, SelectError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::time::Duration;
+use thiserror::Error;
 
 /// Where a send goes: a group chat or a private chat with one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,4 +146,73 @@ pub struct Receipt {
     pub message_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<Value>,
+}
+
+/// A protocol adapter failure, keeping the platform's own words.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum AdapterError {
+    #[error("HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("transport error: {0}")]
+    Transport(String),
+    #[error("platform error {code}: {message}")]
+    Protocol { code: i64, message: String },
+    #[error("adapter offline: not connected")]
+    Offline,
+    #[error("media: {0}")]
+    Media(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Why a send did not happen.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum SendError {
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    #[error("{im} account `{account}` timed out after {ms} ms")]
+    Timeout {
+        im: String,
+        account: String,
+        ms: u128,
+    },
+    #[error("{im} account `{account}` ({adapter}) failed: {error}")]
+    Adapter {
+        im: String,
+        account: String,
+        adapter: &'static str,
+        error: AdapterError,
+    },
+    #[error("no such {im} account `{account}`")]
+    NoSuchAccount { im: String, account: String },
+}
+
+/// The send path: every configured account and its adapter. Shared by every isolate.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// The accounts as account selection sees them, online state as of now.
+    fn views(&self) -> Vec<AccountView<'_>>;
+
+    /// Sends through `req.account`, bounded by `req.timeout`.
+    async fn send(&self, req: SendRequest) -> Result<Receipt, SendError>;
+
+    /// Recalls a message through `req.account`.
+    async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError>;
+}
+
+impl dyn Outbox {
+    /// The sending account of a push to `im` (SDK.md §3), with the rule that chose it.
+    pub fn select(
+        &self,
+        im: &str,
+        explicit: Option<&str>,
+        origin: Origin<'_>,
+    ) -> Result<Choice, SelectError> {
+        select_account(&self.views(), im, explicit, origin)
+    }
+
+    /// The account a message of `im` arrived through when its ingress named none.
+    pub fn receiving_account(&self, im: &str) -> Option<String> {
+        receiving_account(&self.views(), im).map(str::to_string)
+    }
 }

@@ -1,14 +1,15 @@
-//! `isobot serve`: wires the long-running bot together — config → accounts and adapters →
-//! registry (initial load + hot reload) → cron → HTTP server → optional stdin console.
+//! `isobot serve`: wires the long-running bot together — config → the app (accounts and
+//! adapters, storage, services) → registry (initial load + hot reload) with the cron scheduler
+//! observing it → HTTP server with the adapters' ingress routes → optional stdin console.
 
-use crate::adapters::console::Console;
-use crate::config::{AdapterConfig, Config};
+use crate::adapters::console::ConsoleConfig;
+use crate::app::{self, Mode};
+use crate::config::Config;
 use crate::cron::Scheduler;
-use crate::engine::{IsolateLimits, Services};
+use crate::dispatch::Dispatcher;
 use crate::event::Message;
-use crate::registry::Registry;
-use crate::runner::Dispatcher;
-use crate::server::{self, AppState};
+use crate::http::{self, AppState};
+use crate::plugin::Registry;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,12 +56,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot create the HTTP client for fetch(): {0}")]
-    Fetch(String),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Adapters(#[from] crate::adapters::BuildError),
+    App(#[from] crate::app::AppError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
 }
@@ -78,35 +75,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     }
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
-    let console = Arc::new(Console::new(true));
-    // The adapters: the send path, their inbound routes, and their polling tasks (kept alive
-    // until serve returns).
-    let adapters =
-        crate::adapters::build(&config, console, inbox, tokio::runtime::Handle::current())?;
-    let _adapter_tasks = adapters.tasks;
-    let outbox = Arc::new(adapters.outbox);
-    let fetch = crate::ext::Fetcher::new(config.fetch.clone(), tokio::runtime::Handle::current())
-        .map_err(ServeError::Fetch)?;
-    let services = Arc::new(Services {
-        listeners: Default::default(),
-        outbox,
-        fetch: Arc::new(fetch),
-        admins: config.admins.clone(),
-        store: Arc::new(crate::store::RedbStore::open(&config.data_dir)?),
-        node: crate::ext::NodeSettings {
-            env: config.node_env.clone(),
-            data_dir: Some(config.data_dir.clone()),
-        },
-    });
-    let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
+    let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
+    // Kept alive until serve returns: dropping them stops the adapters' polling.
+    let _adapter_tasks = app.tasks;
     let registry = Arc::new(Registry::new(
         config.plugins_dir.clone(),
-        services,
-        IsolateLimits {
-            heap_bytes: config.limits.heap_bytes,
-        },
-        Some(scheduler),
+        app.services.clone(),
+        config.limits.isolate(),
+        config.timezone,
     ));
+    registry.observe(Arc::new(Scheduler::new(
+        config.timezone,
+        config.limits.timeout,
+    )));
     registry
         .load_all()
         .await
@@ -114,22 +95,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             path: config.plugins_dir.clone(),
             source,
         })?;
-    let _watch = crate::watch::spawn(registry.clone()).map_err(|source| ServeError::Watch {
-        path: config.plugins_dir.clone(),
-        source,
-    })?;
+    let _watch =
+        crate::plugin::watch::spawn(registry.clone()).map_err(|source| ServeError::Watch {
+            path: config.plugins_dir.clone(),
+            source,
+        })?;
     let dispatcher = Arc::new(Dispatcher::new(registry.clone(), config.limits.timeout));
     tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
-    let default_accounts: Vec<(String, String)> = config
-        .accounts
-        .iter()
-        .filter(|a| a.default)
-        .map(|a| (a.im.clone(), a.id.clone()))
-        .collect();
     let state = AppState {
         dispatcher: dispatcher.clone(),
         admin_token: config.admin_token.clone(),
-        default_accounts: Arc::new(default_accounts),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -146,11 +121,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let only_console = config
         .accounts
         .iter()
-        .all(|a| a.adapter == AdapterConfig::Console);
+        .all(|a| a.settings_as::<ConsoleConfig>().is_some());
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
-    axum::serve(listener, server::router(state).merge(adapters.routes))
+    axum::serve(listener, http::router(state).merge(app.routes))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
@@ -224,9 +199,9 @@ async fn console_loop(dispatcher: Arc<Dispatcher>) {
             );
             continue;
         }
+        // No account: dispatch gives the message the IM's receiving account.
         let msg = Message {
             im: who.im.clone(),
-            account: "console".into(),
             chat: who.group.clone(),
             user: who.user.clone(),
             user_name: "console".into(),

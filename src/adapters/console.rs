@@ -3,15 +3,42 @@
 //! It is what `isobot serve` uses when no real IM is configured, so the example plugins answer
 //! in the terminal. Sends complete inline (no I/O runtime hop).
 
-use super::{Adapter, AdapterError};
-use crate::outgoing::{Payload, Target};
-use crate::outgoing::{RecallRequest, Receipt, SendRequest};
+use super::{AccountSettings, Adapter, Kind, KindBuilt};
+use crate::outgoing::{AdapterError, Payload, RecallRequest, Receipt, SendRequest, Target};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// `adapter = "console"`: every console account shares the process's one `Console`.
+pub const KIND: Kind = Kind {
+    name: "console",
+    parse: |_, _| Ok(std::sync::Arc::new(ConsoleConfig)),
+    build: |specs, ctx| {
+        Ok(KindBuilt {
+            adapters: specs
+                .iter()
+                .map(|_| ctx.console.clone() as std::sync::Arc<dyn Adapter>)
+                .collect(),
+            ingress: None,
+        })
+    },
+};
+
+/// A console account has no settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleConfig;
+
+impl AccountSettings for ConsoleConfig {
+    fn kind(&self) -> &'static str {
+        KIND.name
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// How many sends the console keeps for inspection.
 const KEEP: usize = 256;

@@ -1,41 +1,32 @@
-//! The send path: the `Adapter` trait every IM protocol implements, and the `Outbox` that picks
-//! an account (pure `accounts::select_account`), enforces the timeout and calls its adapter.
+//! IM adapters: the `Adapter` trait every protocol implements, the table of adapter kinds
+//! (`KINDS`: each kind parses its own account settings and builds its accounts), and the
+//! `AdapterSet` that implements the SDK's `Outbox` over the configured accounts.
 //!
-//! Data arrives from the SDK ops (`ext::push`, `ext::reply`) as `SendRequest`s and leaves through
-//! one adapter. Adapters that do network I/O run on the shared I/O runtime, never on an isolate's
-//! thread, so their connection pools outlive isolate recycling.
+//! Data arrives from the SDK ops as `SendRequest`s and leaves through one adapter; inbound
+//! events leave an adapter's `Ingress` as `event::Message`s into the `Inbox`. Adapters that do
+//! network I/O run on the shared I/O runtime, never on an isolate's thread, so their connection
+//! pools outlive isolate recycling.
+//!
+//! Adding an adapter: a folder (or file) here with its `Adapter` impl, its settings type and a
+//! `pub const KIND: Kind`, and one line in `KINDS`.
 
-mod build;
 pub mod console;
+pub(crate) mod http;
 pub mod onebot;
+mod set;
+mod settings;
 pub mod telegram;
 pub mod webhook;
 
-pub use build::{build, BuildError, Built, Tasks};
+pub use set::{AdapterSet, BuildContext, BuildError, Built, Tasks};
+pub use settings::{Settings, SettingsError};
 
-use crate::accounts::{select_account, AccountView, Choice, Origin, SelectError};
-use crate::outgoing::{RecallRequest, Receipt, SendRequest};
+use crate::event::Inbox;
+use crate::outgoing::{AdapterError, RecallRequest, Receipt, SendRequest};
 use async_trait::async_trait;
+use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
-use thiserror::Error;
-
-/// A protocol adapter failure, keeping the platform's own words.
-#[derive(Debug, Clone, Error, PartialEq)]
-pub enum AdapterError {
-    #[error("HTTP {status}: {message}")]
-    Http { status: u16, message: String },
-    #[error("transport error: {0}")]
-    Transport(String),
-    #[error("platform error {code}: {message}")]
-    Protocol { code: i64, message: String },
-    #[error("adapter offline: not connected")]
-    Offline,
-    #[error("media: {0}")]
-    Media(String),
-    #[error("{0}")]
-    Unsupported(String),
-}
+use tokio::task::JoinHandle;
 
 /// One bot account's connection to its IM.
 #[async_trait]
@@ -55,28 +46,6 @@ pub trait Adapter: Send + Sync + 'static {
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError>;
 }
 
-/// Why a send did not happen.
-#[derive(Debug, Clone, Error, PartialEq)]
-pub enum SendError {
-    #[error(transparent)]
-    Select(#[from] SelectError),
-    #[error("{im} account `{account}` timed out after {ms} ms")]
-    Timeout {
-        im: String,
-        account: String,
-        ms: u128,
-    },
-    #[error("{im} account `{account}` ({adapter}) failed: {error}")]
-    Adapter {
-        im: String,
-        account: String,
-        adapter: &'static str,
-        error: AdapterError,
-    },
-    #[error("no such {im} account `{account}`")]
-    NoSuchAccount { im: String, account: String },
-}
-
 /// A configured account with its live adapter.
 pub struct Account {
     pub im: String,
@@ -85,137 +54,82 @@ pub struct Account {
     pub adapter: Arc<dyn Adapter>,
 }
 
-/// All accounts of the process; shared by every isolate (it is `Send + Sync`).
-pub struct Outbox {
-    accounts: Vec<Account>,
-    io: tokio::runtime::Handle,
+/// The parsed `[[accounts]]` settings of one account, owned by its adapter kind.
+pub trait AccountSettings: std::fmt::Debug + Send + Sync + 'static {
+    /// The kind's `adapter = "…"` name.
+    fn kind(&self) -> &'static str;
+    fn as_any(&self) -> &dyn Any;
 }
 
-impl Outbox {
-    /// `io` is the runtime that network adapters run on (the process's main runtime).
-    pub fn new(accounts: Vec<Account>, io: tokio::runtime::Handle) -> Self {
-        Self { accounts, io }
+/// One `[[accounts]]` entry after validation.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub im: String,
+    pub id: String,
+    pub default: bool,
+    pub settings: Arc<dyn AccountSettings>,
+}
+
+impl AccountSpec {
+    /// The settings as the kind's own type (`None` for another kind).
+    pub fn settings_as<T: 'static>(&self) -> Option<&T> {
+        self.settings.as_any().downcast_ref::<T>()
     }
 
-    pub fn accounts(&self) -> &[Account] {
-        &self.accounts
-    }
-
-    pub fn views(&self) -> Vec<AccountView<'_>> {
-        self.accounts
-            .iter()
-            .map(|a| AccountView {
-                im: &a.im,
-                id: &a.id,
-                default: a.default,
-                online: a.adapter.is_online(),
-            })
-            .collect()
-    }
-
-    pub fn select(
-        &self,
-        im: &str,
-        explicit: Option<&str>,
-        origin: Origin<'_>,
-    ) -> Result<Choice, SelectError> {
-        select_account(&self.views(), im, explicit, origin)
-    }
-
-    fn find(&self, im: &str, id: &str) -> Result<&Account, SendError> {
-        self.accounts
-            .iter()
-            .find(|a| a.im == im && a.id == id)
-            .ok_or_else(|| SendError::NoSuchAccount {
-                im: im.to_string(),
-                account: id.to_string(),
-            })
-    }
-
-    /// Sends through `req.account`, bounded by `req.timeout`.
-    pub async fn send(&self, req: SendRequest) -> Result<Receipt, SendError> {
-        let account = self.find(&req.im, &req.account)?;
-        let adapter = account.adapter.clone();
-        let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
-        let kind = adapter.kind();
-        let result = if adapter.is_inline() {
-            bounded(timeout, adapter.send(req)).await
-        } else {
-            let task = self
-                .io
-                .spawn(async move { bounded(timeout, adapter.send(req)).await });
-            task.await
-                .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))))
-        };
-        finish(result, im, id, kind, timeout)
-    }
-
-    /// Recalls a message through `req.account`.
-    pub async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError> {
-        let account = self.find(&req.im, &req.account)?;
-        let adapter = account.adapter.clone();
-        let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
-        let kind = adapter.kind();
-        let task = self.io.spawn(async move {
-            bounded(timeout, adapter.recall(req))
-                .await
-                .map(|r| r.map(|()| Receipt::default()))
-        });
-        let result = task
-            .await
-            .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))));
-        finish(result, im, id, kind, timeout)
+    pub fn kind(&self) -> &'static str {
+        self.settings.kind()
     }
 }
 
-async fn bounded<T>(
-    timeout: Duration,
-    fut: impl std::future::Future<Output = Result<T, AdapterError>>,
-) -> Option<Result<T, AdapterError>> {
-    tokio::time::timeout(timeout, fut).await.ok()
+/// What one adapter kind built for its accounts.
+pub struct KindBuilt {
+    /// One adapter per account given, in the same order.
+    pub adapters: Vec<Arc<dyn Adapter>>,
+    /// How inbound events of these accounts arrive (`None`: send only).
+    pub ingress: Option<Box<dyn Ingress>>,
 }
 
-fn finish(
-    result: Option<Result<Receipt, AdapterError>>,
-    im: String,
-    account: String,
-    adapter: &'static str,
-    timeout: Duration,
-) -> Result<Receipt, SendError> {
-    match result {
-        None => Err(SendError::Timeout {
-            im,
-            account,
-            ms: timeout.as_millis(),
-        }),
-        Some(Ok(r)) => Ok(r),
-        Some(Err(error)) => Err(SendError::Adapter {
-            im,
-            account,
-            adapter,
-            error,
-        }),
+/// The inbound side of one adapter kind in `serve`: HTTP routes merged into the server and
+/// background tasks (polling); the tasks stop when `serve` drops its `Tasks`.
+pub trait Ingress: Send {
+    fn routes(&self, inbox: &Inbox) -> axum::Router {
+        let _ = inbox;
+        axum::Router::new()
+    }
+    fn spawn(&self, inbox: &Inbox, io: &tokio::runtime::Handle) -> Vec<JoinHandle<()>> {
+        let _ = (inbox, io);
+        Vec::new()
     }
 }
 
-impl Outbox {
-    /// Builds every configured account's adapter for sending only (no inbound routes, no
-    /// polling): what `isobot run` needs. `console` is shared by all console accounts.
-    pub fn from_config(
-        accounts: &[crate::config::AccountConfig],
-        console: Arc<console::Console>,
-        io: tokio::runtime::Handle,
-    ) -> Outbox {
-        let client = reqwest::Client::new();
-        let accounts = accounts
-            .iter()
-            .map(|a| Account {
-                im: a.im.clone(),
-                id: a.id.clone(),
-                default: a.default,
-                adapter: build::adapter(a, &console, &client, Vec::new()),
-            })
-            .collect();
-        Outbox::new(accounts, io)
-    }
+/// One adapter kind: its config name, the parser of its account settings and the builder of
+/// its accounts (all at once: some kinds serve every account through one route).
+pub struct Kind {
+    pub name: &'static str,
+    pub parse: ParseSettings,
+    pub build: fn(&[&AccountSpec], &BuildContext) -> Result<KindBuilt, BuildError>,
+}
+
+/// Parses the adapter-specific keys of one account (what it leaves is an unknown setting).
+pub type ParseSettings = fn(&AccountHead<'_>, &mut Settings) -> ParsedSettings;
+pub type ParsedSettings = Result<Arc<dyn AccountSettings>, SettingsError>;
+
+/// Who an account is, for settings that default to it (`self_id` = the account id).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountHead<'a> {
+    pub im: &'a str,
+    pub id: &'a str,
+}
+
+/// Every adapter kind isobot knows, in the order the config error lists them.
+pub const KINDS: &[Kind] = &[console::KIND, webhook::KIND, onebot::KIND, telegram::KIND];
+
+/// The kind named `name` (`adapter = "…"`).
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// `console, webhook, …` for error messages.
+pub fn kind_names() -> String {
+    KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
 }

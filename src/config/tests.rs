@@ -1,6 +1,11 @@
 //! Unit tests of `config`.
 
 use super::*;
+use crate::adapters::onebot::OneBotConfig;
+use crate::adapters::telegram::{
+    TelegramConfig, TelegramInbound, TELEGRAM_API_URL, TELEGRAM_POLL_TIMEOUT,
+};
+use std::time::Duration;
 
 #[test]
 fn zero_config_has_console_defaults() {
@@ -9,7 +14,7 @@ fn zero_config_has_console_defaults() {
     assert!(c
         .accounts
         .iter()
-        .all(|a| a.default && a.adapter == AdapterConfig::Console));
+        .all(|a| a.default && a.kind() == "console"));
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
 }
 
@@ -40,9 +45,9 @@ fn bad_values_say_what_to_write() {
     }
 }
 
-fn one_account(body: &str) -> Result<AdapterConfig, ConfigError> {
+fn one_account(body: &str) -> Result<AccountSpec, ConfigError> {
     let text = format!("[[accounts]]\n{body}");
-    Config::from_toml(&text, Path::new("/tmp")).map(|c| c.accounts[0].adapter.clone())
+    Config::from_toml(&text, Path::new("/tmp")).map(|c| c.accounts[0].clone())
 }
 
 #[test]
@@ -52,8 +57,8 @@ fn onebot_and_telegram_settings() {
     )
     .unwrap();
     assert_eq!(
-        ob,
-        AdapterConfig::OneBot(OneBotConfig {
+        ob.settings_as::<OneBotConfig>(),
+        Some(&OneBotConfig {
             self_id: "10001".into(),
             http_url: Some("http://127.0.0.1:3000".into()),
             access_token: Some("t".into()),
@@ -62,13 +67,15 @@ fn onebot_and_telegram_settings() {
     );
     let ob = one_account("im = \"qq\"\nid = \"main\"\nadapter = \"onebot11\"\nself_id = \"42\"")
         .unwrap();
-    assert!(matches!(ob, AdapterConfig::OneBot(c) if c.self_id == "42" && c.http_url.is_none()));
+    assert!(
+        matches!(ob.settings_as::<OneBotConfig>(), Some(c) if c.self_id == "42" && c.http_url.is_none())
+    );
     let tg =
         one_account("im = \"telegram\"\nid = \"tg\"\nadapter = \"telegram\"\ntoken = \"123:abc\"")
             .unwrap();
     assert_eq!(
-        tg,
-        AdapterConfig::Telegram(TelegramConfig {
+        tg.settings_as::<TelegramConfig>(),
+        Some(&TelegramConfig {
             token: "123:abc".into(),
             api_url: TELEGRAM_API_URL.into(),
             inbound: TelegramInbound::Polling {
@@ -81,8 +88,8 @@ fn onebot_and_telegram_settings() {
     )
     .unwrap();
     assert_eq!(
-        tg,
-        AdapterConfig::Telegram(TelegramConfig {
+        tg.settings_as::<TelegramConfig>(),
+        Some(&TelegramConfig {
             token: "123:abc".into(),
             api_url: "http://127.0.0.1:9".into(),
             inbound: TelegramInbound::Webhook {
@@ -158,6 +165,7 @@ fn node_env_is_an_allowlist() {
 
 #[test]
 fn durations() {
+    let parse_duration = |t: &str| crate::duration::parse(t).ok();
     assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
     assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
     assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));

@@ -3,181 +3,77 @@
 //! Callers (CLI, dispatcher, cron) hand a `RunContext` to `Isolate::run` and get a `RunOutcome`
 //! back: every send the run made, its console lines, and how it ended. The handle enforces the
 //! wall-clock limit (terminating a busy loop through V8's `IsolateHandle`); the worker thread
-//! enforces the heap cap and recycles the isolate when it is hit.
+//! enforces the heap cap and recycles the isolate when it is hit. Runtimes are made from the
+//! capabilities of `ext` (`ext::extensions`), with a startup snapshot (`snapshot.rs`).
 
-mod runs;
 mod snapshot;
 mod worker;
 
-pub(crate) use runs::Runs;
-pub use runs::{LogLine, RunOutcome, RunStatus, SendRecord};
-
-use crate::adapters::Outbox;
-use crate::event::Message;
-use serde::Serialize;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use crate::ext::Services;
+use crate::run::{PluginInfo, RunContext, RunOptions, RunOutcome, RunStatus};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
-/// How a run was started (SDK.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ContextKind {
-    Message,
-    Cron,
-    Fake,
-    Route,
-}
-
-/// What one run sees through its Sender.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunContext {
-    pub kind: ContextKind,
-    /// The chat message (message context), or the optional fake fields (fake context).
-    pub message: Message,
-    /// Captures of the rule that matched (`param(1)` is the first).
-    pub params: Vec<String>,
-    /// The rule that matched, as written in the header.
-    pub rule: Option<String>,
-    /// The HTTP request (route context).
-    pub route: Option<RouteRequest>,
-}
-
-/// An HTTP request to a route plugin (`getRouter*`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RouteRequest {
-    pub method: String,
-    pub path: String,
-    /// The `router` header that matched.
-    pub pattern: String,
-    pub params: BTreeMap<String, String>,
-    pub query: BTreeMap<String, String>,
-    /// Lower-case names.
-    pub headers: BTreeMap<String, String>,
-    pub cookies: BTreeMap<String, String>,
-    pub body: String,
-}
-
-/// What a route run wrote (`reply`, `replyMarkdown`, `response`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HttpReply {
-    pub status: u16,
-    pub content_type: String,
-    pub body: String,
-}
-
-impl RunContext {
-    pub fn message(message: Message, params: Vec<String>, rule: Option<String>) -> Self {
-        Self {
-            kind: ContextKind::Message,
-            message,
-            params,
-            rule,
-            route: None,
-        }
-    }
-
-    pub fn cron() -> Self {
-        Self::bare(ContextKind::Cron)
-    }
-
-    pub fn route(request: RouteRequest) -> Self {
-        Self {
-            route: Some(request),
-            ..Self::bare(ContextKind::Route)
-        }
-    }
-
-    pub fn fake(message: Message) -> Self {
-        Self {
-            message,
-            ..Self::bare(ContextKind::Fake)
-        }
-    }
-
-    fn bare(kind: ContextKind) -> Self {
-        Self {
-            kind,
-            message: Message::default(),
-            params: Vec::new(),
-            rule: None,
-            route: None,
-        }
-    }
-
-    /// `getImtype()`: the message's IM in a message context, else the context's own name.
-    pub fn imtype(&self) -> &str {
-        match self.kind {
-            ContextKind::Message => &self.message.im,
-            ContextKind::Route => "route",
-            ContextKind::Cron | ContextKind::Fake => "fake",
-        }
-    }
-}
-
 /// One plugin version, ready to compile.
 #[derive(Debug, Clone)]
 pub struct PluginCode {
-    /// `author:file.js`.
-    pub id: String,
-    /// Absolute path of the plugin file (names stack frames and resolves relative media).
-    pub file: PathBuf,
+    pub info: Arc<PluginInfo>,
     pub source: Arc<str>,
-    pub title: String,
-    pub version: String,
-    /// Files the plugin loaded with `require`/`importJs` (filled as it runs).
-    pub deps: Deps,
 }
 
-/// The module files one plugin version loaded, shared with the registry (reload on change).
-pub type Deps = Arc<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>>;
-
-/// What the ops know about the plugin they run for.
-#[derive(Debug, Clone)]
-pub struct PluginInfo {
-    pub id: String,
-    pub title: String,
-    pub version: String,
-    /// The plugin's folder (relative media paths resolve here).
-    pub dir: PathBuf,
-    pub deps: Deps,
-}
-
-impl PluginInfo {
-    pub(crate) fn of(code: &PluginCode) -> Self {
+impl PluginCode {
+    pub fn new(
+        id: &str,
+        file: std::path::PathBuf,
+        title: &str,
+        version: &str,
+        source: &str,
+    ) -> Self {
         Self {
-            id: code.id.clone(),
-            title: code.title.clone(),
-            version: code.version.clone(),
-            dir: code.file.parent().map(PathBuf::from).unwrap_or_default(),
-            deps: code.deps.clone(),
+            info: Arc::new(PluginInfo::new(
+                id.to_string(),
+                file,
+                title.to_string(),
+                version.to_string(),
+            )),
+            source: source.into(),
         }
     }
-}
-
-/// Everything the SDK ops reach outside the isolate. Shared by all isolates.
-pub struct Services {
-    pub outbox: Arc<Outbox>,
-    /// The HTTP client and network policy of `fetch()`.
-    pub fetch: Arc<crate::ext::Fetcher>,
-    /// Bot admins per IM, for `notifyMasters`.
-    pub admins: BTreeMap<String, Vec<String>>,
-    /// Plugin storage (`bucketGet`/`bucketSet`/…), shared by every plugin.
-    pub store: Arc<dyn crate::store::Store>,
-    /// Runs waiting in `listen`/`input` for a chat message.
-    pub listeners: Arc<crate::listen::Listeners>,
-    /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
-    pub node: crate::ext::NodeSettings,
 }
 
 /// Per-isolate limits.
 #[derive(Debug, Clone, Copy)]
 pub struct IsolateLimits {
     pub heap_bytes: usize,
+}
+
+/// The limits of runs and isolates (`[limits]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock limit of one run, unless the manifest's `timeout` overrides it.
+    pub timeout: Duration,
+    /// V8 heap cap of one plugin isolate.
+    pub heap_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            heap_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    pub fn isolate(&self) -> IsolateLimits {
+        IsolateLimits {
+            heap_bytes: self.heap_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Error)]
@@ -187,15 +83,6 @@ pub enum EngineError {
     Compile(String),
     #[error("cannot start the isolate thread: {0}")]
     Thread(String),
-}
-
-/// Options of one run.
-#[derive(Debug, Default)]
-pub struct RunOptions {
-    /// Wall-clock limit; `None` = unlimited.
-    pub timeout: Option<Duration>,
-    /// Fired when the run calls `sender.setContinue()` (the dispatcher then offers the message on).
-    pub on_continue: Option<oneshot::Sender<()>>,
 }
 
 pub(crate) enum Job {
@@ -239,7 +126,7 @@ pub struct Isolate {
 struct IsolateInner {
     plugin_id: String,
     jobs: mpsc::UnboundedSender<Job>,
-    watch: Arc<worker::Watch>,
+    terminator: Arc<worker::Terminator>,
 }
 
 impl Isolate {
@@ -250,13 +137,13 @@ impl Isolate {
         services: Arc<Services>,
         limits: IsolateLimits,
     ) -> Result<Isolate, EngineError> {
-        let plugin_id = code.id.clone();
-        let (jobs, watch) = worker::spawn(code, services, limits).await?;
+        let plugin_id = code.info.id.clone();
+        let (jobs, terminator) = worker::spawn(code, services, limits).await?;
         Ok(Isolate {
             inner: Arc::new(IsolateInner {
                 plugin_id,
                 jobs,
-                watch,
+                terminator,
             }),
         })
     }
@@ -303,7 +190,7 @@ impl Isolate {
                 if let Ok(Ok(outcome)) = tokio::time::timeout(RESPONSIVE, &mut done).await {
                     return outcome;
                 }
-                self.inner.watch.terminate();
+                self.inner.terminator.terminate();
                 match tokio::time::timeout(CANCEL_GRACE, done).await {
                     Ok(Ok(outcome)) => outcome,
                     _ => RunOutcome::failed(id, status),
@@ -321,7 +208,7 @@ pub fn warm_up() -> usize {
 
 /// Creates and drops one plugin runtime on the calling thread (which must be inside a tokio
 /// runtime context), with or without the startup snapshot. For the cold-start benchmark.
-pub fn cold_start(use_snapshot: bool) -> Result<(), String> {
+pub fn cold_start(use_snapshot: bool) -> Result<(), EngineError> {
     let runtime = snapshot::runtime(use_snapshot, None)?;
     drop(runtime);
     Ok(())

@@ -1,12 +1,12 @@
 //! The isolate thread: owns the `!Send` `JsRuntime` of one plugin version, takes jobs from the
 //! handle's channel, starts runs and drives the event loop on a current-thread tokio runtime.
 //!
-//! `Watch` is the part shared with other threads: it knows whether the thread is inside JS, so a
-//! timed-out busy run can be terminated without ever hitting JS that started later.
+//! `Terminator` is the part shared with other threads: it knows whether the thread is inside
+//! JS, so a timed-out busy run can be terminated without ever hitting JS that started later.
 
-use super::runs::{RunStatus, Runs};
-use super::{snapshot, EngineError, IsolateLimits, Job, PluginCode, PluginInfo, Services};
-use crate::ext;
+use super::{snapshot, EngineError, IsolateLimits, Job, PluginCode};
+use crate::ext::{self, Services};
+use crate::run::{RunOutcome, RunStatus, Runs};
 use deno_core::v8;
 use deno_core::{JsRuntime, PollEventLoopOptions};
 use std::cell::Cell;
@@ -16,17 +16,17 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use tokio::sync::{mpsc, oneshot};
 
-struct WatchState {
+struct TerminatorState {
     isolate: v8::IsolateHandle,
     in_js: bool,
     terminating: bool,
 }
 
 /// Shared between the isolate thread and its handles.
-pub(crate) struct Watch(Mutex<WatchState>);
+pub(crate) struct Terminator(Mutex<TerminatorState>);
 
-impl Watch {
-    fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+impl Terminator {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TerminatorState> {
         // A poisoned lock only means a panic elsewhere; the flags are still meaningful.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -66,11 +66,11 @@ pub(super) async fn spawn(
     code: PluginCode,
     services: Arc<Services>,
     limits: IsolateLimits,
-) -> Result<(mpsc::UnboundedSender<Job>, Arc<Watch>), EngineError> {
+) -> Result<(mpsc::UnboundedSender<Job>, Arc<Terminator>), EngineError> {
     let (jobs, rx) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = oneshot::channel();
     std::thread::Builder::new()
-        .name(format!("isolate {}", code.id))
+        .name(format!("isolate {}", code.info.id))
         .spawn(move || thread_main(code, services, limits, rx, ready_tx))
         .map_err(|e| EngineError::Thread(e.to_string()))?;
     let watch = ready_rx
@@ -84,7 +84,7 @@ fn thread_main(
     services: Arc<Services>,
     limits: IsolateLimits,
     rx: mpsc::UnboundedReceiver<Job>,
-    ready: oneshot::Sender<Result<Arc<Watch>, EngineError>>,
+    ready: oneshot::Sender<Result<Arc<Terminator>, EngineError>>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -105,7 +105,7 @@ fn thread_main(
             return;
         }
     };
-    if ready.send(Ok(worker.watch.clone())).is_err() {
+    if ready.send(Ok(worker.terminator.clone())).is_err() {
         return;
     }
     rt.block_on(worker.serve(rx));
@@ -123,7 +123,7 @@ struct Worker {
     /// `None` after a heap-cap recycle until the next job loads a fresh runtime (the old one
     /// must be dropped before a new one exists on this thread).
     loaded: Option<Loaded>,
-    watch: Arc<Watch>,
+    terminator: Arc<Terminator>,
     code: PluginCode,
     services: Arc<Services>,
     limits: IsolateLimits,
@@ -134,17 +134,17 @@ impl Worker {
         code: PluginCode,
         services: Arc<Services>,
         limits: IsolateLimits,
-        watch: Option<Arc<Watch>>,
+        terminator: Option<Arc<Terminator>>,
     ) -> Result<Worker, EngineError> {
         let mut loaded = load(&code, &services, limits)?;
         let handle = loaded.runtime.v8_isolate().thread_safe_handle();
         let loaded = Some(loaded);
-        let watch = match watch {
+        let terminator = match terminator {
             Some(w) => {
                 w.replace(handle);
                 w
             }
-            None => Arc::new(Watch(Mutex::new(WatchState {
+            None => Arc::new(Terminator(Mutex::new(TerminatorState {
                 isolate: handle,
                 in_js: false,
                 terminating: false,
@@ -152,7 +152,7 @@ impl Worker {
         };
         Ok(Worker {
             loaded,
-            watch,
+            terminator,
             code,
             services,
             limits,
@@ -163,7 +163,7 @@ impl Worker {
     fn loaded(&mut self) -> Result<&mut Loaded, EngineError> {
         if self.loaded.is_none() {
             let mut fresh = load(&self.code, &self.services, self.limits)?;
-            self.watch
+            self.terminator
                 .replace(fresh.runtime.v8_isolate().thread_safe_handle());
             self.loaded = Some(fresh);
         }
@@ -190,13 +190,13 @@ impl Worker {
                 }
             }
             if let Some(loaded) = self.loaded.as_mut() {
-                self.watch.enter();
+                self.terminator.enter();
                 let polled = loaded
                     .runtime
                     .poll_event_loop(cx, PollEventLoopOptions::default());
                 self.after_js();
                 if let Poll::Ready(Err(e)) = polled {
-                    tracing::warn!(plugin = %self.code.id, "event loop error: {e}");
+                    tracing::warn!(plugin = %self.code.info.id, "event loop error: {e}");
                     // Something may still be pending (an op, a timer): poll again.
                     cx.waker().wake_by_ref();
                 }
@@ -219,14 +219,12 @@ impl Worker {
                 options,
                 reply,
             } => {
-                let watch = self.watch.clone();
+                let terminator = self.terminator.clone();
                 let loaded = match self.loaded() {
                     Ok(l) => l,
                     Err(e) => {
-                        let _ = reply.send(super::RunOutcome::failed(
-                            id,
-                            RunStatus::Crashed(e.to_string()),
-                        ));
+                        let _ =
+                            reply.send(RunOutcome::failed(id, RunStatus::Crashed(e.to_string())));
                         return;
                     }
                 };
@@ -236,7 +234,7 @@ impl Worker {
                     .borrow_mut()
                     .borrow_mut::<Runs>()
                     .insert(id, *ctx, options, reply);
-                watch.enter();
+                terminator.enter();
                 let result = call(&mut loaded.runtime, &loaded.start, id);
                 // A terminated run is ended by the cancel job that follows the termination,
                 // with the status (timeout) the handle decided.
@@ -256,7 +254,7 @@ impl Worker {
             Job::Cancel { id, status } => {
                 self.with_runs(|r| r.finish(id, status));
                 if let Some(loaded) = self.loaded.as_mut() {
-                    self.watch.enter();
+                    self.terminator.enter();
                     let _ = call(&mut loaded.runtime, &loaded.forget, id);
                     self.after_js();
                 }
@@ -268,12 +266,12 @@ impl Worker {
     /// heap cap (every run in it fails; the next job gets a fresh isolate).
     /// Returns whether the JS was terminated from outside (a timeout).
     fn after_js(&mut self) -> bool {
-        let terminated = self.watch.leave();
+        let terminated = self.terminator.leave();
         if !self.loaded.as_ref().is_some_and(|l| l.heap_hit.get()) {
             return terminated;
         }
         let limit_mb = self.limits.heap_bytes >> 20;
-        tracing::warn!(plugin = %self.code.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
+        tracing::warn!(plugin = %self.code.info.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
         self.with_runs(|r| r.finish_all(RunStatus::HeapLimit { limit_mb }));
         // Dropped now; the next job loads a fresh runtime.
         self.loaded = None;
@@ -307,9 +305,12 @@ fn load(
     limits: IsolateLimits,
 ) -> Result<Loaded, EngineError> {
     let params = v8::CreateParams::default().heap_limits(0, limits.heap_bytes);
-    let mut runtime = snapshot::runtime(true, Some(params)).map_err(EngineError::Thread)?;
-    let info = Arc::new(PluginInfo::of(code));
-    ext::install(&mut runtime.op_state().borrow_mut(), services.clone(), info);
+    let mut runtime = snapshot::runtime(true, Some(params))?;
+    ext::install(
+        &mut runtime.op_state().borrow_mut(),
+        services.clone(),
+        code.info.clone(),
+    );
 
     let heap_hit = Rc::new(Cell::new(false));
     {
@@ -335,17 +336,13 @@ fn load(
         "(async function (require, module, exports, __filename, __dirname) {{{}\n}})",
         code.source
     );
-    let file_name = code.file.to_string_lossy().into_owned();
+    let file_name = code.info.file.to_string_lossy().into_owned();
     let plugin_fn = runtime
         .execute_script(file_name.clone(), wrapped)
         .map_err(|e| {
             EngineError::Compile(compile_error(&file_name, code.source.lines().count(), &e))
         })?;
-    let dir = code
-        .file
-        .parent()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = code.info.dir.to_string_lossy().into_owned();
     {
         deno_core::scope!(scope, &mut runtime);
         let install = v8::Local::new(scope, install);

@@ -6,12 +6,14 @@
 //! checked path. Errors are worded like Node's (`ENOENT: …, open 'x'`). JS glue:
 //! `js/68_node_fs.js`.
 
-use super::packages::normalize;
 use super::Hold;
-use crate::engine::{PluginInfo, Services};
+use super::Services;
+use crate::confine::Roots;
+use crate::run::PluginInfo;
 use deno_core::{op2, OpState};
-use deno_error::JsErrorBox;
+use deno_error::{AdditionalProperties, JsErrorClass, PropertyValue};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,8 +33,8 @@ deno_core::extension!(
     ],
 );
 
-/// A failed fs call, worded like Node's (`ENOENT: no such file or directory, open 'x'`); JS
-/// reads the code off the front and sets `err.code`, `errno`, `syscall` and `path`.
+/// A failed fs call, worded like Node's (`ENOENT: no such file or directory, open 'x'`) and
+/// carrying Node's `code`, `errno`, `syscall` and `path` as properties of the JS error.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {what}, {syscall} '{path}'{hint}")]
 pub(crate) struct FsError {
@@ -94,36 +96,83 @@ impl FsError {
     }
 }
 
-impl From<FsError> for JsErrorBox {
-    fn from(e: FsError) -> JsErrorBox {
-        JsErrorBox::generic(e.to_string())
+/// Node's (negative, Linux) errno of a code.
+fn errno(code: &str) -> f64 {
+    match code {
+        "ENOENT" => -2.0,
+        "EIO" => -5.0,
+        "EACCES" => -13.0,
+        "EEXIST" => -17.0,
+        "ENOTDIR" => -20.0,
+        "EISDIR" => -21.0,
+        "EINVAL" => -22.0,
+        "ENOSYS" => -38.0,
+        "ENOTEMPTY" => -39.0,
+        _ => -1.0,
     }
 }
 
-/// The folders `fs` may touch, as real paths, and the folder relative paths start from.
+impl JsErrorClass for FsError {
+    fn get_class(&self) -> Cow<'static, str> {
+        Cow::Borrowed(deno_error::builtin_classes::GENERIC_ERROR)
+    }
+
+    fn get_message(&self) -> Cow<'static, str> {
+        Cow::Owned(self.to_string())
+    }
+
+    fn get_additional_properties(&self) -> AdditionalProperties {
+        Box::new(
+            [
+                ("code", PropertyValue::from(self.code)),
+                ("errno", PropertyValue::from(errno(self.code))),
+                ("syscall", PropertyValue::from(self.syscall)),
+                ("path", PropertyValue::from(self.path.clone())),
+            ]
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v)),
+        )
+    }
+
+    fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+}
+
+/// An fs op error: the call's own, or its worker task died.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+pub(crate) enum FsOpError {
+    #[class(inherit)]
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[class(generic)]
+    #[error("fs task failed: {0}")]
+    Task(String),
+}
+
+/// The folders `fs` may touch, and the folder relative paths start from.
 #[derive(Clone)]
 pub(crate) struct FsRoots {
     cwd: PathBuf,
-    roots: Vec<(&'static str, PathBuf)>,
+    roots: Roots,
 }
 
 impl FsRoots {
     pub(crate) fn new(plugins_dir: &Path, data_dir: Option<&Path>) -> FsRoots {
-        // A folder that does not exist yet (the data folder before first use) still gets the
-        // symlinks of its existing ancestors resolved, as the checked paths do.
-        let real = |p: &Path| real_prefix(&normalize(p));
-        let mut roots = vec![("the plugins folder", real(plugins_dir))];
-        if let Some(d) = data_dir {
-            let d = if d.is_absolute() {
+        let data = data_dir.map(|d| {
+            if d.is_absolute() {
                 d.to_path_buf()
             } else {
                 plugins_dir.join(d)
-            };
-            roots.push(("the data folder", real(&d)));
+            }
+        });
+        let mut roots = vec![("the plugins folder", plugins_dir)];
+        if let Some(d) = &data {
+            roots.push(("the data folder", d.as_path()));
         }
         FsRoots {
             cwd: plugins_dir.to_path_buf(),
-            roots,
+            roots: Roots::new(roots),
         }
     }
 
@@ -139,21 +188,11 @@ impl FsRoots {
     }
 
     fn describe(&self) -> String {
-        self.roots
-            .iter()
-            .map(|(name, p)| format!("{name} {}", p.display()))
-            .collect::<Vec<_>>()
-            .join(" and ")
+        self.roots.describe()
     }
 
-    fn allows(&self, p: &Path) -> bool {
-        self.roots.iter().any(|(_, r)| p.starts_with(r))
-    }
-
-    /// The path the call acts on: `raw` resolved against the plugins folder, `.`/`..` removed,
-    /// its folder's symlinks resolved; inside a root. With `follow`, a final symlink must point
-    /// inside a root too (a dangling one is refused: writing through it could create a file
-    /// anywhere).
+    /// The path the call acts on: `raw` resolved against the plugins folder and confined to
+    /// the roots (`confine::Roots::check`); with `follow`, a final symlink is followed.
     pub(crate) fn check(
         &self,
         raw: &str,
@@ -168,43 +207,9 @@ impl FsRoots {
                 raw,
             ));
         }
-        let joined = normalize(&self.cwd.join(raw));
-        let checked = match (joined.parent(), joined.file_name()) {
-            (Some(parent), Some(name)) => real_prefix(parent).join(name),
-            _ => real_prefix(&joined),
-        };
-        if !self.allows(&checked) {
-            return Err(FsError::denied(syscall, raw, self));
-        }
-        if follow {
-            if let Ok(meta) = std::fs::symlink_metadata(&checked) {
-                if meta.file_type().is_symlink() {
-                    match std::fs::canonicalize(&checked) {
-                        Ok(target) if self.allows(&target) => {}
-                        _ => return Err(FsError::denied(syscall, raw, self)),
-                    }
-                }
-            }
-        }
-        Ok(checked)
-    }
-}
-
-/// `p` with the symlinks of its longest existing prefix resolved.
-fn real_prefix(p: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut cur = p.to_path_buf();
-    loop {
-        if let Ok(r) = std::fs::canonicalize(&cur) {
-            return rest.iter().rev().fold(r, |acc: PathBuf, c| acc.join(c));
-        }
-        match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                cur = parent.to_path_buf();
-            }
-            _ => return p.to_path_buf(),
-        }
+        self.roots
+            .check(&self.cwd.join(raw), follow)
+            .ok_or_else(|| FsError::denied(syscall, raw, self))
     }
 }
 
@@ -429,11 +434,8 @@ fn call(roots: &FsRoots, c: &FsCall) -> Result<FsValue, FsError> {
 
 #[op2]
 #[buffer]
-fn op_isobot_fs_read_sync(
-    state: &mut OpState,
-    #[string] path: String,
-) -> Result<Vec<u8>, JsErrorBox> {
-    Ok(read(&FsRoots::of(state), &path)?)
+fn op_isobot_fs_read_sync(state: &mut OpState, #[string] path: String) -> Result<Vec<u8>, FsError> {
+    read(&FsRoots::of(state), &path)
 }
 
 #[op2]
@@ -442,12 +444,12 @@ async fn op_isobot_fs_read(
     state: Rc<RefCell<OpState>>,
     run_id: u32,
     #[string] path: String,
-) -> Result<Vec<u8>, JsErrorBox> {
+) -> Result<Vec<u8>, FsOpError> {
     let _hold = Hold::new(&state, run_id);
     let roots = FsRoots::of(&mut state.borrow_mut());
     let out = tokio::task::spawn_blocking(move || read(&roots, &path))
         .await
-        .map_err(|e| JsErrorBox::generic(format!("fs task failed: {e}")))?;
+        .map_err(|e| FsOpError::Task(e.to_string()))?;
     Ok(out?)
 }
 
@@ -457,8 +459,8 @@ fn op_isobot_fs_write_sync(
     #[string] path: String,
     #[buffer] data: &[u8],
     #[string] flag: String,
-) -> Result<(), JsErrorBox> {
-    Ok(write(&FsRoots::of(state), &path, data, &flag)?)
+) -> Result<(), FsError> {
+    write(&FsRoots::of(state), &path, data, &flag)
 }
 
 #[op2]
@@ -468,19 +470,19 @@ async fn op_isobot_fs_write(
     #[string] path: String,
     #[buffer(copy)] data: Vec<u8>,
     #[string] flag: String,
-) -> Result<(), JsErrorBox> {
+) -> Result<(), FsOpError> {
     let _hold = Hold::new(&state, run_id);
     let roots = FsRoots::of(&mut state.borrow_mut());
     let out = tokio::task::spawn_blocking(move || write(&roots, &path, &data, &flag))
         .await
-        .map_err(|e| JsErrorBox::generic(format!("fs task failed: {e}")))?;
+        .map_err(|e| FsOpError::Task(e.to_string()))?;
     Ok(out?)
 }
 
 #[op2]
 #[serde]
-fn op_isobot_fs_sync(state: &mut OpState, #[serde] c: FsCall) -> Result<FsValue, JsErrorBox> {
-    Ok(call(&FsRoots::of(state), &c)?)
+fn op_isobot_fs_sync(state: &mut OpState, #[serde] c: FsCall) -> Result<FsValue, FsError> {
+    call(&FsRoots::of(state), &c)
 }
 
 #[op2]
@@ -489,12 +491,12 @@ async fn op_isobot_fs(
     state: Rc<RefCell<OpState>>,
     run_id: u32,
     #[serde] c: FsCall,
-) -> Result<FsValue, JsErrorBox> {
+) -> Result<FsValue, FsOpError> {
     let _hold = Hold::new(&state, run_id);
     let roots = FsRoots::of(&mut state.borrow_mut());
     let out = tokio::task::spawn_blocking(move || call(&roots, &c))
         .await
-        .map_err(|e| JsErrorBox::generic(format!("fs task failed: {e}")))?;
+        .map_err(|e| FsOpError::Task(e.to_string()))?;
     Ok(out?)
 }
 

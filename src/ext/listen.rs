@@ -1,14 +1,107 @@
-//! `listen`/`input` ops: a message-context run waits for the next message of its user (or of
-//! anyone in its group) in its chat; `''` on timeout or outside a message context.
+//! `listen`/`input` (SDK.md §5): runs waiting for the next message of a user (or of anyone in
+//! a group) in one chat. The dispatcher offers every inbound message to `Listeners` first; a
+//! message a waiter takes is consumed and triggers no rule. `op_isobot_listen` is the op.
 
-use super::{run_ended, Hold};
-use crate::engine::{ContextKind, Runs, Services};
-use crate::listen::{clamp_wait, Scope};
+use super::{Hold, RunEnded, Services};
+use crate::event::Message;
+use crate::run::{ContextKind, Runs};
 use deno_core::{op2, OpState};
-use deno_error::JsErrorBox;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// Default wait, and the clamp bounds (SDK.md §5).
+pub const DEFAULT_WAIT: Duration = Duration::from_millis(60_000);
+pub const MIN_WAIT: Duration = Duration::from_millis(1_000);
+pub const MAX_WAIT: Duration = Duration::from_millis(900_000);
+
+/// `waitMs` as a plugin passed it → the wait actually used.
+pub fn clamp_wait(ms: f64) -> Duration {
+    crate::duration::from_ms(ms, MIN_WAIT, MAX_WAIT).unwrap_or(DEFAULT_WAIT)
+}
+
+/// Where a waiter listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenScope {
+    pub im: String,
+    pub account: String,
+    pub chat: String,
+    /// `None`: any member of the group (`scope === 'group'`).
+    pub user: Option<String>,
+}
+
+impl ListenScope {
+    fn admits(&self, m: &Message) -> bool {
+        self.im == m.im
+            && self.account == m.account
+            && self.chat == m.chat
+            && self.user.as_ref().is_none_or(|u| *u == m.user)
+    }
+}
+
+struct Waiter {
+    id: u64,
+    scope: ListenScope,
+    tx: oneshot::Sender<String>,
+}
+
+/// All waiting runs of the process.
+#[derive(Default)]
+pub struct Listeners {
+    next: AtomicU64,
+    waiters: Mutex<Vec<Waiter>>,
+}
+
+impl Listeners {
+    /// Registers a waiter; the receiver gets the text of the message it takes.
+    pub fn wait(&self, scope: ListenScope) -> (u64, oneshot::Receiver<String>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiters.lock() {
+            w.push(Waiter { id, scope, tx });
+        }
+        (id, rx)
+    }
+
+    /// Forgets a waiter that gave up (timeout).
+    pub fn cancel(&self, id: u64) {
+        if let Ok(mut w) = self.waiters.lock() {
+            w.retain(|x| x.id != id);
+        }
+    }
+
+    /// Hands `msg` to the waiter it belongs to, if any: a waiter for this very user first, then
+    /// a group-scope waiter, oldest first. Returns whether the message was consumed.
+    pub fn offer(&self, msg: &Message) -> bool {
+        let Ok(mut waiters) = self.waiters.lock() else {
+            return false;
+        };
+        if waiters.is_empty() {
+            return false;
+        }
+        // A waiter whose run already ended (receiver dropped) is dropped here too.
+        waiters.retain(|w| !w.tx.is_closed());
+        let pick = waiters
+            .iter()
+            .position(|w| w.scope.user.is_some() && w.scope.admits(msg))
+            .or_else(|| waiters.iter().position(|w| w.scope.admits(msg)));
+        match pick {
+            Some(i) => {
+                let w = waiters.remove(i);
+                w.tx.send(msg.text.clone()).is_ok()
+            }
+            None => false,
+        }
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiters.lock().map(|w| w.len()).unwrap_or(0)
+    }
+}
 
 deno_core::extension!(isobot_listen, ops = [op_isobot_listen]);
 
@@ -19,20 +112,17 @@ pub(crate) async fn op_isobot_listen(
     run_id: u32,
     wait_ms: f64,
     group: bool,
-) -> Result<String, JsErrorBox> {
+) -> Result<String, RunEnded> {
     let _hold = Hold::new(&state, run_id);
     let (listeners, scope) = {
         let s = state.borrow();
-        let run = s
-            .borrow::<Runs>()
-            .get(run_id)
-            .ok_or_else(|| run_ended(run_id))?;
+        let run = s.borrow::<Runs>().get(run_id).ok_or(RunEnded { run_id })?;
         let ctx = &run.ctx;
         if ctx.kind != ContextKind::Message {
             return Ok(String::new());
         }
         let m = &ctx.message;
-        let scope = Scope {
+        let scope = ListenScope {
             im: m.im.clone(),
             account: m.account.clone(),
             chat: m.chat.clone(),
@@ -48,5 +138,68 @@ pub(crate) async fn op_isobot_listen(
             listeners.cancel(id);
             Ok(String::new())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(chat: &str, user: &str, text: &str) -> Message {
+        Message {
+            im: "qq".into(),
+            account: "bot".into(),
+            chat: chat.into(),
+            user: user.into(),
+            text: text.into(),
+            ..Message::default()
+        }
+    }
+
+    fn scope(chat: &str, user: Option<&str>) -> ListenScope {
+        ListenScope {
+            im: "qq".into(),
+            account: "bot".into(),
+            chat: chat.into(),
+            user: user.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn each_user_gets_their_own_answer_and_group_scope_takes_anyone() {
+        let l = Listeners::default();
+        let (_, mut a) = l.wait(scope("g", Some("alice")));
+        let (_, mut b) = l.wait(scope("g", Some("bob")));
+        let (_, mut any) = l.wait(scope("g", None));
+        assert!(l.offer(&msg("g", "bob", "from bob")));
+        assert!(l.offer(&msg("g", "alice", "from alice")));
+        assert!(l.offer(&msg("g", "carol", "from carol")));
+        assert!(!l.offer(&msg("g", "carol", "nobody waits")));
+        assert!(!l.offer(&msg("other", "alice", "other chat")));
+        assert_eq!(a.try_recv().unwrap(), "from alice");
+        assert_eq!(b.try_recv().unwrap(), "from bob");
+        assert_eq!(any.try_recv().unwrap(), "from carol");
+    }
+
+    #[test]
+    fn cancelled_and_dropped_waiters_take_nothing() {
+        let l = Listeners::default();
+        let (id, _rx) = l.wait(scope("", Some("u")));
+        l.cancel(id);
+        assert!(!l.offer(&msg("", "u", "x")));
+        let (_, rx) = l.wait(scope("", Some("u")));
+        drop(rx);
+        assert!(!l.offer(&msg("", "u", "x")));
+        assert_eq!(l.waiting(), 0);
+    }
+
+    #[test]
+    fn waits_are_clamped() {
+        assert_eq!(clamp_wait(0.0), DEFAULT_WAIT);
+        assert_eq!(clamp_wait(f64::NAN), DEFAULT_WAIT);
+        assert_eq!(clamp_wait(10.0), MIN_WAIT);
+        assert_eq!(clamp_wait(5_000.0), Duration::from_secs(5));
+        assert_eq!(clamp_wait(1e9), MAX_WAIT);
+        assert_eq!(clamp_wait(1e300), MAX_WAIT);
     }
 }

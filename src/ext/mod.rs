@@ -1,7 +1,9 @@
-//! The SDK's Rust side: the `isobot` deno_core extension and the ops that tie a run to its context.
+//! The SDK's Rust side: one deno_core extension per capability, each with its ops, its error
+//! enum and its own JS files (`js/*.js`), and the `Services` the ops reach outside the isolate.
 //!
-//! JS (`js/*.js`) calls these ops with the run id it was started with; each op looks the run up
-//! in the isolate's run table. Send ops live in `push.rs`.
+//! JS calls the ops with the run id it was started with; each op looks the run up in the
+//! isolate's run table (`run::Runs` in `OpState`). The engine creates runtimes with
+//! `extensions()` and puts the shared state in with `install`.
 
 mod fetch;
 mod fs;
@@ -12,139 +14,69 @@ mod package_json;
 mod packages;
 mod push;
 mod route;
+mod run;
+mod services;
 mod store;
 mod web;
 
-pub use fetch::{FetchPolicy, Fetcher};
+pub use fetch::{Fetch, FetchError, FetchPolicy, FetchRequest, FetchResponse, HttpFetch};
+pub use listen::{ListenScope, Listeners};
 pub use node::NodeSettings;
+pub use push::{items_of, sdk_body, BodyBase, ContentKind, MixedItems};
+pub use services::{Services, ServicesBuilder};
 
-use crate::engine::{PluginInfo, Runs, Services};
-use crate::event::Message;
-use deno_core::{op2, v8, OpState};
-use deno_error::JsErrorBox;
-use serde::Serialize;
+use crate::run::{PluginInfo, Runs};
+use deno_core::{Extension, ExtensionFileSource, OpState};
+use std::borrow::Cow;
 use std::sync::Arc;
 
-deno_core::extension!(
-    isobot_run,
-    ops = [
-        op_isobot_ctx,
-        op_isobot_run_done,
-        op_isobot_set_continue,
-        op_isobot_log,
-        op_isobot_hold,
-        op_isobot_release,
-    ],
-);
+/// One runtime JS file of a capability: its specifier and source (embedded in the binary).
+pub(crate) type JsFile = (&'static str, &'static str);
 
-/// Every capability's extension, one per module (same list for the snapshot and each runtime).
-pub(crate) fn extensions() -> Vec<deno_core::Extension> {
+/// `js_file!("20_middleware.js")`: the file under `js/`, named `ext:isobot/20_middleware.js`.
+macro_rules! js_file {
+    ($name:literal) => {
+        (
+            concat!("ext:isobot/", $name),
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/js/", $name)),
+        )
+    };
+}
+pub(crate) use js_file;
+
+/// Every capability's extension with its JS, in load order (same list for the snapshot and
+/// each runtime): the primordials first, the run lifecycle (`90_runtime.js`) last.
+pub(crate) fn extensions() -> Vec<Extension> {
     vec![
-        isobot_run::init(),
-        push::isobot_push::init(),
-        store::isobot_store::init(),
-        web::isobot_web::init(),
-        fetch::isobot_fetch::init(),
-        modules::isobot_modules::init(),
-        node::isobot_node::init(),
+        with_js(run::isobot_base::init(), run::BASE_JS),
+        with_js(push::isobot_push::init(), push::JS),
+        with_js(store::isobot_store::init(), store::JS),
+        with_js(web::isobot_web::init(), web::JS),
+        with_js(fetch::isobot_fetch::init(), fetch::JS),
+        with_js(modules::isobot_modules::init(), modules::JS),
+        with_js(node::isobot_node::init(), node::JS),
         fs::isobot_fs::init(),
         listen::isobot_listen::init(),
         route::isobot_route::init(),
+        with_js(run::isobot_run::init(), run::RUN_JS),
     ]
 }
 
-/// The error every op gives for a run that has already ended (or never existed).
-pub(crate) fn run_ended(run_id: u32) -> JsErrorBox {
-    JsErrorBox::generic(format!(
-        "run {run_id} has ended; a Sender is only valid while its run is in flight"
-    ))
+fn with_js(mut ext: Extension, files: &'static [JsFile]) -> Extension {
+    ext.js_files = Cow::Owned(
+        files
+            .iter()
+            .map(|(specifier, code)| ExtensionFileSource::new_computed(specifier, Arc::from(*code)))
+            .collect(),
+    );
+    ext
 }
 
-#[derive(Serialize)]
-struct PluginView<'a> {
-    id: &'a str,
-    title: &'a str,
-    version: &'a str,
-}
-
-#[derive(Serialize)]
-struct CtxView<'a> {
-    imtype: &'a str,
-    kind: crate::engine::ContextKind,
-    message: &'a Message,
-    params: &'a [String],
-    rule: Option<&'a str>,
-    route: Option<&'a crate::engine::RouteRequest>,
-    plugin: PluginView<'a>,
-}
-
-/// The run's context for the Sender getters (cached by JS for the run's lifetime).
-#[op2]
-fn op_isobot_ctx<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    state: &OpState,
-    run_id: u32,
-) -> Result<v8::Local<'s, v8::Value>, JsErrorBox> {
-    let plugin = state.borrow::<Arc<PluginInfo>>();
-    let runs = state.borrow::<Runs>();
-    let run = runs.get(run_id).ok_or_else(|| run_ended(run_id))?;
-    let ctx = &run.ctx;
-    // Straight to V8 from the borrowed context: no owned copy, no JSON value in between.
-    deno_core::serde_v8::to_v8(
-        scope,
-        CtxView {
-            imtype: ctx.imtype(),
-            kind: ctx.kind,
-            message: &ctx.message,
-            params: &ctx.params,
-            rule: ctx.rule.as_deref(),
-            route: ctx.route.as_ref(),
-            plugin: PluginView {
-                id: &plugin.id,
-                title: &plugin.title,
-                version: &plugin.version,
-            },
-        },
-    )
-    .map_err(|e| JsErrorBox::generic(e.to_string()))
-}
-
-/// JS reports that run `run_id`'s promise settled.
-#[op2(fast)]
-fn op_isobot_run_done(
-    state: &mut OpState,
-    run_id: u32,
-    ok: bool,
-    #[string] message: &str,
-    #[string] stack: &str,
-) {
-    let status = if ok {
-        crate::engine::RunStatus::Ok
-    } else {
-        let plugin = state.borrow::<Arc<PluginInfo>>();
-        tracing::warn!(plugin = %plugin.id, run = run_id, "run failed: {}", if stack.is_empty() { message } else { stack });
-        crate::engine::RunStatus::Failed {
-            message: message.to_string(),
-            stack: stack.to_string(),
-        }
-    };
-    state.borrow_mut::<Runs>().settle(run_id, status);
-}
-
-#[op2(fast)]
-fn op_isobot_set_continue(state: &mut OpState, run_id: u32) {
-    state.borrow_mut::<Runs>().set_continue(run_id);
-}
-
-/// A timer (or other JS-side pending work) of the run started: keep the run open.
-#[op2(fast)]
-fn op_isobot_hold(state: &mut OpState, run_id: u32) {
-    state.borrow_mut::<Runs>().hold(run_id);
-}
-
-#[op2(fast)]
-fn op_isobot_release(state: &mut OpState, run_id: u32) {
-    state.borrow_mut::<Runs>().release(run_id);
+/// Shared state of the ops, put into `OpState` by the engine for each runtime.
+pub(crate) fn install(state: &mut OpState, services: Arc<Services>, plugin: Arc<PluginInfo>) {
+    state.put(services);
+    state.put(plugin);
+    state.put(Runs::default());
 }
 
 /// Keeps run `run_id` open while an async op is in flight (released on drop).
@@ -171,25 +103,29 @@ impl Drop for Hold {
     }
 }
 
-const LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];
-
-/// `console.*` from JS. `run_id` 0 = code not running on behalf of a run (module top level).
-#[op2(fast)]
-fn op_isobot_log(state: &mut OpState, run_id: u32, level: u32, #[string] text: String) {
-    let level = LEVELS[(level as usize).min(LEVELS.len() - 1)];
-    let plugin = &state.borrow::<Arc<PluginInfo>>().id;
-    match level {
-        "error" => tracing::error!(plugin = %plugin, run = run_id, "{text}"),
-        "warn" => tracing::warn!(plugin = %plugin, run = run_id, "{text}"),
-        "info" => tracing::info!(plugin = %plugin, run = run_id, "{text}"),
-        _ => tracing::debug!(plugin = %plugin, run = run_id, "{text}"),
-    }
-    state.borrow_mut::<Runs>().log(run_id, level, text);
+/// The error of every op called for a run that has already ended (or never existed).
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+#[class(generic)]
+#[error("run {run_id} has ended; a Sender is only valid while its run is in flight")]
+pub struct RunEnded {
+    pub run_id: u32,
 }
 
-/// Shared state of the ops, put into `OpState` by the worker.
-pub(crate) fn install(state: &mut OpState, services: Arc<Services>, plugin: Arc<PluginInfo>) {
-    state.put(services);
-    state.put(plugin);
-    state.put(Runs::default());
+#[cfg(test)]
+mod tests {
+    /// deno_core takes extension code as one-byte strings: a non-ASCII character in a runtime JS
+    /// file (an em dash in a comment) would stop every isolate from starting.
+    #[test]
+    fn runtime_js_is_ascii() {
+        for ext in super::extensions() {
+            for file in ext.js_files.iter() {
+                let code = file.load().expect("embedded source");
+                let text = code.as_str();
+                if let Some((i, c)) = text.char_indices().find(|(_, c)| !c.is_ascii()) {
+                    let line = text[..i].lines().count();
+                    panic!("{}:{line}: `{c}` is not ASCII; write it as \\u{{…}} in strings, plainly in comments", file.specifier);
+                }
+            }
+        }
+    }
 }

@@ -7,9 +7,9 @@
 //! JS glue (module cache per plugin version, compile, Node built-ins): `js/50_modules.js`.
 
 use super::packages::{in_node_modules, real, Format, Resolver};
-use crate::engine::PluginInfo;
+use super::{js_file, JsFile};
+use crate::run::PluginInfo;
 use deno_core::{op2, OpState};
-use deno_error::JsErrorBox;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +18,19 @@ deno_core::extension!(
     isobot_modules,
     ops = [op_isobot_module_resolve, op_isobot_module_read]
 );
+
+pub(super) const JS: &[JsFile] = &[js_file!("50_modules.js")];
+
+/// Why a module file cannot be read.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+#[class(generic)]
+pub enum ModuleError {
+    #[error("{path} is outside the plugins folder and the node_modules folders above it ({roots}); plugins may only load code from there")]
+    #[property("code" = "ERR_ISOBOT_MODULE_OUTSIDE")]
+    Outside { path: String, roots: String },
+    #[error("cannot read module {path}: {reason}")]
+    Read { path: String, reason: String },
+}
 
 /// A resolution, or the error JS throws (with Node's `code`, e.g. `MODULE_NOT_FOUND`).
 #[derive(Serialize)]
@@ -71,18 +84,19 @@ pub(crate) fn op_isobot_module_resolve(
 pub(crate) fn op_isobot_module_read(
     state: &mut OpState,
     #[string] path: String,
-) -> Result<String, JsErrorBox> {
+) -> Result<String, ModuleError> {
     let path = real(&PathBuf::from(path));
     let resolver = resolver(state);
     if !resolver.may_read(&path) {
-        return Err(JsErrorBox::generic(format!(
-            "{} is outside the plugins folder and the node_modules folders above it ({}); plugins may only load code from there",
-            path.display(),
-            resolver.roots_text()
-        )));
+        return Err(ModuleError::Outside {
+            path: path.display().to_string(),
+            roots: resolver.roots_text(),
+        });
     }
-    let source = std::fs::read_to_string(&path)
-        .map_err(|e| JsErrorBox::generic(format!("cannot read module {}: {e}", path.display())))?;
+    let source = std::fs::read_to_string(&path).map_err(|e| ModuleError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     if !in_node_modules(&path) {
         let info = state.borrow::<Arc<PluginInfo>>();
         if let Ok(mut deps) = info.deps.lock() {

@@ -2,7 +2,8 @@
 //! platform, pid, hrtime) and the Node settings every isolate shares (`Services::node`, from the
 //! config). JS glue: `js/64_node_process.js`; Node's `fs` is `fs.rs`.
 
-use crate::engine::{PluginInfo, Services};
+use super::{js_file, JsFile, Services};
+use crate::run::PluginInfo;
 use deno_core::{op2, OpState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -14,6 +15,22 @@ deno_core::extension!(
     isobot_node,
     ops = [op_isobot_node_process, op_isobot_node_hrtime],
 );
+
+/// The Node layer, in load order. `68_node_fs.js` is the JS of `fs.rs`'s ops; it is listed here
+/// so the built-in modules register in the order they depend on each other.
+pub(super) const JS: &[JsFile] = &[
+    js_file!("60_node.js"),
+    js_file!("61_node_buffer.js"),
+    js_file!("62_node_inspect.js"),
+    js_file!("63_node_util.js"),
+    js_file!("64_node_process.js"),
+    js_file!("65_node_path.js"),
+    js_file!("66_node_url.js"),
+    js_file!("67_node_crypto.js"),
+    js_file!("68_node_fs.js"),
+    js_file!("69_node_stream.js"),
+    js_file!("70_node_misc.js"),
+];
 
 /// Node compatibility settings shared by every isolate.
 #[derive(Debug, Clone, Default)]

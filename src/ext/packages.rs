@@ -536,14 +536,7 @@ fn package_root(path: &Path) -> Option<PathBuf> {
 }
 
 /// The real path (symlinks resolved), or the normalized path when it does not exist.
-pub(crate) fn real(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| normalize(p))
-}
-
-/// `.` and `..` resolved lexically.
-pub(crate) fn normalize(p: &Path) -> PathBuf {
-    crate::media::normalize(p)
-}
+pub(crate) use crate::confine::{normalize, real};
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_os_string();

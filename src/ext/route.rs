@@ -1,13 +1,15 @@
 //! The HTTP response of a route run: `reply`/`replyMarkdown` append text to the body (see
-//! `push.rs`), `response(data, status?)` writes JSON. Outside a route context `response` is
+//! `push/reply.rs`), `response(data, status?)` writes JSON. Outside a route context `response` is
 //! recorded in the run log and ignored.
 
-use super::run_ended;
-use crate::engine::{ContextKind, HttpReply, Runs};
+use super::RunEnded;
+use crate::run::{ContextKind, HttpReply, LogLine, Runs};
 use deno_core::{op2, OpState};
-use deno_error::JsErrorBox;
 
-deno_core::extension!(isobot_route, ops = [op_isobot_respond]);
+deno_core::extension!(
+    isobot_route,
+    ops = [op_isobot_respond, op_isobot_route_body]
+);
 
 /// Appends `text` to a route run's response body (reply in a route context).
 pub(crate) fn append_text(runs: &mut Runs, run_id: u32, text: &str, content_type: &str) {
@@ -31,11 +33,11 @@ fn op_isobot_respond(
     run_id: u32,
     #[serde] data: serde_json::Value,
     status: u32,
-) -> Result<bool, JsErrorBox> {
+) -> Result<bool, RunEnded> {
     let runs = state.borrow_mut::<Runs>();
-    let run = runs.get_mut(run_id).ok_or_else(|| run_ended(run_id))?;
+    let run = runs.get_mut(run_id).ok_or(RunEnded { run_id })?;
     if run.ctx.kind != ContextKind::Route {
-        run.logs.push(crate::engine::LogLine {
+        run.logs.push(LogLine {
             level: "warn",
             text: "response() outside a route context is ignored".into(),
         });
@@ -55,4 +57,20 @@ fn op_isobot_respond(
         body,
     });
     Ok(true)
+}
+
+/// The raw request body of a route run (empty outside a route context); JS decodes it.
+#[op2]
+#[buffer]
+fn op_isobot_route_body(state: &mut OpState, run_id: u32) -> Result<Vec<u8>, RunEnded> {
+    let run = state
+        .borrow::<Runs>()
+        .get(run_id)
+        .ok_or(RunEnded { run_id })?;
+    Ok(run
+        .ctx
+        .route
+        .as_ref()
+        .map(|r| r.body.to_vec())
+        .unwrap_or_default())
 }

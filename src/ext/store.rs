@@ -5,10 +5,9 @@
 //! ops (a redb read is ~1 µs, cheaper than a round trip through a thread pool); writes are async
 //! ops that resolve once the store reports the write durable.
 
-use crate::engine::Services;
+use super::{js_file, JsFile, Services};
 use crate::store::{Bucket, Key, Store, StoreError};
 use deno_core::{op2, OpState};
-use deno_error::JsErrorBox;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -24,8 +23,16 @@ deno_core::extension!(
     ],
 );
 
-fn js(e: StoreError) -> JsErrorBox {
-    JsErrorBox::generic(e.to_string())
+pub(super) const JS: &[JsFile] = &[js_file!("30_store.js")];
+
+/// A store error as JS sees it: an `Error` with the store's own message.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+#[class(generic)]
+#[error(transparent)]
+pub struct StoreOpError(#[from] StoreError);
+
+fn js(e: StoreError) -> StoreOpError {
+    StoreOpError(e)
 }
 
 fn store(state: &OpState) -> &Arc<dyn Store> {
@@ -39,7 +46,7 @@ fn op_isobot_store_get(
     state: &mut OpState,
     #[string] bucket: &str,
     #[string] key: &str,
-) -> Result<String, JsErrorBox> {
+) -> Result<String, StoreOpError> {
     let bucket = Bucket::parse(bucket).map_err(js)?;
     let key = Key::parse(bucket, key).map_err(js)?;
     Ok(store(state)
@@ -56,7 +63,7 @@ fn op_isobot_store_keys(
     #[string] bucket: &str,
     filter: bool,
     #[string] value: &str,
-) -> Result<Vec<String>, JsErrorBox> {
+) -> Result<Vec<String>, StoreOpError> {
     let bucket = Bucket::parse(bucket).map_err(js)?;
     store(state)
         .keys(bucket, filter.then_some(value))
@@ -69,7 +76,7 @@ fn op_isobot_store_keys(
 fn op_isobot_store_all(
     state: &mut OpState,
     #[string] bucket: &str,
-) -> Result<Vec<String>, JsErrorBox> {
+) -> Result<Vec<String>, StoreOpError> {
     let bucket = Bucket::parse(bucket).map_err(js)?;
     let all = store(state).all(bucket).map_err(js)?;
     let mut flat = Vec::with_capacity(all.len() * 2);
@@ -87,7 +94,7 @@ async fn op_isobot_store_set(
     #[string] bucket: String,
     #[string] key: String,
     #[string] value: String,
-) -> Result<bool, JsErrorBox> {
+) -> Result<bool, StoreOpError> {
     let store = store(&state.borrow()).clone();
     let b = Bucket::parse(&bucket).map_err(js)?;
     let k = Key::parse(b, &key).map_err(js)?;
@@ -101,7 +108,7 @@ async fn op_isobot_store_del(
     state: Rc<RefCell<OpState>>,
     #[string] bucket: String,
     #[string] key: String,
-) -> Result<bool, JsErrorBox> {
+) -> Result<bool, StoreOpError> {
     let store = store(&state.borrow()).clone();
     let b = Bucket::parse(&bucket).map_err(js)?;
     let k = Key::parse(b, &key).map_err(js)?;

@@ -4,10 +4,35 @@
 
 use base64::Engine;
 use deno_core::op2;
-use deno_error::JsErrorBox;
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use sha2::Digest;
+
+/// Web-platform errors, with the classes browsers throw.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+pub enum WebError {
+    #[class(type)]
+    #[error("Invalid URL {shown}: {reason}")]
+    InvalidUrl { shown: String, reason: String },
+    #[class(type)]
+    #[error("unknown URL part `{0}`")]
+    UrlPart(String),
+    #[class(generic)]
+    #[error("digest algorithm `{0}` is not supported; use md5, sha1, sha256, sha384 or sha512")]
+    Algorithm(String),
+    #[class(generic)]
+    #[error("btoa: the string contains characters outside of the Latin1 range")]
+    NotLatin1,
+    #[class(generic)]
+    #[error("atob: the string to be decoded is not correctly encoded")]
+    NotBase64,
+}
+
+pub(super) const JS: &[super::JsFile] = &[
+    super::js_file!("40_web.js"),
+    super::js_file!("46_event.js"),
+    super::js_file!("47_blob.js"),
+];
 
 deno_core::extension!(
     isobot_web,
@@ -64,17 +89,17 @@ fn parts(u: &deno_core::url::Url) -> UrlParts {
     }
 }
 
-fn parse(href: &str, base: Option<&str>) -> Result<deno_core::url::Url, JsErrorBox> {
+fn parse(href: &str, base: Option<&str>) -> Result<deno_core::url::Url, WebError> {
     let parsed = match base {
         Some(b) => deno_core::url::Url::parse(b).and_then(|b| b.join(href)),
         None => deno_core::url::Url::parse(href),
     };
-    parsed.map_err(|e| {
-        let shown = match base {
+    parsed.map_err(|e| WebError::InvalidUrl {
+        shown: match base {
             Some(b) => format!("{href:?} against base {b:?}"),
             None => format!("{href:?}"),
-        };
-        JsErrorBox::type_error(format!("Invalid URL {shown}: {e}"))
+        },
+        reason: e.to_string(),
     })
 }
 
@@ -83,7 +108,7 @@ fn parse(href: &str, base: Option<&str>) -> Result<deno_core::url::Url, JsErrorB
 fn op_isobot_url_parse(
     #[string] href: String,
     #[string] base: Option<String>,
-) -> Result<UrlParts, JsErrorBox> {
+) -> Result<UrlParts, WebError> {
     Ok(parts(&parse(&href, base.as_deref())?))
 }
 
@@ -95,7 +120,7 @@ fn op_isobot_url_set(
     #[string] href: String,
     #[string] part: String,
     #[string] value: String,
-) -> Result<UrlParts, JsErrorBox> {
+) -> Result<UrlParts, WebError> {
     let mut u = parse(&href, None)?;
     let strip = |v: &str, c: char| v.strip_prefix(c).unwrap_or(v).to_string();
     match part.as_str() {
@@ -133,16 +158,12 @@ fn op_isobot_url_set(
             let f = strip(&value, '#');
             u.set_fragment((!f.is_empty()).then_some(f.as_str()));
         }
-        other => {
-            return Err(JsErrorBox::type_error(format!(
-                "unknown URL part `{other}`"
-            )))
-        }
+        other => return Err(WebError::UrlPart(other.to_string())),
     }
     Ok(parts(&u))
 }
 
-fn digest(alg: &str, data: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
+fn digest(alg: &str, data: &[u8]) -> Result<Vec<u8>, WebError> {
     Ok(match normalize_alg(alg).as_str() {
         "md5" => md5::Md5::digest(data).to_vec(),
         "sha1" => sha1::Sha1::digest(data).to_vec(),
@@ -158,15 +179,13 @@ fn normalize_alg(alg: &str) -> String {
     alg.to_ascii_lowercase().replace('-', "")
 }
 
-fn unsupported(alg: &str) -> JsErrorBox {
-    JsErrorBox::generic(format!(
-        "digest algorithm `{alg}` is not supported; use md5, sha1, sha256, sha384 or sha512"
-    ))
+fn unsupported(alg: &str) -> WebError {
+    WebError::Algorithm(alg.to_string())
 }
 
 #[op2]
 #[buffer]
-fn op_isobot_digest(#[string] alg: &str, #[buffer] data: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
+fn op_isobot_digest(#[string] alg: &str, #[buffer] data: &[u8]) -> Result<Vec<u8>, WebError> {
     digest(alg, data)
 }
 
@@ -187,7 +206,7 @@ fn op_isobot_hmac(
     #[string] alg: &str,
     #[buffer] key: &[u8],
     #[buffer] data: &[u8],
-) -> Result<Vec<u8>, JsErrorBox> {
+) -> Result<Vec<u8>, WebError> {
     Ok(match normalize_alg(alg).as_str() {
         "md5" => mac::<hmac::Hmac<md5::Md5>>(key, data),
         "sha1" => mac::<hmac::Hmac<sha1::Sha1>>(key, data),
@@ -212,12 +231,10 @@ fn op_isobot_uuid() -> String {
 /// `btoa`: the string must be Latin-1 (each char < 256), as in browsers.
 #[op2]
 #[string]
-fn op_isobot_btoa(#[string] s: &str) -> Result<String, JsErrorBox> {
+fn op_isobot_btoa(#[string] s: &str) -> Result<String, WebError> {
     let mut bytes = Vec::with_capacity(s.len());
     for c in s.chars() {
-        let b = u8::try_from(u32::from(c)).map_err(|_| {
-            JsErrorBox::generic("btoa: the string contains characters outside of the Latin1 range")
-        })?;
+        let b = u8::try_from(u32::from(c)).map_err(|_| WebError::NotLatin1)?;
         bytes.push(b);
     }
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
@@ -226,11 +243,11 @@ fn op_isobot_btoa(#[string] s: &str) -> Result<String, JsErrorBox> {
 /// `atob`: forgiving base64 (whitespace ignored, padding optional) → a Latin-1 string.
 #[op2]
 #[string]
-fn op_isobot_atob(#[string] s: &str) -> Result<String, JsErrorBox> {
+fn op_isobot_atob(#[string] s: &str) -> Result<String, WebError> {
     let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let trimmed = clean.trim_end_matches('=');
     base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(trimmed)
         .map(|bytes| bytes.into_iter().map(char::from).collect())
-        .map_err(|_| JsErrorBox::generic("atob: the string to be decoded is not correctly encoded"))
+        .map_err(|_| WebError::NotBase64)
 }

@@ -1,11 +1,11 @@
-//! `MemoryStore`: the `Store` in a `BTreeMap`, for unit tests (no file, no durability).
+//! `MemoryStore`: the `Store` in a `BTreeMap`, for tests and benches (no file, no durability).
 
 use super::{Bucket, Key, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub(super) struct MemoryStore {
+pub struct MemoryStore {
     buckets: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
 

@@ -2,12 +2,13 @@
 //!
 //! Plugins reach it through the `isobot_store` ops (`src/ext/store.rs`), operators through
 //! `isobot store`. Names are checked here, once, into `Bucket`/`Key` before any store sees them.
-//! The real store is `RedbStore` (`<data_dir>/isobot.redb`, see docs/storage.md); unit tests
-//! also run the same cases against an in-memory store.
+//! The real store is `RedbStore` (`<data_dir>/isobot.redb`, see docs/storage.md); the same
+//! cases run against the in-memory `MemoryStore` (what tests and benches use by default).
 
-pub mod cli;
+mod memory;
 mod redb;
 
+pub use self::memory::MemoryStore;
 pub use self::redb::{RedbStore, StoreStats, DB_FILE};
 
 use std::path::PathBuf;
@@ -122,9 +123,6 @@ pub trait Store: Send + Sync {
     /// Removes `key` (no error if it is missing).
     async fn del(&self, bucket: Bucket<'_>, key: Key<'_>) -> Result<(), StoreError>;
 }
-
-#[cfg(test)]
-mod memory;
 
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,15 @@
-//! Harness for the real-adapter tests (issue 4): a TOML config → `adapters::build` (the real
+//! Harness for the real-adapter tests (issue 4): a TOML config → `AdapterSet::build` (the real
 //! OneBot and Telegram adapters) → registry and dispatcher; the adapters' inbound routes served on
 //! loopback; every message the adapters put in the inbox dispatched, its runs reported to the test.
 
 use isobot::adapters::console::Console;
-use isobot::adapters::{Outbox, Tasks};
+use isobot::adapters::{AdapterSet, BuildContext, Tasks};
 use isobot::config::Config;
-use isobot::engine::{IsolateLimits, Services};
+use isobot::dispatch::{Dispatcher, Handled};
 use isobot::event::Message;
-use isobot::registry::Registry;
-use isobot::runner::{Dispatcher, Handled};
+use isobot::ext::Services;
+use isobot::outgoing::Outbox;
+use isobot::plugin::Registry;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ pub struct Stack {
     pub plugins: TempDir,
     /// Base URL of isobot's inbound routes (`{url}/onebot/v11/ws`, …).
     pub url: String,
-    pub outbox: Arc<Outbox>,
+    pub outbox: Arc<AdapterSet>,
     _data: Option<TempDir>,
     runs: Mutex<mpsc::UnboundedReceiver<Vec<Handled>>>,
     _tasks: Tasks,
@@ -67,34 +68,27 @@ impl Stack {
         );
         let config = Config::from_toml(&text, Path::new("/")).unwrap();
         let (inbox, mut inbox_rx) = mpsc::channel::<Message>(64);
-        let built = isobot::adapters::build(
-            &config,
-            Arc::new(Console::new(false)),
-            inbox,
-            tokio::runtime::Handle::current(),
-        )
-        .unwrap();
-        let outbox = Arc::new(built.outbox);
-        let services = Arc::new(Services {
-            listeners: Default::default(),
-            node: Default::default(),
-            outbox: outbox.clone(),
-            fetch: Arc::new(
-                isobot::ext::Fetcher::new(
-                    isobot::ext::FetchPolicy::default(),
-                    tokio::runtime::Handle::current(),
-                )
-                .unwrap(),
-            ),
+        let ctx = BuildContext {
+            console: Arc::new(Console::new(false)),
+            client: reqwest::Client::new(),
             admins: config.admins.clone(),
-            store: Arc::new(isobot::store::RedbStore::lazy(data)),
-        });
+            data_dir: config.data_dir.clone(),
+            inbound: true,
+            io: tokio::runtime::Handle::current(),
+        };
+        let built = AdapterSet::build(&config.accounts, &ctx, Some(&inbox)).unwrap();
+        let outbox = Arc::new(built.set);
+        // A lazily opened store: a restart over the same data folder must not find it locked
+        // by the stack that is still shutting down.
+        let services = Services::builder(outbox.clone())
+            .admins(config.admins.clone())
+            .store(Arc::new(isobot::store::RedbStore::lazy(data)))
+            .build()
+            .unwrap();
         let registry = Arc::new(Registry::new(
             config.plugins_dir.clone(),
             services,
-            IsolateLimits {
-                heap_bytes: 64 << 20,
-            },
+            config.limits.isolate(),
             None,
         ));
         registry.load_all().await.unwrap();

@@ -5,7 +5,7 @@
 use crate::adapter_stack::{assert_runs_ok, plugin, Stack};
 use crate::onebot::{connect, group_message};
 use crate::telegram::{post_update, tg_server, update, webhook_account};
-use isobot::accounts::Rule;
+use isobot::accounts::SelectionRule as Rule;
 use serde_json::json;
 
 fn qq(id: &str, self_id: &str, default: bool) -> String {

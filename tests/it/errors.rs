@@ -1,7 +1,8 @@
 //! Compile errors, runtime failures, and a plugin that tampers with built-ins (SDK.md §1).
 
 use crate::harness::*;
-use isobot::engine::{EngineError, RunStatus};
+use isobot::engine::EngineError;
+use isobot::run::RunStatus;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,7 +22,7 @@ async fn syntax_error_reports_file_and_line() {
     let ok = bot
         .start("fine.js", &format!("{PRELUDE}out('fine');\n"))
         .await;
-    let o = run(&ok, isobot::engine::RunContext::cron()).await;
+    let o = run(&ok, isobot::run::RunContext::cron()).await;
     assert_ok(&o);
     assert_eq!(outs(&o), vec![json!("fine")]);
 }
@@ -72,7 +73,7 @@ await s.reply('fine ' + text);
             &format!("{PRELUDE}out(await push('qq', 'g', '', '', 'x'));\n"),
         )
         .await;
-    let o = run(&other, isobot::engine::RunContext::cron()).await;
+    let o = run(&other, isobot::run::RunContext::cron()).await;
     assert_ok(&o);
     assert_eq!(outs(&o), vec![json!(1)]);
     assert_eq!(bot.console_sends().len(), 2);
@@ -113,4 +114,57 @@ console.log({ logged: true });
         );
     }
     assert_eq!(bot.console_sends().len(), 4);
+}
+
+/// Op errors reach JS as typed errors (issue 10): the class each capability declares and the
+/// properties it carries, with the exact message — JS reads `err.code`, never the wording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn op_errors_cross_into_js_with_their_class_and_properties() {
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    let src = format!(
+        "{PRELUDE}\
+const fs = require('fs');
+const shape = (e) => ({{ type: e instanceof TypeError, error: e instanceof Error, name: e.name, message: e.message, code: e.code ?? null, errno: e.errno ?? null, syscall: e.syscall ?? null }});
+try {{ new URL('nope'); }} catch (e) {{ out(shape(e)); }}
+try {{ fs.readFileSync('missing.txt'); }} catch (e) {{ out(shape(e)); }}
+try {{ fs.readFileSync('/etc/hostname'); }} catch (e) {{ out(shape(e)); }}
+out(shape(await bucketGet('a..b', 'k').catch((e) => e)));
+out(shape(await fetch('ftp://example.com/').catch((e) => e)));
+try {{ atob('%%'); }} catch (e) {{ out(shape(e)); }}
+"
+    );
+    let src = src.replace(
+        "const fs = require('fs');",
+        "const fs = require('fs'); const { bucketGet } = require('./middleware.js');",
+    );
+    let iso = bot.start("typed.js", &src).await;
+    let o = run(&iso, isobot::run::RunContext::cron()).await;
+    assert_ok(&o);
+    let outs = outs(&o);
+    assert_eq!(
+        outs[0],
+        json!({"type": true, "error": true, "name": "TypeError", "message": "Invalid URL \"nope\": relative URL without a base", "code": null, "errno": null, "syscall": null})
+    );
+    assert_eq!(outs[1]["code"], json!("ENOENT"));
+    assert_eq!(outs[1]["errno"], json!(-2));
+    assert_eq!(outs[1]["syscall"], json!("open"));
+    assert_eq!(
+        outs[1]["message"],
+        json!("ENOENT: no such file or directory, open 'missing.txt'")
+    );
+    assert_eq!(outs[2]["code"], json!("EACCES"));
+    assert_eq!(outs[2]["errno"], json!(-13));
+    assert_eq!(
+        outs[3],
+        json!({"type": false, "error": true, "name": "Error", "message": "bucket name has an empty segment (segments are separated by single dots, with no dot at either end): a..b", "code": null, "errno": null, "syscall": null})
+    );
+    assert_eq!(outs[4]["type"], json!(true));
+    assert_eq!(
+        outs[4]["message"],
+        json!("fetch failed: scheme `ftp` is not supported (http and https are)")
+    );
+    assert_eq!(
+        outs[5]["message"],
+        json!("atob: the string to be decoded is not correctly encoded")
+    );
 }

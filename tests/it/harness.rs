@@ -10,12 +10,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use isobot::adapters::console::Console;
 use isobot::adapters::webhook::Webhook;
-use isobot::adapters::{Account, Adapter, AdapterError, Outbox};
-use isobot::engine::{
-    EngineError, Isolate, IsolateLimits, PluginCode, RunContext, RunOptions, RunOutcome, Services,
-};
+use isobot::adapters::{Account, Adapter, AdapterSet};
+use isobot::engine::{EngineError, Isolate, IsolateLimits, PluginCode};
 use isobot::event::Message;
-use isobot::outgoing::{RecallRequest, Receipt, SendRequest};
+use isobot::ext::Services;
+use isobot::outgoing::{AdapterError, RecallRequest, Receipt, SendRequest};
+use isobot::run::{PluginInfo, RunContext, RunOptions, RunOutcome};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -139,33 +139,26 @@ impl Bot {
                 }
             })
             .collect();
-        let outbox = Outbox::new(accounts, tokio::runtime::Handle::current());
+        let outbox = AdapterSet::new(accounts, tokio::runtime::Handle::current());
         let store = Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data")));
         let data_dir = dir.path().join(".data");
+        let services = Services::builder(Arc::new(outbox))
+            // Tests fetch from loopback servers.
+            .fetch_policy(isobot::ext::FetchPolicy {
+                allow_private: true,
+                ..Default::default()
+            })
+            .store(store)
+            .node(isobot::ext::NodeSettings {
+                env: BTreeMap::new(),
+                data_dir: Some(data_dir),
+            })
+            .build()
+            .unwrap();
         Bot {
             dir,
             console,
-            services: Arc::new(Services {
-                listeners: Default::default(),
-                outbox: Arc::new(outbox),
-                // Tests fetch from loopback servers.
-                fetch: Arc::new(
-                    isobot::ext::Fetcher::new(
-                        isobot::ext::FetchPolicy {
-                            allow_private: true,
-                            ..Default::default()
-                        },
-                        tokio::runtime::Handle::current(),
-                    )
-                    .unwrap(),
-                ),
-                admins: BTreeMap::new(),
-                store,
-                node: isobot::ext::NodeSettings {
-                    env: BTreeMap::new(),
-                    data_dir: Some(data_dir),
-                },
-            }),
+            services,
         }
     }
 
@@ -174,16 +167,13 @@ impl Bot {
     }
 
     /// The same bot with another `fetch()` client (network policy).
-    pub fn with_fetcher(self, fetcher: isobot::ext::Fetcher) -> Bot {
-        let s = &self.services;
-        let services = Arc::new(Services {
-            listeners: Default::default(),
-            outbox: s.outbox.clone(),
-            fetch: Arc::new(fetcher),
-            store: s.store.clone(),
-            admins: s.admins.clone(),
-            node: s.node.clone(),
-        });
+    pub fn with_fetcher(self, fetcher: isobot::ext::HttpFetch) -> Bot {
+        let services = self
+            .services
+            .to_builder()
+            .fetch(Arc::new(fetcher))
+            .build()
+            .unwrap();
         Bot { services, ..self }
     }
 
@@ -200,12 +190,13 @@ impl Bot {
         let file = self.write(name, source);
         Isolate::start(
             PluginCode {
-                id: format!("test:{name}"),
-                file,
+                info: Arc::new(PluginInfo::new(
+                    format!("test:{name}"),
+                    file,
+                    "test plugin".into(),
+                    "1.2.3".into(),
+                )),
                 source: source.into(),
-                title: "test plugin".into(),
-                version: "1.2.3".into(),
-                deps: Default::default(),
             },
             self.services.clone(),
             IsolateLimits {

@@ -2,12 +2,13 @@
 //! watcher and cron scheduler, the dispatcher, and the console adapter recording every send.
 
 use isobot::adapters::console::Console;
-use isobot::adapters::{Account, Outbox};
+use isobot::adapters::{Account, AdapterSet};
 use isobot::cron::Scheduler;
-use isobot::engine::{IsolateLimits, Services};
+use isobot::dispatch::{Dispatcher, Handled};
+use isobot::engine::IsolateLimits;
 use isobot::event::Message;
-use isobot::registry::{PluginStatus, Registry};
-use isobot::runner::{Dispatcher, Handled};
+use isobot::ext::Services;
+use isobot::plugin::{PluginStatus, Registry};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ pub struct Live {
     pub registry: Arc<Registry>,
     pub dispatcher: Arc<Dispatcher>,
     pub scheduler: Arc<Scheduler>,
-    _watch: isobot::watch::WatchHandle,
+    _watch: isobot::plugin::watch::WatchHandle,
 }
 
 /// A plugin file with the standard header.
@@ -52,29 +53,23 @@ impl Live {
                 adapter: console.clone(),
             })
             .collect();
-        let services = Arc::new(Services {
-            listeners: Default::default(),
-            node: Default::default(),
-            outbox: Arc::new(Outbox::new(accounts, tokio::runtime::Handle::current())),
-            fetch: Arc::new(
-                isobot::ext::Fetcher::new(
-                    isobot::ext::FetchPolicy::default(),
-                    tokio::runtime::Handle::current(),
-                )
-                .unwrap(),
-            ),
-            admins: Default::default(),
-            store: Arc::new(isobot::store::RedbStore::lazy(&dir.path().join(".data"))),
-        });
+        let outbox = AdapterSet::new(accounts, tokio::runtime::Handle::current());
+        let services = Services::builder(Arc::new(outbox))
+            .store(Arc::new(isobot::store::RedbStore::lazy(
+                &dir.path().join(".data"),
+            )))
+            .build()
+            .unwrap();
         let scheduler = Arc::new(Scheduler::new(Some(chrono_tz::UTC), timeout));
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
             IsolateLimits { heap_bytes },
-            Some(scheduler.clone()),
+            Some(chrono_tz::UTC),
         ));
+        registry.observe(scheduler.clone());
         registry.load_all().await.unwrap();
-        let watch = isobot::watch::spawn(registry.clone()).unwrap();
+        let watch = isobot::plugin::watch::spawn(registry.clone()).unwrap();
         let dispatcher = Arc::new(Dispatcher::new(registry.clone(), timeout));
         Live {
             dir,

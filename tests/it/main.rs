@@ -2,11 +2,16 @@
 //! the real console and webhook adapters, and the `isobot` binary.
 #![allow(clippy::unwrap_used)]
 
+/// The allocator of the `isobot` binary (src/main.rs), so the tests run what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod adapter_stack;
 mod adapters_selection;
 mod cli;
 mod errors;
 mod harness;
+mod layering;
 mod listen;
 mod live;
 mod media;

@@ -1,7 +1,7 @@
 //! push* media sources and mixed items (SDK.md §3).
 
 use crate::harness::*;
-use isobot::engine::RunContext;
+use isobot::run::RunContext;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

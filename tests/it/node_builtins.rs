@@ -4,8 +4,8 @@
 //! unavailable modules say so.
 
 use crate::harness::*;
-use isobot::engine::{RunContext, RunStatus};
 use isobot::event::Message;
+use isobot::run::{RunContext, RunStatus};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -78,15 +78,7 @@ pub async fn assert_like_node(bot: &Bot, name: &str) {
 
 /// The same bot with other Node settings (`process.env`, data folder).
 fn with_node(bot: Bot, node: isobot::ext::NodeSettings) -> Bot {
-    let s = &bot.services;
-    let services = std::sync::Arc::new(isobot::engine::Services {
-        listeners: Default::default(),
-        outbox: s.outbox.clone(),
-        fetch: s.fetch.clone(),
-        store: s.store.clone(),
-        admins: s.admins.clone(),
-        node,
-    });
+    let services = bot.services.to_builder().node(node).build().unwrap();
     Bot { services, ..bot }
 }
 

@@ -1,5 +1,6 @@
-//! npm packages for plugins (issue 7): the real axios, qs, crypto-js, moment and cheerio,
-//! installed with `npm install` once per test run into a folder whose `node_modules` every test's
+//! npm packages for plugins (issue 7): the real axios, qs, crypto-js, moment and cheerio, at the
+//! exact versions of `tests/fixtures/npm/package-lock.json` (the versions the Node fixtures were
+//! recorded from), installed with `npm ci` once per test run into a folder whose `node_modules` every test's
 //! plugins folder (a sub-folder) resolves through, used against a loopback axum server and
 //! compared with what Node gives; packages are evaluated once per isolate; ES-module-only and
 //! missing packages say what to do.
@@ -10,15 +11,16 @@ use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use isobot::engine::RunContext;
 use isobot::event::Message;
+use isobot::run::RunContext;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const PACKAGES: [&str; 5] = ["axios@1", "qs@6", "crypto-js@4", "moment@2", "cheerio@1"];
+/// The pinned package set (package.json + lockfile).
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm");
 
 /// A package of the test folder that counts how often it is evaluated and loads the heavy two.
 const PROBE: &str = "globalThis.__probeEvaluations = (globalThis.__probeEvaluations || 0) + 1;\n\
@@ -44,11 +46,11 @@ fn packages() -> &'static Path {
         let dir = root.join(format!("npm-packages-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("package.json"), r#"{"name":"isobot-npm-tests","private":true}"#)
-            .unwrap();
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(Path::new(FIXTURE).join(file), dir.join(file)).unwrap();
+        }
         let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"])
-            .args(PACKAGES)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
             .output()
             .unwrap_or_else(|e| {
@@ -56,8 +58,7 @@ fn packages() -> &'static Path {
             });
         assert!(
             out.status.success(),
-            "`npm install {}` failed ({}); the npm tests need the npm registry reachable:\n{}",
-            PACKAGES.join(" "),
+            "`npm ci` of {FIXTURE} failed ({}); the npm tests need the npm registry reachable:\n{}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );

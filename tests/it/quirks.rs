@@ -7,7 +7,6 @@ use crate::live::{eventually, plugin, texts, Live, WAIT};
 use isobot::event::Message;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 fn from(im: &str, chat: &str, user: &str, text: &str) -> Message {
     Message {
@@ -117,15 +116,7 @@ async fn input_with_a_boolean_third_argument_waits_for_the_group() {
 
 /// The bot with bot admins per IM (for notifyMasters).
 fn with_admins(bot: Bot, admins: BTreeMap<String, Vec<String>>) -> Bot {
-    let s = &bot.services;
-    let services = Arc::new(isobot::engine::Services {
-        listeners: Default::default(),
-        outbox: s.outbox.clone(),
-        fetch: s.fetch.clone(),
-        store: s.store.clone(),
-        admins,
-        node: s.node.clone(),
-    });
+    let services = bot.services.to_builder().admins(admins).build().unwrap();
     Bot { services, ..bot }
 }
 

@@ -2,15 +2,13 @@
 //! hot-reloaded; request getters; reply/response; reserved prefixes; conflicts.
 
 use crate::live::{eventually, Live, WAIT};
-use isobot::server::{router, AppState};
+use isobot::http::{router, AppState};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 async fn http(live: &Live) -> String {
     let state = AppState {
         dispatcher: live.dispatcher.clone(),
         admin_token: Some("admin".into()),
-        default_accounts: Arc::new(vec![]),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -2,8 +2,8 @@
 //! as an async function, unbound Sender methods, getters.
 
 use crate::harness::*;
-use isobot::engine::RunContext;
 use isobot::event::Message;
+use isobot::run::RunContext;
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! SDK.md §3 account selection, observed from JS through `push`.
 
 use crate::harness::*;
-use isobot::engine::RunContext;
 use isobot::event::Message;
+use isobot::run::RunContext;
 use serde_json::json;
 
 fn qq_three() -> Vec<Acc> {

@@ -1,8 +1,8 @@
 //! Replies and receipts (SDK.md §2, §4, §9).
 
 use crate::harness::*;
-use isobot::engine::RunContext;
 use isobot::event::Message;
+use isobot::run::RunContext;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

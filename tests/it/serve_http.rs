@@ -2,15 +2,13 @@
 //! end to end as a subprocess.
 
 use crate::live::{plugin, Live};
-use isobot::server::{router, AppState, BODY_LIMIT};
+use isobot::http::{router, AppState, BODY_LIMIT};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 async fn serve(live: &Live, token: Option<&str>) -> String {
     let state = AppState {
         dispatcher: live.dispatcher.clone(),
         admin_token: token.map(str::to_string),
-        default_accounts: Arc::new(vec![("qq".into(), "qq-bot".into())]),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

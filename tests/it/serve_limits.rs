@@ -1,7 +1,7 @@
 //! Run limits (issue 3): wall-clock timeout on a busy loop, heap cap with isolate recycling.
 
 use crate::live::{plugin, texts, Live};
-use isobot::engine::RunStatus;
+use isobot::run::RunStatus;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,8 @@
 //! acknowledged write when `isobot serve` is killed with SIGKILL mid-stream.
 
 use crate::harness::*;
-use isobot::engine::RunContext;
 use isobot::event::Message;
+use isobot::run::RunContext;
 use isobot::store::{Bucket, Key, RedbStore};
 use serde_json::{json, Value};
 use std::path::Path;

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use isobot::engine::{RunContext, RunStatus};
 use isobot::event::Message;
+use isobot::run::{RunContext, RunStatus};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -139,7 +139,7 @@ out(await fetch('{base}/big').then(() => 'resolved', (e) => e.message));
 async fn fetch_policy_denies_private_hosts_and_caps_size() {
     let base = api().await;
     // The zero-config policy: every public host, no loopback.
-    let strict = isobot::ext::Fetcher::new(
+    let strict = isobot::ext::HttpFetch::new(
         isobot::ext::FetchPolicy {
             max_bytes: 100_000,
             ..Default::default()
@@ -175,7 +175,7 @@ out(await fetch('ftp://example.com/x').then(() => 'resolved', (e) => e.message))
         outs[2]
     );
 
-    let open = isobot::ext::Fetcher::new(
+    let open = isobot::ext::HttpFetch::new(
         isobot::ext::FetchPolicy {
             allow_private: true,
             max_bytes: 100_000,

@@ -2,7 +2,7 @@
 //! errors and timeouts (SDK.md §3).
 
 use crate::harness::*;
-use isobot::engine::RunContext;
+use isobot::run::RunContext;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -4,8 +4,8 @@
 //! Actions come from the adapter (`onebot::OneBot::call`); answers go back as `ActionResponse`s.
 
 use super::types::{Action, ActionFrame, ActionResponse};
-use crate::adapters::webhook::server_message;
-use crate::adapters::AdapterError;
+use crate::adapters::http::server_message;
+use crate::outgoing::AdapterError;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +35,7 @@ impl Http {
             .post(format!("{}/{}", self.url, action.name()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(params);
-        let (status, body) = crate::adapters::webhook::send(request, self.token.as_deref()).await?;
+        let (status, body) = crate::adapters::http::send(request, self.token.as_deref()).await?;
         serde_json::from_slice(&body).map_err(|e| AdapterError::Http {
             status: status.as_u16(),
             message: format!(

@@ -308,8 +308,8 @@ fn to_message(bot: &OneBot, m: MessageEvent) -> Option<Message> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::OneBotConfig;
     use super::*;
-    use crate::config::OneBotConfig;
 
     fn bot() -> OneBot {
         OneBot::new(

@@ -8,12 +8,15 @@
 
 pub mod client;
 pub mod inbound;
+mod settings;
 pub mod types;
 
-use crate::adapters::{Adapter, AdapterError};
-use crate::config::OneBotConfig;
+pub use settings::OneBotConfig;
+
+use crate::adapters::{Adapter, Kind};
 use crate::outgoing::{
-    Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt, SendRequest, Target,
+    AdapterError, Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt,
+    SendRequest, Target,
 };
 use async_trait::async_trait;
 use client::{Http, Socket};
@@ -22,6 +25,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use types::{Action, ActionResponse, DeleteMsg, GroupMsg, Id, PrivateMsg, Segment};
+
+/// `adapter = "onebot11"`.
+pub const KIND: Kind = Kind {
+    name: "onebot11",
+    parse: settings::parse,
+    build: settings::build,
+};
 
 /// A heartbeat is overdue (the account counts as offline) after this many intervals.
 const HEARTBEAT_MISSES: u32 = 3;

@@ -5,8 +5,9 @@
 //! The token never appears in errors or logs (reqwest errors are stripped of their URL).
 
 use super::types::{ApiResponse, GetUpdates, InputFile, Update};
-use crate::adapters::webhook::{error_chain, server_message};
-use crate::adapters::AdapterError;
+use crate::adapters::http::server_message;
+use crate::errors::chain as error_chain;
+use crate::outgoing::AdapterError;
 use reqwest::multipart::{Form, Part};
 use serde::Serialize;
 use serde_json::{Map, Value};

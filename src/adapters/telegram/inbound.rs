@@ -8,8 +8,8 @@
 
 use super::types::Update;
 use super::Telegram;
-use crate::adapters::AdapterError;
 use crate::event::{Inbox, Message};
+use crate::outgoing::AdapterError;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -204,7 +204,7 @@ async fn webhook(
         );
     };
     let secret = match &bot.config.inbound {
-        crate::config::TelegramInbound::Webhook { secret } => secret,
+        super::TelegramInbound::Webhook { secret } => secret,
         _ => {
             return reject(
                 StatusCode::NOT_FOUND,
@@ -237,8 +237,8 @@ async fn webhook(
 
 #[cfg(test)]
 mod tests {
+    use super::super::{TelegramConfig, TelegramInbound};
     use super::*;
-    use crate::config::{TelegramConfig, TelegramInbound};
 
     fn bot() -> Telegram {
         Telegram::new(

@@ -7,12 +7,15 @@
 
 pub mod client;
 pub mod inbound;
+mod settings;
 pub mod types;
 
-use crate::adapters::{Adapter, AdapterError};
-use crate::config::TelegramConfig;
+pub use settings::{TelegramConfig, TelegramInbound, TELEGRAM_API_URL, TELEGRAM_POLL_TIMEOUT};
+
+use crate::adapters::{Adapter, Kind};
 use crate::outgoing::{
-    Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt, SendRequest, Target,
+    AdapterError, Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt,
+    SendRequest, Target,
 };
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -23,6 +26,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use types::{
     ChatId, DeleteMessage, FileMethod, InputFile, InputMedia, SendFile, SendMediaGroup, SendMessage,
+};
+
+/// `adapter = "telegram"`.
+pub const KIND: Kind = Kind {
+    name: "telegram",
+    parse: settings::parse,
+    build: settings::build,
 };
 
 /// SDK body keys passed through to the Bot API as they are.

@@ -35,7 +35,7 @@ pub enum ManifestError {
     InvalidTimeout {
         line: usize,
         value: String,
-        reason: &'static str,
+        reason: crate::duration::DurationError,
     },
     #[error("line {line}: cron given twice (lines {first} and {line}); a plugin has one cron")]
     CronTwice { line: usize, first: usize },
@@ -426,29 +426,11 @@ fn parse_priority(line: usize, value: &str) -> Result<f64, ManifestError> {
 }
 
 fn parse_timeout(line: usize, value: &str) -> Result<Duration, ManifestError> {
-    let err = |reason| ManifestError::InvalidTimeout {
+    crate::duration::parse(value).map_err(|e| ManifestError::InvalidTimeout {
         line,
         value: value.into(),
-        reason,
-    };
-    let lower = value.to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let n: f64 = num.parse().map_err(|_| err("is not a duration"))?;
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(err("has an unknown unit")),
-    };
-    match Duration::try_from_secs_f64(n * scale) {
-        Ok(d) if d.is_zero() => Err(err("must be greater than zero")),
-        Ok(d) => Ok(d),
-        Err(_) => Err(err("is out of range")),
-    }
+        reason: e,
+    })
 }
 
 /// `raw <regex>` is used as written; otherwise each standalone `?` is a `(.+)` placeholder.

@@ -1,6 +1,6 @@
 //! Message dispatch order: which plugins may handle a message, and in what order (SDK.md §8).
 use crate::event::Message;
-use crate::manifest::Manifest;
+use crate::plugin::manifest::Manifest;
 
 /// A plugin whose rule matched a message.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ fn first_match(m: &Manifest, text: &str) -> Option<(usize, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::parse;
+    use crate::plugin::manifest::parse;
 
     /// A plugin `name.js` by `author` with the given extra header lines.
     fn plugin(name: &str, headers: &str) -> Manifest {

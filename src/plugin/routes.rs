@@ -13,6 +13,17 @@ enum Seg {
     Param(String),
 }
 
+/// Why a `router` header is not a path pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("router `{0}` must start with `/`, like /weather/{{city}}")]
+    NoSlash(String),
+    #[error("router `{raw}`: `{seg}` is not a valid parameter; write {{name}}")]
+    BadParam { raw: String, seg: String },
+    #[error("router `{raw}`: `{seg}` mixes text and a parameter; a parameter is a whole segment")]
+    Mixed { raw: String, seg: String },
+}
+
 /// A parsed `router` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
@@ -25,24 +36,21 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Pattern {
-    pub fn parse(raw: &str) -> Result<Pattern, String> {
+    pub fn parse(raw: &str) -> Result<Pattern, PatternError> {
         let raw = raw.trim();
         if !raw.starts_with('/') {
-            return Err(format!(
-                "router `{raw}` must start with `/`, like /weather/{{city}}"
-            ));
+            return Err(PatternError::NoSlash(raw.to_string()));
         }
         let mut segs = Vec::new();
         for s in segments(raw) {
+            let (raw, seg) = (raw.to_string(), s.to_string());
             match s.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(name) if !name.is_empty() && !name.contains(['{', '}']) => {
                     segs.push(Seg::Param(name.to_string()))
                 }
-                Some(_) => return Err(format!("router `{raw}`: `{s}` is not a valid parameter; write {{name}}")),
-                None if s.contains(['{', '}']) => {
-                    return Err(format!("router `{raw}`: `{s}` mixes text and a parameter; a parameter is a whole segment"))
-                }
-                None => segs.push(Seg::Lit(s.to_string())),
+                Some(_) => return Err(PatternError::BadParam { raw, seg }),
+                None if s.contains(['{', '}']) => return Err(PatternError::Mixed { raw, seg }),
+                None => segs.push(Seg::Lit(seg)),
             }
         }
         Ok(Pattern {
@@ -227,12 +235,15 @@ mod tests {
     fn parse_and_reserved() {
         assert!(Pattern::parse("weather")
             .unwrap_err()
+            .to_string()
             .contains("must start with `/`"));
         assert!(Pattern::parse("/a/{}")
             .unwrap_err()
+            .to_string()
             .contains("not a valid parameter"));
         assert!(Pattern::parse("/a/x{id}")
             .unwrap_err()
+            .to_string()
             .contains("whole segment"));
         assert_eq!(
             Pattern::parse("/api/x").unwrap().reserved_prefix(),

@@ -2,7 +2,7 @@
 //! write several per save) and hands each touched path to `Registry::reload`, one at a time,
 //! so the registry always ends up with what is on disk now.
 
-use crate::registry::Registry;
+use super::registry::Registry;
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::PathBuf;

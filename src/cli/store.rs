@@ -4,9 +4,9 @@
 //! The store file is locked by the process that has it open: while `isobot serve` runs on the
 //! same data directory these commands fail with "in use by another process".
 
-use super::{Bucket, Key, RedbStore, Store};
-use crate::cli::CliError;
+use super::CliError;
 use crate::config::Config;
+use crate::store::{Bucket, Key, RedbStore, Store};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]

@@ -1,14 +1,21 @@
-//! The plugin registry: for each file of the plugins folder, its current *good* version (manifest +
-//! compiled isolate) and its last error. New versions are parsed and compiled first and swapped in
-//! atomically only when that succeeded; a broken save keeps the last good version serving.
+//! The plugin registry: for each file of the plugins folder, its current *good* version
+//! (manifest, triggers, compiled isolate) and its last error. New versions are parsed and
+//! compiled first and swapped in atomically only when that succeeded; a broken save keeps the
+//! last good version serving.
 //!
-//! Readers (dispatch, cron, status) take a cheap `Arc` snapshot; runs already in flight keep
-//! their version's isolate alive until they end.
+//! Readers (dispatch, HTTP routes, status) take a cheap `Arc` snapshot; runs already in flight
+//! keep their version's isolate alive until they end. Observers (the cron scheduler) hear of
+//! every version swapped in and every plugin removed.
 
-use crate::cron::{CronSpec, Scheduler};
-use crate::engine::{Isolate, IsolateLimits, PluginCode, Services};
-use crate::manifest::{self, Manifest};
-use crate::routes::{Pattern, Route, RouteTable};
+use super::files::{plugin_files, plugin_in};
+use super::load::{LoadError, Source, Triggers};
+use super::manifest::Manifest;
+use super::routes::{Route, RouteTable};
+use super::schedule::CronSpec;
+use crate::engine::{Isolate, IsolateLimits};
+use crate::ext::Services;
+use crate::run::Deps;
+use chrono::Utc;
 use serde::Serialize;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -17,24 +24,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One loaded, valid plugin version.
-pub struct Plugin {
+pub struct PluginVersion {
     pub id: String,
     pub file: PathBuf,
     pub manifest: Arc<Manifest>,
     /// First 12 hex digits of the source's SHA-256: the version in the status API.
     pub hash: String,
     pub isolate: Isolate,
-    /// The parsed cron trigger, if the header has a valid one.
-    pub cron: Option<CronSpec>,
-    /// Why the `cron` header was not scheduled (SDK.md §9: the rules still work).
-    pub cron_error: Option<String>,
+    pub triggers: Triggers,
     pub stats: Arc<Stats>,
     /// Module files this version loaded (`require`), filled while it runs.
-    pub deps: crate::engine::Deps,
-    /// The HTTP route of a route plugin (`router` + `method`).
-    pub route: Option<Route<()>>,
-    /// Why the `router` header was not registered (bad pattern, reserved prefix).
-    pub route_error: Option<String>,
+    pub deps: Deps,
+}
+
+impl PluginVersion {
+    pub fn cron(&self) -> Option<&CronSpec> {
+        self.triggers.cron.as_ref()
+    }
 }
 
 /// Counters per plugin file, kept across versions.
@@ -59,8 +65,21 @@ impl Stats {
     }
 }
 
+/// What changed in the registry.
+pub enum Change<'a> {
+    /// A new version serves (a first load or a replacement).
+    Loaded(&'a Arc<PluginVersion>),
+    /// The plugin with this id is gone (its file was deleted).
+    Removed(&'a str),
+}
+
+/// Hears of every change, in order, right after it is visible to readers.
+pub trait Observer: Send + Sync {
+    fn changed(&self, change: Change<'_>);
+}
+
 struct Entry {
-    current: Option<Arc<Plugin>>,
+    current: Option<Arc<PluginVersion>>,
     /// The last load error (file:line), cleared by the next good save.
     error: Option<String>,
     stats: Arc<Stats>,
@@ -70,10 +89,12 @@ pub struct Registry {
     dir: PathBuf,
     services: Arc<Services>,
     limits: IsolateLimits,
+    /// The cron zone (`None` = local), for the next fire time in the status.
+    tz: Option<chrono_tz::Tz>,
     entries: RwLock<BTreeMap<String, Entry>>,
-    live: RwLock<Arc<Vec<Arc<Plugin>>>>,
-    routes: RwLock<Arc<RouteTable<Arc<Plugin>>>>,
-    scheduler: Option<Arc<Scheduler>>,
+    live: RwLock<Arc<Vec<Arc<PluginVersion>>>>,
+    routes: RwLock<Arc<RouteTable<Arc<PluginVersion>>>>,
+    observers: RwLock<Vec<Arc<dyn Observer>>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
 }
@@ -109,16 +130,17 @@ impl Registry {
         dir: PathBuf,
         services: Arc<Services>,
         limits: IsolateLimits,
-        scheduler: Option<Arc<Scheduler>>,
+        tz: Option<chrono_tz::Tz>,
     ) -> Self {
         Self {
             dir,
             services,
             limits,
+            tz,
             entries: RwLock::new(BTreeMap::new()),
             live: RwLock::new(Arc::new(Vec::new())),
             routes: RwLock::new(Arc::default()),
-            scheduler,
+            observers: RwLock::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
         }
     }
@@ -131,8 +153,29 @@ impl Registry {
         &self.services
     }
 
+    /// Adds an observer; it hears of the versions already serving first.
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        for version in self.live().iter() {
+            observer.changed(Change::Loaded(version));
+        }
+        self.observers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observer);
+    }
+
+    fn tell(&self, change: Change<'_>) {
+        let observers = self.observers.read().unwrap_or_else(|p| p.into_inner());
+        for o in observers.iter() {
+            o.changed(match &change {
+                Change::Loaded(v) => Change::Loaded(v),
+                Change::Removed(id) => Change::Removed(id),
+            });
+        }
+    }
+
     /// The plugins serving now.
-    pub fn live(&self) -> Arc<Vec<Arc<Plugin>>> {
+    pub fn live(&self) -> Arc<Vec<Arc<PluginVersion>>> {
         self.live
             .read()
             .map(|l| l.clone())
@@ -140,20 +183,20 @@ impl Registry {
     }
 
     /// The HTTP routes of the live route plugins.
-    pub fn routes(&self) -> Arc<RouteTable<Arc<Plugin>>> {
+    pub fn routes(&self) -> Arc<RouteTable<Arc<PluginVersion>>> {
         self.routes
             .read()
             .map(|r| r.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<Plugin>> {
+    pub fn get(&self, id: &str) -> Option<Arc<PluginVersion>> {
         self.live().iter().find(|p| p.id == id).cloned()
     }
 
     /// Loads every plugin file of the folder.
     pub async fn load_all(&self) -> std::io::Result<()> {
-        for file in crate::cli::plugin_files(&self.dir)? {
+        for file in plugin_files(&self.dir)? {
             self.reload(&file).await;
         }
         Ok(())
@@ -162,7 +205,7 @@ impl Registry {
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
     pub async fn reload(&self, path: &Path) {
         let _one_at_a_time = self.reloading.lock().await;
-        if let Some(name) = plugin_file_name(path) {
+        if let Some(name) = plugin_in(&self.dir, path) {
             self.reload_plugin(path, name, false).await;
         }
         // Plugins that `require`d this file are rebuilt too (their module cache is stale).
@@ -176,7 +219,7 @@ impl Registry {
                     .map(|d| d.contains(&real) || d.contains(path))
                     .unwrap_or(false)
             })
-            .filter_map(|p| Some((p.file.clone(), plugin_file_name(&p.file)?)))
+            .filter_map(|p| Some((p.file.clone(), plugin_in(&self.dir, &p.file)?)))
             .collect();
         for (file, name) in dependents {
             tracing::info!(
@@ -189,18 +232,22 @@ impl Registry {
 
     /// `force`: rebuild even if the file itself is unchanged (a dependency changed).
     async fn reload_plugin(&self, path: &Path, name: String, force: bool) {
-        let source = match tokio::fs::read_to_string(path).await {
+        let text = match tokio::fs::read_to_string(path).await {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.remove(&name);
                 return;
             }
-            Err(e) => {
-                self.fail(&name, format!("{}: cannot read: {e}", path.display()));
+            Err(source) => {
+                let error = LoadError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                };
+                self.fail(&name, error.to_string());
                 return;
             }
         };
-        let hash = short_hash(&source);
+        let hash = short_hash(&text);
         let stats = {
             let entries = self.read_entries();
             if let Some(entry) = entries.get(&name) {
@@ -213,111 +260,68 @@ impl Registry {
                 Arc::default()
             }
         };
-        match self.build(path, source, hash, stats).await {
+        match self.build(path, text, hash, stats).await {
             Ok(plugin) => self.swap_in(name, Arc::new(plugin)),
-            Err(error) => self.fail(&name, error),
+            Err(error) => self.fail(&name, error.to_string()),
         }
     }
 
     async fn build(
         &self,
         path: &Path,
-        source: String,
+        text: String,
         hash: String,
         stats: Arc<Stats>,
-    ) -> Result<Plugin, String> {
-        let file = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let name = plugin_file_name(path).unwrap_or_default();
-        let manifest =
-            manifest::parse(&name, &source).map_err(|e| format!("{}:{e}", path.display()))?;
+    ) -> Result<PluginVersion, LoadError> {
+        let source = Source::parse(path, text)?;
+        let manifest = &source.manifest;
         for w in &manifest.warnings {
             tracing::warn!(plugin = %manifest.id, "{}:{w}", path.display());
         }
-        let (cron, cron_error) = match manifest.cron.as_deref() {
-            None => (None, None),
-            Some(text) => match CronSpec::parse(text) {
-                Ok(c) => (Some(c), None),
-                Err(e) => {
-                    let msg = format!(
-                        "{}:{}: {e}; the cron trigger is off",
-                        path.display(),
-                        manifest.cron_line
-                    );
-                    tracing::error!(plugin = %manifest.id, "{msg}");
-                    (None, Some(msg))
-                }
-            },
-        };
-        let (route, route_error) = match manifest.router.as_deref() {
-            None => (None, None),
-            Some(raw) => match Pattern::parse(raw) {
-                Err(e) => (
-                    None,
-                    Some(format!("{}: {e}; the route is off", path.display())),
-                ),
-                Ok(p) => match p.reserved_prefix() {
-                    Some(prefix) => {
-                        let msg = format!(
-                            "{}: router `{raw}` uses the prefix {prefix}, which isobot serves itself; the route is not registered",
-                            path.display()
-                        );
-                        tracing::warn!(plugin = %manifest.id, "{msg}");
-                        (None, Some(msg))
-                    }
-                    None => (
-                        Some(Route {
-                            pattern: p,
-                            methods: manifest.methods.clone(),
-                            target: (),
-                        }),
-                        None,
-                    ),
-                },
-            },
-        };
-        if let Some(route) = &route {
-            let clash = self.live().iter().find_map(|other| {
-                let theirs = other.route.as_ref()?;
-                (other.file != file && theirs.conflicts(route)).then(|| other.id.clone())
-            });
-            if let Some(other) = clash {
-                let methods = if route.methods.is_empty() {
+        let triggers = source.triggers();
+        for e in [&triggers.cron_error, &triggers.route_error]
+            .into_iter()
+            .flatten()
+        {
+            tracing::warn!(plugin = %manifest.id, "{e}");
+        }
+        if let Some(route) = &triggers.route {
+            self.check_route(&source, route)?;
+        }
+        let code = source.code();
+        let deps = code.info.deps.clone();
+        let isolate = Isolate::start(code, self.services.clone(), self.limits).await?;
+        Ok(PluginVersion {
+            id: source.manifest.id.clone(),
+            file: source.file.clone(),
+            manifest: Arc::new(source.manifest),
+            hash,
+            isolate,
+            triggers,
+            stats,
+            deps,
+        })
+    }
+
+    /// A route another plugin file serves already makes this version invalid.
+    fn check_route(&self, source: &Source, route: &Route<()>) -> Result<(), LoadError> {
+        let clash = self.live().iter().find_map(|other| {
+            let theirs = other.triggers.route.as_ref()?;
+            (other.file != source.file && theirs.conflicts(route)).then(|| other.id.clone())
+        });
+        match clash {
+            None => Ok(()),
+            Some(other) => Err(LoadError::Route {
+                path: source.file.clone(),
+                methods: if route.methods.is_empty() {
                     "GET".to_string()
                 } else {
                     route.methods.join(",")
-                };
-                return Err(format!(
-                    "{}: route {methods} {} is already served by plugin {other}; change `router` or `method` in one of them",
-                    path.display(),
-                    route.pattern.raw
-                ));
-            }
+                },
+                pattern: route.pattern.raw.clone(),
+                other,
+            }),
         }
-        let deps = crate::engine::Deps::default();
-        let code = PluginCode {
-            id: manifest.id.clone(),
-            file: file.clone(),
-            source: source.into(),
-            title: manifest.title.clone(),
-            version: manifest.version.clone(),
-            deps: deps.clone(),
-        };
-        let isolate = Isolate::start(code, self.services.clone(), self.limits)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Plugin {
-            id: manifest.id.clone(),
-            file,
-            manifest: Arc::new(manifest),
-            hash,
-            isolate,
-            cron,
-            cron_error,
-            stats,
-            deps,
-            route,
-            route_error,
-        })
     }
 
     fn read_entries(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Entry>> {
@@ -328,7 +332,7 @@ impl Registry {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn swap_in(&self, name: String, plugin: Arc<Plugin>) {
+    fn swap_in(&self, name: String, plugin: Arc<PluginVersion>) {
         tracing::info!(plugin = %plugin.id, version = %plugin.hash, "loaded {}", plugin.file.display());
         {
             let mut entries = self.write_entries();
@@ -341,9 +345,7 @@ impl Registry {
             entry.error = None;
         }
         self.publish();
-        if let Some(s) = &self.scheduler {
-            s.schedule(&plugin);
-        }
+        self.tell(Change::Loaded(&plugin));
     }
 
     fn fail(&self, name: &str, error: String) {
@@ -359,18 +361,16 @@ impl Registry {
 
     fn remove(&self, name: &str) {
         let removed = self.write_entries().remove(name);
+        self.publish();
         if let Some(plugin) = removed.and_then(|e| e.current) {
             tracing::info!(plugin = %plugin.id, "removed {}", plugin.file.display());
-            if let Some(s) = &self.scheduler {
-                s.unschedule(&plugin.id);
-            }
+            self.tell(Change::Removed(&plugin.id));
         }
-        self.publish();
     }
 
     /// Rebuilds the dispatch snapshot from the entries.
     fn publish(&self) {
-        let live: Vec<Arc<Plugin>> = self
+        let live: Vec<Arc<PluginVersion>> = self
             .read_entries()
             .values()
             .filter_map(|e| e.current.clone())
@@ -379,7 +379,7 @@ impl Registry {
             live.iter()
                 .filter(|p| !p.manifest.disable)
                 .filter_map(|p| {
-                    let r = p.route.as_ref()?;
+                    let r = p.triggers.route.as_ref()?;
                     Some(Route {
                         pattern: r.pattern.clone(),
                         methods: r.methods.clone(),
@@ -394,6 +394,7 @@ impl Registry {
     }
 
     pub fn status(&self) -> Vec<PluginStatus> {
+        let now = Utc::now();
         self.read_entries()
             .iter()
             .map(|(name, e)| {
@@ -417,13 +418,13 @@ impl Registry {
                         .map(|m| m.rules.iter().map(|r| r.source.clone()).collect())
                         .unwrap_or_default(),
                     cron: m.and_then(|m| m.cron.clone()),
-                    cron_error: p.and_then(|p| p.cron_error.clone()),
+                    cron_error: p.and_then(|p| p.triggers.cron_error.clone()),
                     router: m.and_then(|m| m.router.clone()),
                     methods: m.map(|m| m.methods.clone()).unwrap_or_default(),
-                    route_error: p.and_then(|p| p.route_error.clone()),
+                    route_error: p.and_then(|p| p.triggers.route_error.clone()),
                     next_cron: p
-                        .and_then(|p| p.cron.as_ref())
-                        .and_then(|c| self.scheduler.as_ref().and_then(|s| s.next_fire(c)))
+                        .and_then(|p| p.cron())
+                        .and_then(|c| c.next_after(now, self.tz))
                         .map(|t| t.to_rfc3339()),
                     runs: e.stats.runs.load(Ordering::Relaxed),
                     failures: e.stats.failures.load(Ordering::Relaxed),
@@ -432,14 +433,6 @@ impl Registry {
             })
             .collect()
     }
-}
-
-/// `name.js` for a plugin file of the folder; `None` for anything else (the SDK's own
-/// `middleware.js`, helper folders, editor swap files).
-pub fn plugin_file_name(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let is_plugin = name.ends_with(".js") && name != "middleware.js" && !name.starts_with('.');
-    is_plugin.then(|| name.to_string())
 }
 
 fn short_hash(source: &str) -> String {

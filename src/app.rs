@@ -1,0 +1,81 @@
+//! The bot assembled from a validated `Config`: the accounts with their adapters, plugin
+//! storage, and the `Services` the SDK ops use. `isobot serve` and the one-shot commands
+//! (`run`, `check`) build it here, the same way, so they cannot drift apart.
+
+use crate::adapters::console::Console;
+use crate::adapters::{AdapterSet, BuildContext, BuildError, Tasks};
+use crate::config::Config;
+use crate::event::Inbox;
+use crate::ext::{FetchError, NodeSettings, Services};
+use crate::store::{RedbStore, StoreError};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// What the bot is built for.
+pub enum Mode<'a> {
+    /// The long-running bot: adapters receive into `inbox`, console sends are printed, the
+    /// store is opened now (a store another process holds is an error at start).
+    Serve { inbox: &'a Inbox },
+    /// One run or check: send-only adapters, console sends only recorded (the report shows
+    /// them), the store opened on first use.
+    OneShot,
+}
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Adapters(#[from] BuildError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+pub struct App {
+    pub services: Arc<Services>,
+    /// The shared console adapter (its recent sends).
+    pub console: Arc<Console>,
+    /// Inbound routes of the adapters (empty for a one-shot command).
+    pub routes: axum::Router,
+    /// Adapter background tasks; dropping them stops polling.
+    pub tasks: Tasks,
+}
+
+/// Builds the bot of `config`. Must be called inside the process's main tokio runtime: network
+/// adapters and `fetch()` run on it.
+pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
+    let (print, inbox) = match mode {
+        Mode::Serve { inbox } => (true, Some(inbox)),
+        Mode::OneShot => (false, None),
+    };
+    let console = Arc::new(Console::new(print));
+    let io = tokio::runtime::Handle::current();
+    let ctx = BuildContext {
+        console: console.clone(),
+        client: reqwest::Client::new(),
+        admins: config.admins.clone(),
+        data_dir: config.data_dir.clone(),
+        inbound: inbox.is_some(),
+        io,
+    };
+    let built = AdapterSet::build(&config.accounts, &ctx, inbox)?;
+    let store = match inbox {
+        Some(_) => RedbStore::open(&config.data_dir)?,
+        None => RedbStore::lazy(&config.data_dir),
+    };
+    let services = Services::builder(Arc::new(built.set))
+        .fetch_policy(config.fetch.clone())
+        .store(Arc::new(store))
+        .admins(config.admins.clone())
+        .node(NodeSettings {
+            env: config.node_env.clone(),
+            data_dir: Some(config.data_dir.clone()),
+        })
+        .build()?;
+    Ok(App {
+        services,
+        console,
+        routes: built.routes,
+        tasks: built.tasks,
+    })
+}

@@ -1,0 +1,227 @@
+//! Configuration in two stages: the raw TOML file (`raw.rs`, serde) → a validated `Config`
+//! with resolved paths, parsed durations and each account's settings checked by its adapter
+//! kind. Nothing past `main` reads the environment; everything the runtime needs arrives here,
+//! in the settings types of the modules that use them.
+
+mod raw;
+
+use crate::adapters::{AccountHead, AccountSpec, Settings};
+use crate::engine::Limits;
+use crate::ext::FetchPolicy;
+use raw::{RawAccount, RawConfig};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub plugins_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// IANA zone for cron; `None` = the machine's local zone.
+    pub timezone: Option<chrono_tz::Tz>,
+    pub admin_token: Option<String>,
+    pub limits: Limits,
+    /// Network policy of plugin `fetch()` calls.
+    pub fetch: FetchPolicy,
+    /// Bot admins per IM (user ids), used by `notifyMasters` and the `admin` flag.
+    pub admins: BTreeMap<String, Vec<String>>,
+    pub accounts: Vec<AccountSpec>,
+    /// `process.env` of plugins: the variables named in `[node] env`, read once at startup.
+    pub node_env: BTreeMap<String, String>,
+}
+
+/// The IMs that get a console account when no accounts are configured.
+pub const ZERO_CONFIG_IMS: [&str; 3] = ["qq", "weixin", "telegram"];
+
+impl Config {
+    /// Loads `path`, or the zero-configuration default when `path` is `None`.
+    /// Relative paths in the file resolve against the file's folder.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Self::from_raw(RawConfig::default(), Path::new("."));
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_raw(raw, base)
+    }
+
+    /// Parses TOML text (relative paths resolve against `base`).
+    pub fn from_toml(text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("<inline>"),
+            message: e.to_string(),
+        })?;
+        Self::from_raw(raw, base)
+    }
+
+    fn from_raw(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let listen_text = raw.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let listen = listen_text.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "listen = `{listen_text}` is not an address; write it like 127.0.0.1:8080"
+            ))
+        })?;
+        let timezone = match raw.timezone.as_deref() {
+            None | Some("local") => None,
+            Some(tz) => Some(tz.parse::<chrono_tz::Tz>().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "timezone = `{tz}` is not an IANA zone name; write it like Asia/Shanghai or \"local\""
+                ))
+            })?),
+        };
+        let mut limits = Limits::default();
+        if let Some(t) = raw.limits.timeout.as_deref() {
+            limits.timeout = duration("limits.timeout", t)?;
+        }
+        if let Some(mb) = raw.limits.heap_mb {
+            if !(8..=4096).contains(&mb) {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.heap_mb = {mb} is out of range; use 8 … 4096"
+                )));
+            }
+            limits.heap_bytes = (mb as usize) << 20;
+        }
+        let accounts = if raw.accounts.is_empty() {
+            ZERO_CONFIG_IMS
+                .iter()
+                .map(|im| AccountSpec {
+                    im: im.to_string(),
+                    id: "console".into(),
+                    default: true,
+                    settings: std::sync::Arc::new(crate::adapters::console::ConsoleConfig),
+                })
+                .collect()
+        } else {
+            validate_accounts(raw.accounts)?
+        };
+        let mut fetch = FetchPolicy {
+            allow: raw.fetch.allow,
+            allow_private: raw.fetch.allow_private,
+            ..Default::default()
+        };
+        if let Some(t) = raw.fetch.timeout.as_deref() {
+            fetch.timeout = duration("fetch.timeout", t)?;
+        }
+        if let Some(max) = raw.fetch.max_bytes {
+            fetch.max_bytes = max;
+        }
+        let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
+        Ok(Config {
+            fetch,
+            plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
+            data_dir: resolve(raw.data_dir.unwrap_or_else(|| "data".into())),
+            listen,
+            timezone,
+            admin_token: raw.admin_token.filter(|t| !t.is_empty()),
+            limits,
+            admins: raw.admins,
+            accounts,
+            node_env,
+        })
+    }
+}
+
+/// A duration setting (`30s`); the error names the key and says how to write one.
+fn duration(key: &str, text: &str) -> Result<std::time::Duration, ConfigError> {
+    crate::duration::parse(text).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "{key} = `{text}` {e}; write it like 30s, 500ms or 2m"
+        ))
+    })
+}
+
+/// The allowlisted environment variables that are set, with their values.
+fn node_env(
+    names: &[String],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for name in names {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(ConfigError::Invalid(format!(
+                "node.env: `{name}` is not an environment variable name; list names like \"TZ\""
+            )));
+        }
+        if let Some(v) = lookup(name) {
+            out.insert(name.clone(), v);
+        }
+    }
+    Ok(out)
+}
+
+fn validate_accounts(raw: Vec<RawAccount>) -> Result<Vec<AccountSpec>, ConfigError> {
+    let mut out: Vec<AccountSpec> = Vec::with_capacity(raw.len());
+    for (i, a) in raw.into_iter().enumerate() {
+        let at = format!("accounts[{i}] (im = \"{}\", id = \"{}\")", a.im, a.id);
+        if a.im.is_empty() || a.id.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "{at}: `im` and `id` must not be empty"
+            )));
+        }
+        if out.iter().any(|o| o.im == a.im && o.id == a.id) {
+            return Err(ConfigError::Invalid(format!(
+                "{at}: the same im and id are configured twice"
+            )));
+        }
+        if a.default && out.iter().any(|o| o.im == a.im && o.default) {
+            return Err(ConfigError::Invalid(format!(
+                "{at}: a second default account for {}; mark only one as default",
+                a.im
+            )));
+        }
+        let kind = crate::adapters::kind(&a.adapter).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "{at}: unknown adapter `{}`; known adapters: {}",
+                a.adapter,
+                crate::adapters::kind_names()
+            ))
+        })?;
+        let mut settings = Settings::new(a.settings);
+        let head = AccountHead {
+            im: &a.im,
+            id: &a.id,
+        };
+        let parsed = (kind.parse)(&head, &mut settings)
+            .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+        if let Some(key) = settings.leftover() {
+            return Err(ConfigError::Invalid(format!(
+                "{at}: unknown setting `{key}` for the {} adapter",
+                a.adapter
+            )));
+        }
+        out.push(AccountSpec {
+            im: a.im,
+            id: a.id,
+            default: a.default,
+            settings: parsed,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The configuration file as written (serde, TOML): every key optional, unknown keys refused
+//! with their name. Validated into `Config` by `mod.rs`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub plugins: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub timezone: Option<String>,
+    pub admin_token: Option<String>,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub admins: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub accounts: Vec<RawAccount>,
+    #[serde(default)]
+    pub node: RawNode,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNode {
+    /// Environment variables plugins see in `process.env` (the rest stay hidden).
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub timeout: Option<String>,
+    pub heap_mb: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFetch {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub allow_private: bool,
+    pub timeout: Option<String>,
+    pub max_bytes: Option<usize>,
+}
+
+/// One `[[accounts]]` table: the common keys, and the adapter's own settings (checked by the
+/// adapter kind).
+#[derive(Debug, Deserialize)]
+pub(super) struct RawAccount {
+    pub im: String,
+    pub id: String,
+    pub adapter: String,
+    #[serde(default)]
+    pub default: bool,
+    #[serde(flatten)]
+    pub settings: toml::Table,
+}

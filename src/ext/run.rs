@@ -1,0 +1,143 @@
+//! The run lifecycle ops: the context a run sees through its Sender, how its promise settled,
+//! `setContinue`, `console.*` lines, and the holds that keep a run open while its timers and
+//! async ops are pending. JS: `00_primordials.js`, `10_console.js` (base), `90_runtime.js`.
+
+use super::{js_file, JsFile, RunEnded};
+use crate::event::Message;
+use crate::run::{ContextKind, PluginInfo, RouteRequest, RunStatus, Runs};
+use deno_core::{op2, v8, OpState};
+use serde::Serialize;
+use std::sync::Arc;
+
+deno_core::extension!(isobot_base, ops = [op_isobot_log]);
+
+deno_core::extension!(
+    isobot_run,
+    ops = [
+        op_isobot_ctx,
+        op_isobot_run_done,
+        op_isobot_set_continue,
+        op_isobot_hold,
+        op_isobot_release,
+    ],
+);
+
+/// Loaded first: every later file takes its built-ins from the primordials.
+pub(super) const BASE_JS: &[JsFile] = &[js_file!("00_primordials.js"), js_file!("10_console.js")];
+
+/// Loaded last: starts runs with everything else in place.
+pub(super) const RUN_JS: &[JsFile] = &[js_file!("90_runtime.js")];
+
+/// The context errors of this capability.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+pub enum RunOpError {
+    #[class(inherit)]
+    #[error(transparent)]
+    Ended(#[from] RunEnded),
+    #[class(generic)]
+    #[error("cannot hand the run context to JS: {0}")]
+    Context(String),
+}
+
+#[derive(Serialize)]
+struct PluginView<'a> {
+    id: &'a str,
+    title: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct CtxView<'a> {
+    imtype: &'a str,
+    kind: ContextKind,
+    message: &'a Message,
+    params: &'a [String],
+    rule: Option<&'a str>,
+    route: Option<&'a RouteRequest>,
+    plugin: PluginView<'a>,
+}
+
+/// The run's context for the Sender getters (cached by JS for the run's lifetime).
+#[op2]
+fn op_isobot_ctx<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+    run_id: u32,
+) -> Result<v8::Local<'s, v8::Value>, RunOpError> {
+    let plugin = state.borrow::<Arc<PluginInfo>>();
+    let runs = state.borrow::<Runs>();
+    let run = runs.get(run_id).ok_or(RunEnded { run_id })?;
+    let ctx = &run.ctx;
+    // Straight to V8 from the borrowed context: no owned copy, no JSON value in between.
+    deno_core::serde_v8::to_v8(
+        scope,
+        CtxView {
+            imtype: ctx.imtype(),
+            kind: ctx.kind,
+            message: &ctx.message,
+            params: &ctx.params,
+            rule: ctx.rule.as_deref(),
+            route: ctx.route.as_ref(),
+            plugin: PluginView {
+                id: &plugin.id,
+                title: &plugin.title,
+                version: &plugin.version,
+            },
+        },
+    )
+    .map_err(|e| RunOpError::Context(e.to_string()))
+}
+
+/// JS reports that run `run_id`'s promise settled.
+#[op2(fast)]
+fn op_isobot_run_done(
+    state: &mut OpState,
+    run_id: u32,
+    ok: bool,
+    #[string] message: &str,
+    #[string] stack: &str,
+) {
+    let status = if ok {
+        RunStatus::Ok
+    } else {
+        let plugin = state.borrow::<Arc<PluginInfo>>();
+        tracing::warn!(plugin = %plugin.id, run = run_id, "run failed: {}", if stack.is_empty() { message } else { stack });
+        RunStatus::Failed {
+            message: message.to_string(),
+            stack: stack.to_string(),
+        }
+    };
+    state.borrow_mut::<Runs>().settle(run_id, status);
+}
+
+#[op2(fast)]
+fn op_isobot_set_continue(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().set_continue(run_id);
+}
+
+/// A timer (or other JS-side pending work) of the run started: keep the run open.
+#[op2(fast)]
+fn op_isobot_hold(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().hold(run_id);
+}
+
+#[op2(fast)]
+fn op_isobot_release(state: &mut OpState, run_id: u32) {
+    state.borrow_mut::<Runs>().release(run_id);
+}
+
+const LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];
+
+/// `console.*` from JS. `run_id` 0 = code not running on behalf of a run (module top level).
+#[op2(fast)]
+fn op_isobot_log(state: &mut OpState, run_id: u32, level: u32, #[string] text: String) {
+    let level = LEVELS[(level as usize).min(LEVELS.len() - 1)];
+    let plugin = &state.borrow::<Arc<PluginInfo>>().id;
+    match level {
+        "error" => tracing::error!(plugin = %plugin, run = run_id, "{text}"),
+        "warn" => tracing::warn!(plugin = %plugin, run = run_id, "{text}"),
+        "info" => tracing::info!(plugin = %plugin, run = run_id, "{text}"),
+        _ => tracing::debug!(plugin = %plugin, run = run_id, "{text}"),
+    }
+    state.borrow_mut::<Runs>().log(run_id, level, text);
+}

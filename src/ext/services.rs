@@ -1,0 +1,115 @@
+//! What the SDK ops reach outside the isolate, shared by every isolate: the send path, plugin
+//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, and settings. Each
+//! collaborator is a trait object, so tests and benches give in-memory ones.
+//!
+//! `Services::builder` is the one way to make them: callers set what they have, the rest gets
+//! a default (an in-memory store, the default network policy, no admins).
+
+use super::fetch::{Fetch, FetchError, FetchPolicy, HttpFetch};
+use super::listen::Listeners;
+use super::node::NodeSettings;
+use crate::outgoing::Outbox;
+use crate::store::{MemoryStore, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub struct Services {
+    pub outbox: Arc<dyn Outbox>,
+    /// The HTTP client and network policy of `fetch()`.
+    pub fetch: Arc<dyn Fetch>,
+    /// Plugin storage (`bucketGet`/`bucketSet`/…), shared by every plugin.
+    pub store: Arc<dyn Store>,
+    /// Runs waiting in `listen`/`input` for a chat message (dispatch offers messages here).
+    pub listeners: Arc<Listeners>,
+    /// Bot admins per IM, for `notifyMasters`.
+    pub admins: BTreeMap<String, Vec<String>>,
+    /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
+    pub node: NodeSettings,
+}
+
+impl Services {
+    pub fn builder(outbox: Arc<dyn Outbox>) -> ServicesBuilder {
+        ServicesBuilder {
+            outbox,
+            fetch: None,
+            policy: FetchPolicy::default(),
+            store: None,
+            admins: BTreeMap::new(),
+            node: NodeSettings::default(),
+        }
+    }
+}
+
+impl Services {
+    /// A builder holding these services' collaborators (to change one of them; the listeners
+    /// start empty).
+    pub fn to_builder(&self) -> ServicesBuilder {
+        ServicesBuilder {
+            outbox: self.outbox.clone(),
+            fetch: Some(self.fetch.clone()),
+            policy: FetchPolicy::default(),
+            store: Some(self.store.clone()),
+            admins: self.admins.clone(),
+            node: self.node.clone(),
+        }
+    }
+}
+
+pub struct ServicesBuilder {
+    outbox: Arc<dyn Outbox>,
+    fetch: Option<Arc<dyn Fetch>>,
+    policy: FetchPolicy,
+    store: Option<Arc<dyn Store>>,
+    admins: BTreeMap<String, Vec<String>>,
+    node: NodeSettings,
+}
+
+impl ServicesBuilder {
+    /// The network policy of the default `fetch()` client.
+    pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Another `fetch()` implementation (the policy is then its business).
+    pub fn fetch(mut self, fetch: Arc<dyn Fetch>) -> Self {
+        self.fetch = Some(fetch);
+        self
+    }
+
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn admins(mut self, admins: BTreeMap<String, Vec<String>>) -> Self {
+        self.admins = admins;
+        self
+    }
+
+    pub fn node(mut self, node: NodeSettings) -> Self {
+        self.node = node;
+        self
+    }
+
+    /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
+    pub fn build(self) -> Result<Arc<Services>, FetchError> {
+        let fetch = match self.fetch {
+            Some(f) => f,
+            None => Arc::new(HttpFetch::new(
+                self.policy,
+                tokio::runtime::Handle::current(),
+            )?),
+        };
+        Ok(Arc::new(Services {
+            outbox: self.outbox,
+            fetch,
+            store: self
+                .store
+                .unwrap_or_else(|| Arc::new(MemoryStore::default())),
+            listeners: Arc::default(),
+            admins: self.admins,
+            node: self.node,
+        }))
+    }
+}
