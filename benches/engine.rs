@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use isobot::adapters::console::Console;
 use isobot::adapters::{Account, AdapterSet};
-use isobot::engine::{Isolate, IsolateLimits, PluginCode};
+use isobot::engine::{IsolateLimits, IsolatePool, PluginCode};
 use isobot::event::Message;
 use isobot::ext::Services;
 use isobot::run::{RunContext, RunOptions};
@@ -34,7 +34,7 @@ fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
         .expect("services")
 }
 
-fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> Isolate {
+fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> IsolatePool {
     let code = PluginCode::new(
         "bench:p.js",
         std::env::temp_dir().join("isobot-bench-p.js"),
@@ -42,7 +42,7 @@ fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -
         "1",
         source,
     );
-    rt.block_on(Isolate::start(
+    rt.block_on(IsolatePool::start(
         code,
         services,
         IsolateLimits {

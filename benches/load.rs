@@ -126,6 +126,7 @@ fn main() {
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
+            isobot::engine::Engine::shared(),
             IsolateLimits {
                 heap_bytes: 64 << 20,
             },

@@ -11,7 +11,7 @@
 //! `cargo bench --bench npm_cold`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use isobot::engine::{Isolate, IsolateLimits};
+use isobot::engine::{IsolateLimits, IsolatePool};
 use isobot::event::Message;
 use isobot::ext::Services;
 use isobot::run::{RunContext, RunOptions};
@@ -82,20 +82,20 @@ impl Bench {
         Bench { rt, services, file }
     }
 
-    async fn isolate(&self) -> Isolate {
+    async fn isolate(&self) -> IsolatePool {
         let code = isobot::plugin::Source::read(&self.file)
             .expect("plugin")
             .code();
         let limits = IsolateLimits {
             heap_bytes: 256 << 20,
         };
-        Isolate::start(code, self.services.clone(), limits)
+        IsolatePool::start(code, self.services.clone(), limits)
             .await
             .expect("isolate")
     }
 
     /// One run's wall-clock time.
-    async fn run(isolate: &Isolate) -> Duration {
+    async fn run(isolate: &IsolatePool) -> Duration {
         let started = Instant::now();
         let outcome = isolate
             .run(

@@ -6,7 +6,7 @@
 //! `cargo bench --bench store`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use isobot::engine::{Isolate, IsolateLimits};
+use isobot::engine::{IsolateLimits, IsolatePool};
 use isobot::event::Message;
 use isobot::run::{RunContext, RunOptions};
 use isobot::store::{RedbStore, Store};
@@ -32,7 +32,7 @@ if (op === 'set') {
 
 struct Bench {
     rt: tokio::runtime::Runtime,
-    isolate: Isolate,
+    isolate: IsolatePool,
     store: Arc<RedbStore>,
     _dir: tempfile::TempDir,
 }
@@ -58,7 +58,7 @@ impl Bench {
                 .build()
                 .expect("services");
             let code = isobot::plugin::Source::read(&file).expect("plugin").code();
-            Isolate::start(
+            IsolatePool::start(
                 code,
                 services,
                 IsolateLimits {

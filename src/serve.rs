@@ -81,6 +81,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let registry = Arc::new(Registry::new(
         config.plugins_dir.clone(),
         app.services.clone(),
+        crate::engine::Engine::new(config.engine),
         config.limits.isolate(),
         config.timezone,
     ));

@@ -4,7 +4,7 @@
 use super::CliError;
 use crate::app::{self, Mode};
 use crate::config::Config;
-use crate::engine::Isolate;
+use crate::engine::IsolatePool;
 use crate::plugin::files::plugin_files;
 use crate::plugin::Source;
 use std::path::Path;
@@ -35,7 +35,7 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                 {
                     println!("warning: {e}");
                 }
-                Isolate::start(source.code(), app.services.clone(), config.limits.isolate())
+                IsolatePool::start(source.code(), app.services.clone(), config.limits.isolate())
                     .await
                     .map(|_| source.manifest.id)
                     .map_err(CliError::from)

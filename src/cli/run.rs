@@ -6,7 +6,7 @@ use super::CliError;
 use crate::app::{self, Mode};
 use crate::config::Config;
 use crate::dispatch::order;
-use crate::engine::Isolate;
+use crate::engine::IsolatePool;
 use crate::event::Message;
 use crate::plugin::Source;
 use crate::run::{ContextKind, RunContext, RunOptions, RunOutcome};
@@ -91,7 +91,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
     let header = describe(&manifest.id, &ctx);
     let timeout = manifest.timeout.unwrap_or(config.limits.timeout);
     let isolate =
-        Isolate::start(source.code(), app.services.clone(), config.limits.isolate()).await?;
+        IsolatePool::start(source.code(), app.services.clone(), config.limits.isolate()).await?;
     let outcome = isolate
         .run(
             ctx,

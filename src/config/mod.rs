@@ -6,7 +6,7 @@
 mod raw;
 
 use crate::adapters::{AccountHead, AccountSpec, Settings};
-use crate::engine::Limits;
+use crate::engine::{EngineConfig, Limits};
 use crate::ext::FetchPolicy;
 use raw::{RawAccount, RawConfig};
 use std::collections::BTreeMap;
@@ -37,6 +37,8 @@ pub struct Config {
     pub timezone: Option<chrono_tz::Tz>,
     pub admin_token: Option<String>,
     pub limits: Limits,
+    /// Isolate budget, idle eviction and per-plugin isolates (`[engine]`).
+    pub engine: EngineConfig,
     /// Network policy of plugin `fetch()` calls.
     pub fetch: FetchPolicy,
     /// Bot admins per IM (user ids), used by `notifyMasters` and the `admin` flag.
@@ -130,6 +132,7 @@ impl Config {
             fetch.max_bytes = max;
         }
         let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
+        let engine = engine(raw.engine)?;
         Ok(Config {
             fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
@@ -138,11 +141,48 @@ impl Config {
             timezone,
             admin_token: raw.admin_token.filter(|t| !t.is_empty()),
             limits,
+            engine,
             admins: raw.admins,
             accounts,
             node_env,
         })
     }
+}
+
+/// `[engine]`: every key optional, each bounded.
+fn engine(raw: raw::RawEngine) -> Result<EngineConfig, ConfigError> {
+    let mut e = EngineConfig::default();
+    let range = |key: &str, v: usize, lo: usize, hi: usize| {
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(ConfigError::Invalid(format!(
+                "engine.{key} = {v} is out of range; use {lo} … {hi}"
+            )))
+        }
+    };
+    if let Some(n) = raw.max_isolates {
+        e.max_live = range("max_isolates", n, 1, 100_000)?;
+    }
+    if let Some(mb) = raw.memory_mb {
+        let mb = range(
+            "memory_mb",
+            usize::try_from(mb).unwrap_or(usize::MAX),
+            16,
+            1 << 20,
+        )?;
+        e.heap_budget_bytes = mb << 20;
+    }
+    if let Some(t) = raw.idle_evict.as_deref() {
+        e.idle = duration("engine.idle_evict", t)?;
+    }
+    if let Some(n) = raw.isolates_per_plugin {
+        e.per_plugin = range("isolates_per_plugin", n, 1, 256)?;
+    }
+    if let Some(s) = raw.spare {
+        e.spare = s;
+    }
+    Ok(e)
 }
 
 /// A duration setting (`30s`); the error names the key and says how to write one.

@@ -23,6 +23,18 @@ pub(super) struct RawConfig {
     pub accounts: Vec<RawAccount>,
     #[serde(default)]
     pub node: RawNode,
+    #[serde(default)]
+    pub engine: RawEngine,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEngine {
+    pub max_isolates: Option<usize>,
+    pub memory_mb: Option<u64>,
+    pub idle_evict: Option<String>,
+    pub isolates_per_plugin: Option<usize>,
+    pub spare: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

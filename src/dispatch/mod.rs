@@ -28,7 +28,7 @@ pub async fn run_plugin(
 ) -> RunOutcome {
     let timeout = plugin.manifest.timeout.unwrap_or(default_timeout);
     let outcome = plugin
-        .isolate
+        .isolates
         .run(
             ctx,
             RunOptions {

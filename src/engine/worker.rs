@@ -1,23 +1,28 @@
-//! The isolate thread: owns the `!Send` `JsRuntime` of one plugin version, takes jobs from the
-//! handle's channel, starts runs and drives the event loop on a current-thread tokio runtime.
+//! The isolate thread: owns the `!Send` `JsRuntime` of one isolate of a plugin version, takes
+//! jobs from the handle's channel, starts runs and drives the event loop on a current-thread
+//! tokio runtime. A thread either starts with its plugin (`spawn`) or as a *spare* with a blank
+//! runtime that is handed its plugin later (`Spare::assign`), which makes a first run fast.
 //!
 //! `Terminator` is the part shared with other threads: it knows whether the thread is inside
 //! JS, so a timed-out busy run can be terminated without ever hitting JS that started later.
 
-use super::{snapshot, EngineError, IsolateLimits, Job, PluginCode};
-use crate::ext::{self, Services};
+use super::isolate::{Control, Reach, RunJob};
+use super::runtime::{call, Blank, Loaded};
+use super::{EngineError, IsolateLimits, PluginCode};
+use crate::ext::Services;
 use crate::run::{RunOutcome, RunStatus, Runs};
 use deno_core::v8;
-use deno_core::{JsRuntime, PollEventLoopOptions};
-use std::cell::Cell;
+use deno_core::PollEventLoopOptions;
+use futures::Stream;
 use std::future::poll_fn;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 struct TerminatorState {
-    isolate: v8::IsolateHandle,
+    isolate: Option<v8::IsolateHandle>,
     in_js: bool,
     terminating: bool,
 }
@@ -26,6 +31,14 @@ struct TerminatorState {
 pub(crate) struct Terminator(Mutex<TerminatorState>);
 
 impl Terminator {
+    fn new() -> Arc<Terminator> {
+        Arc::new(Terminator(Mutex::new(TerminatorState {
+            isolate: None,
+            in_js: false,
+            terminating: false,
+        })))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, TerminatorState> {
         // A poisoned lock only means a panic elsewhere; the flags are still meaningful.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
@@ -35,8 +48,10 @@ impl Terminator {
     pub(crate) fn terminate(&self) {
         let mut s = self.lock();
         if s.in_js {
-            s.isolate.terminate_execution();
-            s.terminating = true;
+            if let Some(isolate) = &s.isolate {
+                isolate.terminate_execution();
+                s.terminating = true;
+            }
         }
     }
 
@@ -49,7 +64,9 @@ impl Terminator {
         let mut s = self.lock();
         s.in_js = false;
         if s.terminating {
-            s.isolate.cancel_terminate_execution();
+            if let Some(isolate) = &s.isolate {
+                isolate.cancel_terminate_execution();
+            }
             s.terminating = false;
             return true;
         }
@@ -57,67 +74,183 @@ impl Terminator {
     }
 
     fn replace(&self, isolate: v8::IsolateHandle) {
-        self.lock().isolate = isolate;
+        self.lock().isolate = Some(isolate);
     }
 }
 
-/// Starts the thread; resolves once the plugin compiled (or failed to).
-pub(super) async fn spawn(
-    code: PluginCode,
-    services: Arc<Services>,
-    limits: IsolateLimits,
-) -> Result<(mpsc::UnboundedSender<Job>, Arc<Terminator>), EngineError> {
-    let (jobs, rx) = mpsc::unbounded_channel();
-    let (ready_tx, ready_rx) = oneshot::channel();
-    std::thread::Builder::new()
-        .name(format!("isolate {}", code.info.id))
-        .spawn(move || thread_main(code, services, limits, rx, ready_tx))
-        .map_err(|e| EngineError::Thread(e.to_string()))?;
-    let watch = ready_rx
-        .await
-        .map_err(|_| EngineError::Thread("isolate thread died while starting".into()))??;
-    Ok((jobs, watch))
+/// What an isolate's pool and its thread both see.
+#[derive(Default)]
+pub(crate) struct Gauges {
+    /// Runs in the thread's run table.
+    pub running: AtomicUsize,
+    /// The V8 heap the isolate last reported (total heap size), for the memory budget.
+    pub heap_bytes: AtomicUsize,
+    /// How long run jobs waited for this thread, in µs (a moving average).
+    pub wait_us: AtomicU64,
+    /// When the thread last had no run left, in ms since `epoch()`.
+    last_idle_ms: AtomicU64,
 }
 
-fn thread_main(
-    code: PluginCode,
-    services: Arc<Services>,
-    limits: IsolateLimits,
-    rx: mpsc::UnboundedReceiver<Job>,
-    ready: oneshot::Sender<Result<Arc<Terminator>, EngineError>>,
-) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
+/// The zero point of `Gauges::last_idle_ms`.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Gauges {
+    pub fn new() -> Arc<Gauges> {
+        let g = Gauges::default();
+        g.last_idle_ms
+            .store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
+        Arc::new(g)
+    }
+
+    /// Records how long a job waited; returns the moving average.
+    fn waited(&self, waited: Duration) -> Duration {
+        let w = waited.as_micros().min(u64::MAX as u128) as u64;
+        let old = self.wait_us.load(Ordering::Relaxed);
+        // Exponential moving average, weight 1/8 for the newest job: one late wake-up of a
+        // descheduled thread does not count, a saturated thread does.
+        let avg = old - old / 8 + w / 8;
+        self.wait_us.store(avg, Ordering::Relaxed);
+        Duration::from_micros(avg)
+    }
+
+    fn set_running(&self, n: usize) {
+        if self.running.swap(n, Ordering::Relaxed) > 0 && n == 0 {
+            self.last_idle_ms
+                .store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// How long since the thread last became idle.
+    pub fn idle_for(&self) -> Duration {
+        let since = Duration::from_millis(self.last_idle_ms.load(Ordering::Relaxed));
+        epoch().elapsed().saturating_sub(since)
+    }
+}
+
+/// A thread's jobs waited this long on average: its pool may grow.
+pub(crate) const GROW_AT: Duration = Duration::from_millis(1);
+
+/// Everything a thread needs to serve one plugin's isolate.
+pub(crate) struct Assignment {
+    pub code: PluginCode,
+    pub services: Arc<Services>,
+    pub gauges: Arc<Gauges>,
+    /// The pool's run queue.
+    pub queue: async_channel::Receiver<RunJob>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+    pub reach: mpsc::UnboundedSender<Control>,
+    /// One run at a time.
+    pub exclusive: bool,
+    /// Asks the pool for another isolate (its jobs wait for this thread).
+    pub grow: Arc<dyn Fn() + Send + Sync>,
+    pub ready: oneshot::Sender<Result<(), EngineError>>,
+}
+
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, EngineError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = ready.send(Err(EngineError::Thread(e.to_string())));
-            return;
-        }
-    };
-    // deno_core needs a runtime context while a JsRuntime is created and dropped.
-    let _guard = rt.enter();
-    let mut worker = match Worker::new(code, services, limits, None) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    if ready.send(Ok(worker.terminator.clone())).is_err() {
-        return;
-    }
-    rt.block_on(worker.serve(rx));
+        .map_err(|e| EngineError::Thread(e.to_string()))
 }
 
-/// One live `JsRuntime` with the plugin installed.
-struct Loaded {
-    runtime: JsRuntime,
-    start: v8::Global<v8::Function>,
-    forget: v8::Global<v8::Function>,
-    heap_hit: Rc<Cell<bool>>,
+/// Starts a thread with a fresh runtime for `a`'s plugin.
+pub(super) fn spawn(a: Assignment, limits: IsolateLimits) -> Result<(), EngineError> {
+    let name = format!("isolate {}", a.code.info.id);
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let rt = match current_thread_runtime() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = a.ready.send(Err(e));
+                    return;
+                }
+            };
+            // deno_core needs a runtime context while a JsRuntime is created and dropped.
+            let _guard = rt.enter();
+            let blank = Blank::new(limits);
+            serve(&rt, blank, a);
+        })
+        .map(|_| ())
+        .map_err(|e| EngineError::Thread(e.to_string()))
 }
+
+/// A thread with a blank runtime waiting for its plugin. Dropping it unassigned ends the thread.
+pub(crate) struct Spare {
+    assign: std::sync::mpsc::Sender<Assignment>,
+    pub limits: IsolateLimits,
+}
+
+impl Spare {
+    /// Starts the thread; the blank runtime is created on it right away.
+    pub fn start(limits: IsolateLimits) -> Result<Spare, EngineError> {
+        let (assign, rx) = std::sync::mpsc::channel::<Assignment>();
+        std::thread::Builder::new()
+            .name("isolate (spare)".into())
+            .spawn(move || {
+                let Ok(rt) = current_thread_runtime() else {
+                    return;
+                };
+                let _guard = rt.enter();
+                let blank = Blank::new(limits);
+                // Blocks until the spare is assigned (or dropped).
+                if let Ok(assignment) = rx.recv() {
+                    serve(&rt, blank, assignment);
+                }
+            })
+            .map_err(|e| EngineError::Thread(e.to_string()))?;
+        Ok(Spare { assign, limits })
+    }
+
+    /// Hands the thread its plugin.
+    pub fn assign(self, a: Assignment) -> Result<(), EngineError> {
+        self.assign.send(a).map_err(|e| {
+            let _ = e.0.ready.send(Err(EngineError::Thread(
+                "spare isolate thread is gone".into(),
+            )));
+            EngineError::Thread("spare isolate thread is gone".into())
+        })
+    }
+}
+
+/// Installs the plugin into `blank` and serves the pool's jobs until the thread is retired.
+fn serve(rt: &tokio::runtime::Runtime, blank: Result<Blank, EngineError>, a: Assignment) {
+    let installed = blank.and_then(|b| {
+        let limits = b.limits;
+        b.install(&a.code, &a.services).map(|l| (l, limits))
+    });
+    let (mut loaded, limits) = match installed {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = a.ready.send(Err(e));
+            return;
+        }
+    };
+    let terminator = Terminator::new();
+    terminator.replace(loaded.runtime.v8_isolate().thread_safe_handle());
+    if a.ready.send(Ok(())).is_err() {
+        return;
+    }
+    let mut worker = Worker {
+        loaded: Some(loaded),
+        terminator,
+        limits,
+        code: a.code,
+        services: a.services,
+        gauges: a.gauges,
+        heap_checked: Instant::now(),
+        reach: a.reach,
+        exclusive: a.exclusive,
+        grow: a.grow,
+    };
+    rt.block_on(worker.serve(a.queue, a.control));
+}
+
+/// How often a busy isolate reports its heap size.
+const HEAP_REPORT: Duration = Duration::from_millis(200);
 
 struct Worker {
     /// `None` after a heap-cap recycle until the next job loads a fresh runtime (the old one
@@ -127,42 +260,18 @@ struct Worker {
     code: PluginCode,
     services: Arc<Services>,
     limits: IsolateLimits,
+    gauges: Arc<Gauges>,
+    heap_checked: Instant,
+    reach: mpsc::UnboundedSender<Control>,
+    exclusive: bool,
+    grow: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Worker {
-    fn new(
-        code: PluginCode,
-        services: Arc<Services>,
-        limits: IsolateLimits,
-        terminator: Option<Arc<Terminator>>,
-    ) -> Result<Worker, EngineError> {
-        let mut loaded = load(&code, &services, limits)?;
-        let handle = loaded.runtime.v8_isolate().thread_safe_handle();
-        let loaded = Some(loaded);
-        let terminator = match terminator {
-            Some(w) => {
-                w.replace(handle);
-                w
-            }
-            None => Arc::new(Terminator(Mutex::new(TerminatorState {
-                isolate: handle,
-                in_js: false,
-                terminating: false,
-            }))),
-        };
-        Ok(Worker {
-            loaded,
-            terminator,
-            code,
-            services,
-            limits,
-        })
-    }
-
     /// The live runtime, loading a fresh one after a recycle.
     fn loaded(&mut self) -> Result<&mut Loaded, EngineError> {
         if self.loaded.is_none() {
-            let mut fresh = load(&self.code, &self.services, self.limits)?;
+            let mut fresh = Blank::new(self.limits)?.install(&self.code, &self.services)?;
             self.terminator
                 .replace(fresh.runtime.v8_isolate().thread_safe_handle());
             self.loaded = Some(fresh);
@@ -179,13 +288,28 @@ impl Worker {
         Some(f(state.borrow_mut::<Runs>()))
     }
 
-    async fn serve(&mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
-        let mut closed = false;
+    async fn serve(
+        &mut self,
+        queue: async_channel::Receiver<RunJob>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+    ) {
+        let mut queue = std::pin::pin!(queue);
+        let mut retired = false;
         poll_fn(|cx| {
-            while !closed {
-                match rx.poll_recv(cx) {
-                    Poll::Ready(Some(job)) => self.handle(job),
-                    Poll::Ready(None) => closed = true,
+            while let Poll::Ready(msg) = control.poll_recv(cx) {
+                match msg {
+                    Some(Control::Cancel { id, status }) => self.cancel(id, status),
+                    Some(Control::Retire) | None => {
+                        retired = true;
+                        break;
+                    }
+                }
+            }
+            // Take runs while this thread may: an exclusive isolate one at a time.
+            while !retired && !(self.exclusive && self.running() > 0) {
+                match queue.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(job)) => self.start(job),
+                    Poll::Ready(None) => retired = true,
                     Poll::Pending => break,
                 }
             }
@@ -202,8 +326,17 @@ impl Worker {
                 }
             }
             self.with_runs(Runs::sweep);
-            // Handles are gone: finish the runs in flight on this version, then stop.
-            if closed && self.with_runs(|r| r.is_empty()).unwrap_or(true) {
+            let running = self.running();
+            self.gauges.set_running(running);
+            self.report_heap();
+            if self.exclusive && running == 0 && !retired {
+                // Free again: look at the queue once more.
+                if !queue.is_empty() {
+                    cx.waker().wake_by_ref();
+                }
+            }
+            // Retired: finish the runs in flight, then stop.
+            if retired && running == 0 {
                 return Poll::Ready(());
             }
             Poll::Pending
@@ -211,54 +344,79 @@ impl Worker {
         .await;
     }
 
-    fn handle(&mut self, job: Job) {
-        match job {
-            Job::Run {
-                id,
-                ctx,
-                options,
-                reply,
-            } => {
-                let terminator = self.terminator.clone();
-                let loaded = match self.loaded() {
-                    Ok(l) => l,
-                    Err(e) => {
-                        let _ =
-                            reply.send(RunOutcome::failed(id, RunStatus::Crashed(e.to_string())));
-                        return;
-                    }
-                };
-                loaded
-                    .runtime
-                    .op_state()
-                    .borrow_mut()
-                    .borrow_mut::<Runs>()
-                    .insert(id, *ctx, options, reply);
-                terminator.enter();
-                let result = call(&mut loaded.runtime, &loaded.start, id);
-                // A terminated run is ended by the cancel job that follows the termination,
-                // with the status (timeout) the handle decided.
-                let terminated = self.after_js();
-                if let (Err(message), false) = (result, terminated) {
-                    self.with_runs(|r| {
-                        r.finish(
-                            id,
-                            RunStatus::Failed {
-                                message,
-                                stack: String::new(),
-                            },
-                        )
-                    });
-                }
+    fn running(&mut self) -> usize {
+        self.with_runs(|r| r.len()).unwrap_or(0)
+    }
+
+    fn report_heap(&mut self) {
+        if self.heap_checked.elapsed() < HEAP_REPORT {
+            return;
+        }
+        self.heap_checked = Instant::now();
+        if let Some(loaded) = self.loaded.as_mut() {
+            let stats = loaded.runtime.v8_isolate().get_heap_statistics();
+            self.gauges
+                .heap_bytes
+                .store(stats.total_heap_size(), Ordering::Relaxed);
+        }
+    }
+
+    fn start(&mut self, job: RunJob) {
+        if job.abandoned.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.gauges.waited(job.sent.elapsed()) > GROW_AT {
+            (self.grow)();
+        }
+        let _ = job.taken.set(Reach {
+            control: self.reach.clone(),
+            terminator: self.terminator.clone(),
+        });
+        let RunJob {
+            id,
+            ctx,
+            options,
+            reply,
+            ..
+        } = job;
+        let terminator = self.terminator.clone();
+        let loaded = match self.loaded() {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = reply.send(RunOutcome::failed(id, RunStatus::Crashed(e.to_string())));
+                return;
             }
-            Job::Cancel { id, status } => {
-                self.with_runs(|r| r.finish(id, status));
-                if let Some(loaded) = self.loaded.as_mut() {
-                    self.terminator.enter();
-                    let _ = call(&mut loaded.runtime, &loaded.forget, id);
-                    self.after_js();
-                }
-            }
+        };
+        loaded
+            .runtime
+            .op_state()
+            .borrow_mut()
+            .borrow_mut::<Runs>()
+            .insert(id, *ctx, options, reply);
+        terminator.enter();
+        let result = call(&mut loaded.runtime, &loaded.start, id);
+        // A terminated run is ended by the cancel that follows the termination, with the
+        // status (timeout) the caller decided.
+        let terminated = self.after_js();
+        if let (Err(message), false) = (result, terminated) {
+            self.with_runs(|r| {
+                r.finish(
+                    id,
+                    RunStatus::Failed {
+                        message,
+                        stack: String::new(),
+                    },
+                )
+            });
+        }
+    }
+
+    fn cancel(&mut self, id: u32, status: RunStatus) {
+        self.with_runs(|r| r.finish(id, status));
+        if let Some(loaded) = self.loaded.as_mut() {
+            self.terminator.enter();
+            let _ = call(&mut loaded.runtime, &loaded.forget, id);
+            self.after_js();
         }
     }
 
@@ -276,130 +434,5 @@ impl Worker {
         // Dropped now; the next job loads a fresh runtime.
         self.loaded = None;
         false
-    }
-}
-
-/// Calls `f(run_id)` in the main context; a thrown exception becomes its message.
-fn call(runtime: &mut JsRuntime, f: &v8::Global<v8::Function>, run_id: u32) -> Result<(), String> {
-    deno_core::scope!(scope, runtime);
-    v8::tc_scope!(let tc, scope);
-    let func = v8::Local::new(tc, f);
-    let this = v8::undefined(tc).into();
-    let arg = v8::Integer::new_from_unsigned(tc, run_id).into();
-    if func.call(tc, this, &[arg]).is_some() {
-        return Ok(());
-    }
-    if tc.is_execution_terminating() {
-        return Err("execution terminated".into());
-    }
-    Err(tc
-        .exception()
-        .map(|e| e.to_rust_string_lossy(tc))
-        .unwrap_or_else(|| "unknown exception".into()))
-}
-
-/// Creates a runtime, compiles the plugin into its function and installs it.
-fn load(
-    code: &PluginCode,
-    services: &Arc<Services>,
-    limits: IsolateLimits,
-) -> Result<Loaded, EngineError> {
-    let params = v8::CreateParams::default().heap_limits(0, limits.heap_bytes);
-    let mut runtime = snapshot::runtime(true, Some(params))?;
-    ext::install(
-        &mut runtime.op_state().borrow_mut(),
-        services.clone(),
-        code.info.clone(),
-    );
-
-    let heap_hit = Rc::new(Cell::new(false));
-    {
-        let hit = heap_hit.clone();
-        let handle = runtime.v8_isolate().thread_safe_handle();
-        runtime.add_near_heap_limit_callback(move |current, _initial| {
-            hit.set(true);
-            handle.terminate_execution();
-            // Head-room for V8 to unwind the terminated JS; the isolate is recycled after.
-            current + (32 << 20)
-        });
-    }
-
-    let install = internal_fn(&mut runtime, "install")?;
-    let start = internal_fn(&mut runtime, "start")?;
-    let forget = internal_fn(&mut runtime, "forgetRun")?;
-    runtime
-        .execute_script("isobot:hide", "delete globalThis.__isobot_internal; delete globalThis.Deno; delete globalThis.__bootstrap;")
-        .map_err(|e| EngineError::Thread(e.to_string()))?;
-
-    // The plugin body becomes an async function; wrapping on the first line keeps line numbers.
-    let wrapped = format!(
-        "(async function (require, module, exports, __filename, __dirname) {{{}\n}})",
-        code.source
-    );
-    let file_name = code.info.file.to_string_lossy().into_owned();
-    let plugin_fn = runtime
-        .execute_script(file_name.clone(), wrapped)
-        .map_err(|e| {
-            EngineError::Compile(compile_error(&file_name, code.source.lines().count(), &e))
-        })?;
-    let dir = code.info.dir.to_string_lossy().into_owned();
-    {
-        deno_core::scope!(scope, &mut runtime);
-        let install = v8::Local::new(scope, install);
-        let plugin_fn = v8::Local::new(scope, plugin_fn);
-        let filename = v8::String::new(scope, &file_name)
-            .ok_or_else(|| EngineError::Thread("v8 string".into()))?;
-        let dirname =
-            v8::String::new(scope, &dir).ok_or_else(|| EngineError::Thread("v8 string".into()))?;
-        let this = v8::undefined(scope).into();
-        install
-            .call(scope, this, &[plugin_fn, filename.into(), dirname.into()])
-            .ok_or_else(|| EngineError::Thread("installing the plugin failed".into()))?;
-    }
-    Ok(Loaded {
-        runtime,
-        start,
-        forget,
-        heap_hit,
-    })
-}
-
-/// A function of the runtime internals (`globalThis.__isobot_internal[name]`).
-fn internal_fn(
-    runtime: &mut JsRuntime,
-    name: &str,
-) -> Result<v8::Global<v8::Function>, EngineError> {
-    let value = runtime
-        .execute_script(
-            "isobot:internal",
-            format!("globalThis.__isobot_internal.{name}"),
-        )
-        .map_err(|e| EngineError::Thread(e.to_string()))?;
-    deno_core::scope!(scope, runtime);
-    let local = v8::Local::new(scope, value);
-    let func = v8::Local::<v8::Function>::try_from(local)
-        .map_err(|_| EngineError::Thread(format!("runtime function {name} missing")))?;
-    Ok(v8::Global::new(scope, func))
-}
-
-/// "SyntaxError: Unexpected token at /path/plugin.js:3:5" with the offending line.
-fn compile_error(file: &str, source_lines: usize, e: &deno_core::error::JsError) -> String {
-    let message = e.exception_message.clone();
-    match e.frames.first() {
-        Some(frame) => {
-            // "Unexpected end of input" points at the wrapper's closing line: clamp to the file.
-            let line = frame
-                .line_number
-                .unwrap_or(0)
-                .min(source_lines.max(1) as i64);
-            let col = frame.column_number.unwrap_or(0);
-            let source = e
-                .source_line
-                .as_deref()
-                .map(|s| format!("\n    {}", s.trim()))
-                .unwrap_or_default();
-            format!("{message}\n    at {file}:{line}:{col}{source}")
-        }
-        None => format!("{message}\n    at {file}"),
     }
 }

@@ -12,7 +12,7 @@ use super::load::{LoadError, Source, Triggers};
 use super::manifest::Manifest;
 use super::routes::{Route, RouteTable};
 use super::schedule::CronSpec;
-use crate::engine::{Isolate, IsolateLimits};
+use crate::engine::{Engine, IsolateLimits, IsolatePool, PoolOptions};
 use crate::ext::Services;
 use crate::run::Deps;
 use chrono::Utc;
@@ -30,7 +30,8 @@ pub struct PluginVersion {
     pub manifest: Arc<Manifest>,
     /// First 12 hex digits of the source's SHA-256: the version in the status API.
     pub hash: String,
-    pub isolate: Isolate,
+    /// The version's isolates (none until its first run).
+    pub isolates: IsolatePool,
     pub triggers: Triggers,
     pub stats: Arc<Stats>,
     /// Module files this version loaded (`require`), filled while it runs.
@@ -88,6 +89,7 @@ struct Entry {
 pub struct Registry {
     dir: PathBuf,
     services: Arc<Services>,
+    engine: Arc<Engine>,
     limits: IsolateLimits,
     /// The cron zone (`None` = local), for the next fire time in the status.
     tz: Option<chrono_tz::Tz>,
@@ -129,12 +131,14 @@ impl Registry {
     pub fn new(
         dir: PathBuf,
         services: Arc<Services>,
+        engine: Arc<Engine>,
         limits: IsolateLimits,
         tz: Option<chrono_tz::Tz>,
     ) -> Self {
         Self {
             dir,
             services,
+            engine,
             limits,
             tz,
             entries: RwLock::new(BTreeMap::new()),
@@ -151,6 +155,10 @@ impl Registry {
 
     pub fn services(&self) -> &Arc<Services> {
         &self.services
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// Adds an observer; it hears of the versions already serving first.
@@ -290,13 +298,19 @@ impl Registry {
         }
         let code = source.code();
         let deps = code.info.deps.clone();
-        let isolate = Isolate::start(code, self.services.clone(), self.limits).await?;
+        let isolates = IsolatePool::load(
+            &self.engine,
+            code,
+            self.services.clone(),
+            PoolOptions::new(self.limits),
+        )
+        .await?;
         Ok(PluginVersion {
             id: source.manifest.id.clone(),
             file: source.file.clone(),
             manifest: Arc::new(source.manifest),
             hash,
-            isolate,
+            isolates,
             triggers,
             stats,
             deps,

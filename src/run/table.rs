@@ -133,6 +133,11 @@ impl Runs {
         self.map.is_empty()
     }
 
+    /// Runs in flight.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
     pub fn log(&mut self, id: u32, level: &'static str, text: String) {
         if let Some(run) = self.map.get_mut(&id) {
             if run.logs.len() < MAX_LOG_LINES {

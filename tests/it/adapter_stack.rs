@@ -88,6 +88,7 @@ impl Stack {
         let registry = Arc::new(Registry::new(
             config.plugins_dir.clone(),
             services,
+            isobot::engine::Engine::shared(),
             config.limits.isolate(),
             None,
         ));

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use isobot::adapters::console::Console;
 use isobot::adapters::webhook::Webhook;
 use isobot::adapters::{Account, Adapter, AdapterSet};
-use isobot::engine::{EngineError, Isolate, IsolateLimits, PluginCode};
+use isobot::engine::{EngineError, IsolateLimits, IsolatePool, PluginCode};
 use isobot::event::Message;
 use isobot::ext::Services;
 use isobot::outgoing::{AdapterError, RecallRequest, Receipt, SendRequest};
@@ -186,9 +186,9 @@ impl Bot {
         path
     }
 
-    pub async fn try_start(&self, name: &str, source: &str) -> Result<Isolate, EngineError> {
+    pub async fn try_start(&self, name: &str, source: &str) -> Result<IsolatePool, EngineError> {
         let file = self.write(name, source);
-        Isolate::start(
+        IsolatePool::start(
             PluginCode {
                 info: Arc::new(PluginInfo::new(
                     format!("test:{name}"),
@@ -206,7 +206,7 @@ impl Bot {
         .await
     }
 
-    pub async fn start(&self, name: &str, source: &str) -> Isolate {
+    pub async fn start(&self, name: &str, source: &str) -> IsolatePool {
         match self.try_start(name, source).await {
             Ok(iso) => iso,
             Err(e) => panic!("plugin {name} did not start: {e}"),
@@ -245,11 +245,11 @@ pub fn msg_ctx(m: Message, params: &[&str]) -> RunContext {
 }
 
 /// Runs once with a generous wall-clock limit (a hang fails the test instead of blocking it).
-pub async fn run(iso: &Isolate, ctx: RunContext) -> RunOutcome {
+pub async fn run(iso: &IsolatePool, ctx: RunContext) -> RunOutcome {
     run_within(iso, ctx, Duration::from_secs(20)).await
 }
 
-pub async fn run_within(iso: &Isolate, ctx: RunContext, limit: Duration) -> RunOutcome {
+pub async fn run_within(iso: &IsolatePool, ctx: RunContext, limit: Duration) -> RunOutcome {
     iso.run(
         ctx,
         RunOptions {

@@ -5,7 +5,7 @@ use isobot::adapters::console::Console;
 use isobot::adapters::{Account, AdapterSet};
 use isobot::cron::Scheduler;
 use isobot::dispatch::{Dispatcher, Handled};
-use isobot::engine::IsolateLimits;
+use isobot::engine::{Engine, IsolateLimits};
 use isobot::event::Message;
 use isobot::ext::Services;
 use isobot::plugin::{PluginStatus, Registry};
@@ -39,10 +39,24 @@ impl Live {
         for (name, src) in files {
             std::fs::write(dir.path().join(name), src).unwrap();
         }
-        Self::start_in(dir, heap_bytes, timeout).await
+        Self::start_in(dir, heap_bytes, timeout, Engine::shared()).await
     }
 
-    async fn start_in(dir: TempDir, heap_bytes: usize, timeout: Duration) -> Live {
+    /// With an engine of its own (isolate budget, idle eviction, isolates per plugin).
+    pub async fn start_engine(files: &[(&str, &str)], engine: Arc<Engine>) -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, src) in files {
+            std::fs::write(dir.path().join(name), src).unwrap();
+        }
+        Self::start_in(dir, 64 << 20, Duration::from_secs(10), engine).await
+    }
+
+    async fn start_in(
+        dir: TempDir,
+        heap_bytes: usize,
+        timeout: Duration,
+        engine: Arc<Engine>,
+    ) -> Live {
         let console = Arc::new(Console::new(false));
         let accounts = ["qq", "telegram"]
             .into_iter()
@@ -64,6 +78,7 @@ impl Live {
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
+            engine,
             IsolateLimits { heap_bytes },
             Some(chrono_tz::UTC),
         ));
@@ -83,7 +98,8 @@ impl Live {
 
     /// A new registry and watcher over the same folder (the old ones are dropped).
     pub async fn restart(old: Live) -> Live {
-        Self::start_in(old.dir, 64 << 20, Duration::from_secs(10)).await
+        let engine = old.registry.engine().clone();
+        Self::start_in(old.dir, 64 << 20, Duration::from_secs(10), engine).await
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

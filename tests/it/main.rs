@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod adapter_stack;
 mod adapters_selection;
 mod cli;
+mod engine_pool;
 mod errors;
 mod harness;
 mod layering;
