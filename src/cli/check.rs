@@ -1,10 +1,10 @@
 //! `isobot check DIR|FILE`: every plugin file's manifest parsed and its script compiled, with
-//! the same predicate, loader and limits as `serve`; errors and warnings as `file:line`.
+//! the same predicate, loader, limits and compile checker as `serve`; errors and warnings as
+//! `file:line`.
 
 use super::CliError;
-use crate::app::{self, Mode};
 use crate::config::Config;
-use crate::engine::IsolatePool;
+use crate::engine::Engine;
 use crate::plugin::files::plugin_files;
 use crate::plugin::Source;
 use std::path::Path;
@@ -20,7 +20,6 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
         vec![path.to_path_buf()]
     };
     let config = Config::load(config)?;
-    let app = app::build(&config, Mode::OneShot)?;
     let mut bad = 0;
     for file in &files {
         let result = match Source::read(file) {
@@ -35,7 +34,9 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                 {
                     println!("warning: {e}");
                 }
-                IsolatePool::start(source.code(), app.services.clone(), config.limits.isolate())
+                // The compile checker of `serve`: the same wrapper, the same errors, no isolate.
+                Engine::shared()
+                    .check(&source.code(), config.limits.isolate())
                     .await
                     .map(|_| source.manifest.id)
                     .map_err(CliError::from)

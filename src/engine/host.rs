@@ -6,8 +6,9 @@
 //! plugin version at load without an isolate of its own.
 
 use super::checker::Checker;
-use super::isolate::{Isolate, RunJob};
+use super::isolate::Isolate;
 use super::pool::PoolInner;
+use super::queue::JobQueue;
 use super::worker::{self, Assignment, Gauges, Spare};
 use super::{EngineError, IsolateLimits, PluginCode};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -138,7 +139,7 @@ impl Engine {
         code: PluginCode,
         services: Arc<crate::ext::Services>,
         limits: IsolateLimits,
-        jobs: async_channel::Receiver<RunJob>,
+        jobs: Arc<JobQueue>,
         exclusive: bool,
         grow: Arc<dyn Fn() + Send + Sync>,
         gauges: Arc<Gauges>,

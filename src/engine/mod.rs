@@ -13,6 +13,7 @@ mod checker;
 mod host;
 mod isolate;
 mod pool;
+mod queue;
 mod runtime;
 mod snapshot;
 mod worker;

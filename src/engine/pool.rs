@@ -10,7 +10,8 @@
 //! storage is the shared state.
 
 use super::host::Engine;
-use super::isolate::{self, Isolate, RunJob};
+use super::isolate::{self, Isolate};
+use super::queue::JobQueue;
 use super::worker::Gauges;
 use super::{EngineError, IsolateLimits, PluginCode};
 use crate::ext::Services;
@@ -62,8 +63,7 @@ pub(crate) struct PoolInner {
     limits: IsolateLimits,
     mode: Mode,
     max: usize,
-    queue: async_channel::Sender<RunJob>,
-    jobs: async_channel::Receiver<RunJob>,
+    jobs: Arc<JobQueue>,
     isolates: Mutex<Vec<Isolate>>,
     /// Isolates being started (counted against `max`).
     starting: AtomicUsize,
@@ -103,7 +103,6 @@ impl IsolatePool {
         services: Arc<Services>,
         options: PoolOptions,
     ) -> IsolatePool {
-        let (queue, jobs) = async_channel::unbounded();
         let inner = Arc::new(PoolInner {
             engine: engine.clone(),
             code,
@@ -114,8 +113,7 @@ impl IsolatePool {
                 .max_isolates
                 .unwrap_or(engine.config().per_plugin)
                 .max(1),
-            queue,
-            jobs,
+            jobs: Arc::default(),
             isolates: Mutex::new(Vec::new()),
             starting: AtomicUsize::new(0),
             io: tokio::runtime::Handle::current(),
@@ -153,13 +151,7 @@ impl IsolatePool {
                 p.starting.fetch_add(1, Ordering::Relaxed);
             }
             // Queued under the lock, so an eviction never empties a pool with queued jobs.
-            if let Err(e) = p.queue.try_send(job) {
-                let job = e.into_inner();
-                return RunOutcome::failed(
-                    job.id,
-                    RunStatus::Crashed("the plugin's run queue is closed".into()),
-                );
-            }
+            p.jobs.push(job);
             need
         };
         if start {
@@ -208,7 +200,7 @@ impl PoolInner {
             }
             Err(e) => {
                 if isolates.is_empty() && self.starting.load(Ordering::Relaxed) == 0 {
-                    while let Ok(job) = self.jobs.try_recv() {
+                    for job in self.jobs.drain() {
                         let _ = job.reply.send(RunOutcome::failed(
                             job.id,
                             RunStatus::Crashed(e.to_string()),

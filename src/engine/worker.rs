@@ -7,14 +7,14 @@
 //! JS, so a timed-out busy run can be terminated without ever hitting JS that started later.
 
 use super::isolate::{Control, Reach, RunJob};
+use super::queue::JobQueue;
 use super::runtime::{call, Blank, Loaded};
 use super::{EngineError, IsolateLimits, PluginCode};
 use crate::ext::Services;
 use crate::run::{RunOutcome, RunStatus, Runs};
 use deno_core::v8;
 use deno_core::PollEventLoopOptions;
-use futures::Stream;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -139,7 +139,7 @@ pub(crate) struct Assignment {
     pub services: Arc<Services>,
     pub gauges: Arc<Gauges>,
     /// The pool's run queue.
-    pub queue: async_channel::Receiver<RunJob>,
+    pub queue: Arc<JobQueue>,
     pub control: mpsc::UnboundedReceiver<Control>,
     pub reach: mpsc::UnboundedSender<Control>,
     /// One run at a time.
@@ -288,13 +288,9 @@ impl Worker {
         Some(f(state.borrow_mut::<Runs>()))
     }
 
-    async fn serve(
-        &mut self,
-        queue: async_channel::Receiver<RunJob>,
-        mut control: mpsc::UnboundedReceiver<Control>,
-    ) {
-        let mut queue = std::pin::pin!(queue);
+    async fn serve(&mut self, queue: Arc<JobQueue>, mut control: mpsc::UnboundedReceiver<Control>) {
         let mut retired = false;
+        let mut waiter = None;
         poll_fn(|cx| {
             while let Poll::Ready(msg) = control.poll_recv(cx) {
                 match msg {
@@ -307,10 +303,14 @@ impl Worker {
             }
             // Take runs while this thread may: an exclusive isolate one at a time.
             while !retired && !(self.exclusive && self.running() > 0) {
-                match queue.as_mut().poll_next(cx) {
-                    Poll::Ready(Some(job)) => self.start(job),
-                    Poll::Ready(None) => retired = true,
-                    Poll::Pending => break,
+                let w = waiter.get_or_insert_with(|| queue.waiter());
+                match queue.pop() {
+                    Some(job) => self.start(job),
+                    None => match w.as_mut().poll(cx) {
+                        // Pushed meanwhile: register anew and look again.
+                        Poll::Ready(()) => waiter = None,
+                        Poll::Pending => break,
+                    },
                 }
             }
             if let Some(loaded) = self.loaded.as_mut() {
