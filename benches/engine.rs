@@ -45,9 +45,7 @@ fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -
     rt.block_on(IsolatePool::start(
         code,
         services,
-        IsolateLimits {
-            heap_bytes: 64 << 20,
-        },
+        IsolateLimits::heap(64 << 20),
     ))
     .expect("plugin compiles")
 }

@@ -127,9 +127,7 @@ fn main() {
             dir.path().to_path_buf(),
             services,
             isobot::engine::Engine::shared(),
-            IsolateLimits {
-                heap_bytes: 64 << 20,
-            },
+            IsolateLimits::heap(64 << 20),
             None,
         ));
         registry.observe(Arc::new(Scheduler::new(None, Duration::from_secs(10))));

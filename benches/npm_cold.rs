@@ -86,9 +86,7 @@ impl Bench {
         let code = isobot::plugin::Source::read(&self.file)
             .expect("plugin")
             .code();
-        let limits = IsolateLimits {
-            heap_bytes: 256 << 20,
-        };
+        let limits = IsolateLimits::heap(256 << 20);
         IsolatePool::start(code, self.services.clone(), limits)
             .await
             .expect("isolate")

@@ -58,15 +58,9 @@ impl Bench {
                 .build()
                 .expect("services");
             let code = isobot::plugin::Source::read(&file).expect("plugin").code();
-            IsolatePool::start(
-                code,
-                services,
-                IsolateLimits {
-                    heap_bytes: 256 << 20,
-                },
-            )
-            .await
-            .expect("isolate")
+            IsolatePool::start(code, services, IsolateLimits::heap(256 << 20))
+                .await
+                .expect("isolate")
         });
         let bench = Bench {
             rt,

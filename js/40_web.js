@@ -93,7 +93,6 @@
     // The callback runs in the async context that created it (its run: console, fetch, SDK).
     const context = I.getAsyncContext();
     const fire = () => {
-      if (!repeat) untrack(t);
       const prev = I.getAsyncContext();
       I.setAsyncContext(context);
       try {
@@ -103,6 +102,9 @@
         if (!(I.isExit && I.isExit(e))) throw e;
       } finally {
         I.setAsyncContext(prev);
+        // The run is held until the callback has returned: a callback that never returns (a
+        // busy loop) keeps its run open to its time limit instead of letting it end "ok".
+        if (!repeat) untrack(t);
       }
     };
     t.fire = fire;

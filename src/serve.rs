@@ -101,7 +101,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             path: config.plugins_dir.clone(),
             source,
         })?;
-    let dispatcher = Arc::new(Dispatcher::new(registry.clone(), config.limits.timeout));
+    let dispatcher = Arc::new(Dispatcher::bounded(
+        registry.clone(),
+        config.limits.timeout,
+        config.limits.max_messages,
+    ));
     tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
     let state = AppState {
         dispatcher: dispatcher.clone(),
@@ -138,12 +142,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
 const INBOX_CAPACITY: usize = 1024;
 
-/// Dispatches every inbound adapter message on its own task.
+/// Dispatches every inbound adapter message on its own task. A message waits for its place
+/// before it is read off the inbox: when `[limits] max_messages` are being handled, the inbox
+/// fills and the adapters slow down (backpressure) instead of memory growing.
 async fn dispatch_inbox(mut rx: tokio::sync::mpsc::Receiver<Message>, dispatcher: Arc<Dispatcher>) {
-    while let Some(msg) = rx.recv().await {
+    loop {
+        let admission = dispatcher.admit().await;
+        let Some(msg) = rx.recv().await else {
+            return;
+        };
         let d = dispatcher.clone();
         tokio::spawn(async move {
-            d.handle(msg).await;
+            d.handle_admitted(admission, msg).await;
         });
     }
 }

@@ -107,6 +107,22 @@ impl Config {
             }
             limits.heap_bytes = (mb as usize) << 20;
         }
+        if let Some(mb) = raw.limits.external_mb {
+            if !(1..=16384).contains(&mb) {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.external_mb = {mb} is out of range; use 1 … 16384"
+                )));
+            }
+            limits.external_bytes = (mb as usize) << 20;
+        }
+        if let Some(n) = raw.limits.max_messages {
+            if !(1..=1_000_000).contains(&n) {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.max_messages = {n} is out of range; use 1 … 1000000"
+                )));
+            }
+            limits.max_messages = n;
+        }
         let accounts = if raw.accounts.is_empty() {
             ZERO_CONFIG_IMS
                 .iter()
@@ -181,6 +197,9 @@ fn engine(raw: raw::RawEngine) -> Result<EngineConfig, ConfigError> {
     }
     if let Some(s) = raw.spare {
         e.spare = s;
+    }
+    if let Some(n) = raw.plugin_queue {
+        e.plugin_queue = range("plugin_queue", n, 1, 1_000_000)?;
     }
     Ok(e)
 }

@@ -35,6 +35,7 @@ pub(super) struct RawEngine {
     pub idle_evict: Option<String>,
     pub isolates_per_plugin: Option<usize>,
     pub spare: Option<bool>,
+    pub plugin_queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +51,8 @@ pub(super) struct RawNode {
 pub(super) struct RawLimits {
     pub timeout: Option<String>,
     pub heap_mb: Option<u64>,
+    pub external_mb: Option<u64>,
+    pub max_messages: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -14,10 +14,10 @@ use crate::plugin::manifest::Manifest;
 use crate::plugin::{PluginVersion, Registry};
 use crate::run::{RunContext, RunOptions, RunOutcome};
 use serde::Serialize;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Runs `plugin` once in `ctx` with its timeout (manifest `timeout`, else `default_timeout`).
 pub async fn run_plugin(
@@ -59,14 +59,61 @@ pub struct Handled {
 pub struct Dispatcher {
     registry: Arc<Registry>,
     default_timeout: Duration,
+    /// One permit per message (or route request) being handled: the global bound.
+    permits: Arc<Semaphore>,
+    max: usize,
+    /// Messages and requests refused because `max` were being handled.
+    pub overloaded: AtomicU64,
+}
+
+/// A message's place among those being handled (released when dropped).
+pub struct Admission {
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+/// Refused: `max` messages are being handled already.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("isobot is handling {max} messages already ([limits] max_messages); retry later")]
+pub struct Overloaded {
+    pub max: usize,
 }
 
 impl Dispatcher {
     pub fn new(registry: Arc<Registry>, default_timeout: Duration) -> Self {
+        let max = crate::engine::Limits::default().max_messages;
+        Self::bounded(registry, default_timeout, max)
+    }
+
+    /// At most `max` messages (and route requests) handled at once.
+    pub fn bounded(registry: Arc<Registry>, default_timeout: Duration, max: usize) -> Self {
+        let max = max.max(1);
         Self {
             registry,
             default_timeout,
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            overloaded: AtomicU64::new(0),
         }
+    }
+
+    /// Waits for a place (backpressure for ingresses that can wait: adapters, the console).
+    pub async fn admit(&self) -> Admission {
+        // The semaphore is never closed, so this always gets a permit.
+        Admission {
+            _permit: self.permits.clone().acquire_owned().await.ok(),
+        }
+    }
+
+    /// A place now, or `Overloaded` (for ingresses that answer at once: HTTP 503).
+    pub fn try_admit(&self) -> Result<Admission, Overloaded> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map(|p| Admission { _permit: Some(p) })
+            .map_err(|_| {
+                self.overloaded.fetch_add(1, Ordering::Relaxed);
+                Overloaded { max: self.max }
+            })
     }
 
     pub fn registry(&self) -> &Arc<Registry> {
@@ -77,7 +124,13 @@ impl Dispatcher {
     /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
     /// named no receiving account gets the IM's (`accounts::receiving_account`), so its
     /// replies always have an account to go through.
-    pub async fn handle(&self, mut msg: Message) -> Vec<Handled> {
+    pub async fn handle(&self, msg: Message) -> Vec<Handled> {
+        let admission = self.admit().await;
+        self.handle_admitted(admission, msg).await
+    }
+
+    /// `handle` with its place already taken.
+    pub async fn handle_admitted(&self, _admission: Admission, mut msg: Message) -> Vec<Handled> {
         let services = self.registry.services();
         if msg.account.is_empty() {
             if let Some(account) = services.outbox.receiving_account(&msg.im) {

@@ -19,6 +19,10 @@ pub enum RouteAnswer {
 impl Dispatcher {
     /// Runs the route plugin that serves `request`, if any, and returns its response.
     pub async fn route(&self, mut request: RouteRequest) -> RouteAnswer {
+        let _admission = match self.try_admit() {
+            Ok(a) => a,
+            Err(e) => return RouteAnswer::Failed(503, e.to_string()),
+        };
         let table = self.registry.routes();
         let plugin = match table.lookup(&request.method, &request.path) {
             Lookup::NotFound => return RouteAnswer::NotFound,
@@ -51,6 +55,7 @@ impl Dispatcher {
                 504,
                 format!("route plugin {} {}", plugin.id, outcome.status),
             ),
+            (RunStatus::Overloaded(why), _) => RouteAnswer::Failed(503, why.clone()),
             (status, _) => {
                 RouteAnswer::Failed(500, format!("route plugin {} failed: {status}", plugin.id))
             }

@@ -75,9 +75,9 @@ fn serve(rx: std::sync::mpsc::Receiver<Check>) {
     let mut current: Option<(Blank, usize)> = None;
     while let Ok(check) = rx.recv() {
         // A runtime of other limits (heap cap), or one that served its share, is replaced.
-        let fits = current.as_ref().is_some_and(|(b, n)| {
-            b.limits.heap_bytes == check.limits.heap_bytes && *n < CHECKS_PER_RUNTIME
-        });
+        let fits = current
+            .as_ref()
+            .is_some_and(|(b, n)| b.limits == check.limits && *n < CHECKS_PER_RUNTIME);
         if !fits {
             current = None;
             match Blank::new(check.limits) {

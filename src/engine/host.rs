@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub per_plugin: usize,
     /// Keep a spare thread with a blank runtime ready for the next first run.
     pub spare: bool,
+    /// Most runs of one plugin version in flight or queued; more are refused as overloaded.
+    pub plugin_queue: usize,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             spare: true,
+            plugin_queue: 1000,
         }
     }
 }
@@ -55,6 +58,8 @@ pub struct EngineStats {
     pub spare_hits: AtomicU64,
     pub evicted_idle: AtomicU64,
     pub evicted_budget: AtomicU64,
+    /// Runs refused because their plugin had `plugin_queue` runs already.
+    pub overloaded: AtomicU64,
 }
 
 pub struct Engine {
@@ -82,6 +87,7 @@ impl Engine {
             config: EngineConfig {
                 max_live: config.max_live.max(1),
                 per_plugin: config.per_plugin.max(1),
+                plugin_queue: config.plugin_queue.max(1),
                 idle: config.idle.max(Duration::from_millis(10)),
                 ..config
             },
@@ -180,7 +186,7 @@ impl Engine {
     fn take_spare(&self, limits: IsolateLimits) -> Option<Spare> {
         let mut slot = self.spare.lock().unwrap_or_else(|p| p.into_inner());
         match slot.take() {
-            Some(s) if s.limits.heap_bytes == limits.heap_bytes => Some(s),
+            Some(s) if s.limits == limits => Some(s),
             // A spare for other limits is of no use to this one; the refill replaces it.
             _ => None,
         }

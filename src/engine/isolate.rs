@@ -126,10 +126,25 @@ impl Waiting {
                 if let Ok(Ok(outcome)) = tokio::time::timeout(RESPONSIVE, &mut done).await {
                     return outcome;
                 }
-                reach.terminator.terminate();
-                match tokio::time::timeout(CANCEL_GRACE, done).await {
-                    Ok(Ok(outcome)) => outcome,
-                    _ => RunOutcome::failed(id, status),
+                // Terminated JS that is caught (a termination that reached an op's argument
+                // conversion surfaces as an exception) and spins again is terminated again,
+                // until the thread leaves JS or the grace runs out.
+                let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+                loop {
+                    reach.terminator.terminate();
+                    let step = tokio::time::Instant::now() + RESPONSIVE;
+                    match tokio::time::timeout_at(step.min(deadline), &mut done).await {
+                        Ok(Ok(outcome)) => return outcome,
+                        Ok(Err(_)) => return RunOutcome::failed(id, status),
+                        Err(_) if tokio::time::Instant::now() >= deadline => {
+                            tracing::error!(
+                                run = id,
+                                "an isolate thread did not leave JS after repeated termination"
+                            );
+                            return RunOutcome::failed(id, status);
+                        }
+                        Err(_) => {}
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@
 //! recycles its runtime when it is hit.
 
 mod checker;
+mod external;
 mod host;
 mod isolate;
 mod pool;
@@ -53,10 +54,28 @@ impl PluginCode {
     }
 }
 
+/// The external memory (`ArrayBuffer` contents) one isolate may hold unless configured.
+pub const DEFAULT_EXTERNAL_BYTES: usize = 256 << 20;
+
 /// Per-isolate limits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IsolateLimits {
+    /// V8 heap cap (objects, strings): a run that needs more fails with `heap_limit` and the
+    /// isolate is recycled.
     pub heap_bytes: usize,
+    /// `ArrayBuffer` memory (outside the V8 heap): an allocation beyond it throws a
+    /// `RangeError` in the plugin.
+    pub external_bytes: usize,
+}
+
+impl IsolateLimits {
+    /// These heap bytes and the default external memory.
+    pub fn heap(heap_bytes: usize) -> Self {
+        Self {
+            heap_bytes,
+            external_bytes: DEFAULT_EXTERNAL_BYTES,
+        }
+    }
 }
 
 /// The limits of runs and isolates (`[limits]` in the config).
@@ -66,6 +85,10 @@ pub struct Limits {
     pub timeout: Duration,
     /// V8 heap cap of one plugin isolate.
     pub heap_bytes: usize,
+    /// `ArrayBuffer` memory cap of one plugin isolate.
+    pub external_bytes: usize,
+    /// Messages and route requests handled at once (the rest wait or get 503).
+    pub max_messages: usize,
 }
 
 impl Default for Limits {
@@ -73,6 +96,8 @@ impl Default for Limits {
         Self {
             timeout: Duration::from_secs(60),
             heap_bytes: 64 << 20,
+            external_bytes: DEFAULT_EXTERNAL_BYTES,
+            max_messages: 10_000,
         }
     }
 }
@@ -81,6 +106,7 @@ impl Limits {
     pub fn isolate(&self) -> IsolateLimits {
         IsolateLimits {
             heap_bytes: self.heap_bytes,
+            external_bytes: self.external_bytes,
         }
     }
 }

@@ -67,6 +67,8 @@ pub(crate) struct PoolInner {
     isolates: Mutex<Vec<Isolate>>,
     /// Isolates being started (counted against `max`).
     starting: AtomicUsize,
+    /// Runs in flight or queued, bounded by the engine's `plugin_queue`.
+    runs: AtomicUsize,
     /// The runtime starts run on (the one the pool was made on).
     io: tokio::runtime::Handle,
 }
@@ -116,6 +118,7 @@ impl IsolatePool {
             jobs: Arc::default(),
             isolates: Mutex::new(Vec::new()),
             starting: AtomicUsize::new(0),
+            runs: AtomicUsize::new(0),
             io: tokio::runtime::Handle::current(),
         });
         engine.register(&inner);
@@ -134,6 +137,25 @@ impl IsolatePool {
     /// Runs the plugin once in `ctx` and waits for it to end.
     pub async fn run(&self, ctx: RunContext, options: RunOptions) -> RunOutcome {
         let p = &self.inner;
+        let bound = p.engine.config().plugin_queue;
+        if p.runs.fetch_add(1, Ordering::Relaxed) >= bound {
+            p.runs.fetch_sub(1, Ordering::Relaxed);
+            p.engine.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            return RunOutcome::failed(
+                0,
+                RunStatus::Overloaded(format!(
+                    "plugin {} has {bound} runs in flight or queued ([engine] plugin_queue)",
+                    p.code.info.id
+                )),
+            );
+        }
+        struct Counted<'a>(&'a AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _counted = Counted(&p.runs);
         let (job, waiting) = isolate::job(ctx, options);
         let start = {
             let isolates = p.lock();

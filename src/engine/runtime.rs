@@ -3,7 +3,7 @@
 //! plugin yet — spare threads keep one ready — and `install`, which hands it the services and
 //! compiles the plugin into its function. Both run on the thread that owns the runtime.
 
-use super::{snapshot, EngineError, IsolateLimits, PluginCode};
+use super::{external, snapshot, EngineError, IsolateLimits, PluginCode};
 use crate::ext::{self, Services};
 use deno_core::v8;
 use deno_core::JsRuntime;
@@ -30,19 +30,37 @@ pub(super) struct Loaded {
     pub heap_hit: Rc<Cell<bool>>,
 }
 
+/// Head-room the heap gets when it reaches its cap: enough for the allocation in progress
+/// (one V8 object is at most about 1 GB; a typical overshoot is one big array or string) and
+/// for unwinding the terminated JS. The isolate is recycled right after, which frees it all.
+const HEAP_HEADROOM: usize = 256 << 20;
+
 impl Blank {
     pub fn new(limits: IsolateLimits) -> Result<Blank, EngineError> {
-        let params = v8::CreateParams::default().heap_limits(0, limits.heap_bytes);
+        let budget = external::Budget::new(limits.external_bytes);
+        let params = v8::CreateParams::default()
+            .heap_limits(0, limits.heap_bytes)
+            .array_buffer_allocator(external::allocator(budget.clone()));
         let mut runtime = snapshot::runtime(true, Some(params))?;
         let heap_hit = Rc::new(Cell::new(false));
         {
             let hit = heap_hit.clone();
             let handle = runtime.v8_isolate().thread_safe_handle();
             runtime.add_near_heap_limit_callback(move |current, _initial| {
+                if budget.take_refusal() {
+                    // V8 collects garbage after a refused ArrayBuffer allocation; that is
+                    // external memory over its cap, not a full heap: the plugin gets a
+                    // RangeError if the collection does not make room.
+                    return current.saturating_add(16 << 20);
+                }
                 hit.set(true);
                 handle.terminate_execution();
-                // Head-room for V8 to unwind the terminated JS; the isolate is recycled after.
-                current + (32 << 20)
+                // A single allocation may overshoot the cap by far (`new Array(3e7)`): grant
+                // room for it instead of letting V8 abort the process; V8 may ask again while
+                // the same allocation is in progress, each time getting more.
+                current
+                    .saturating_mul(2)
+                    .max(current.saturating_add(HEAP_HEADROOM))
             });
         }
         let install = internal_fn(&mut runtime, "install")?;

@@ -44,8 +44,9 @@ impl Terminator {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Terminates the JS running right now, if any (a busy loop past its deadline).
-    pub(crate) fn terminate(&self) {
+    /// Terminates the JS running right now, if any (a busy loop past its deadline). Returns
+    /// whether the thread was in JS.
+    pub(crate) fn terminate(&self) -> bool {
         let mut s = self.lock();
         if s.in_js {
             if let Some(isolate) = &s.isolate {
@@ -53,6 +54,7 @@ impl Terminator {
                 s.terminating = true;
             }
         }
+        s.in_js
     }
 
     fn enter(&self) {
@@ -245,6 +247,7 @@ fn serve(rt: &tokio::runtime::Runtime, blank: Result<Blank, EngineError>, a: Ass
         reach: a.reach,
         exclusive: a.exclusive,
         grow: a.grow,
+        doomed: false,
     };
     rt.block_on(worker.serve(a.queue, a.control));
 }
@@ -265,6 +268,9 @@ struct Worker {
     reach: mpsc::UnboundedSender<Control>,
     exclusive: bool,
     grow: Arc<dyn Fn() + Send + Sync>,
+    /// JS was terminated from outside: the runtime is replaced before any more JS runs in it,
+    /// so no JS of the terminated run can resume (once its cancel has been handled).
+    doomed: bool,
 }
 
 impl Worker {
@@ -301,8 +307,11 @@ impl Worker {
                     }
                 }
             }
+            if self.doomed {
+                self.recycle();
+            }
             // Take runs while this thread may: an exclusive isolate one at a time.
-            while !retired && !(self.exclusive && self.running() > 0) {
+            while !(retired || self.doomed || self.exclusive && self.running() > 0) {
                 let w = waiter.get_or_insert_with(|| queue.waiter());
                 match queue.pop() {
                     Some(job) => self.start(job),
@@ -324,6 +333,12 @@ impl Worker {
                     // Something may still be pending (an op, a timer): poll again.
                     cx.waker().wake_by_ref();
                 }
+            }
+            if self.doomed {
+                // No run may end "ok" off a terminated stretch of JS: the cancels that came
+                // with the termination are handled first, then the runtime goes.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
             self.with_runs(Runs::sweep);
             let running = self.running();
@@ -413,6 +428,9 @@ impl Worker {
 
     fn cancel(&mut self, id: u32, status: RunStatus) {
         self.with_runs(|r| r.finish(id, status));
+        if self.doomed {
+            return;
+        }
         if let Some(loaded) = self.loaded.as_mut() {
             self.terminator.enter();
             let _ = call(&mut loaded.runtime, &loaded.forget, id);
@@ -420,14 +438,32 @@ impl Worker {
         }
     }
 
+    /// Replaces a runtime whose JS was terminated: the runs still in it fail (they shared the
+    /// isolate with a runaway run), the next run gets a fresh runtime.
+    fn recycle(&mut self) {
+        self.doomed = false;
+        tracing::warn!(plugin = %self.code.info.id, "a run was terminated; restarting its isolate");
+        self.with_runs(|r| {
+            r.finish_all(RunStatus::Crashed(
+                "the isolate was restarted: another run in it was terminated (busy past its time limit)"
+                    .into(),
+            ))
+        });
+        self.loaded = None;
+    }
+
     /// After every stretch of JS: clear a termination, and recycle the isolate if it hit its
     /// heap cap (every run in it fails; the next job gets a fresh isolate).
     /// Returns whether the JS was terminated from outside (a timeout).
     fn after_js(&mut self) -> bool {
         let terminated = self.terminator.leave();
+        if terminated {
+            self.doomed = true;
+        }
         if !self.loaded.as_ref().is_some_and(|l| l.heap_hit.get()) {
             return terminated;
         }
+        self.doomed = false;
         let limit_mb = self.limits.heap_bytes >> 20;
         tracing::warn!(plugin = %self.code.info.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
         self.with_runs(|r| r.finish_all(RunStatus::HeapLimit { limit_mb }));

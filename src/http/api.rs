@@ -1,5 +1,6 @@
 //! The admin API: `POST /api/messages` (message ingress for bridges and tests; 400 malformed,
-//! 422 missing fields, 413 too large, nothing dispatched) and `GET /api/plugins` (status).
+//! 422 missing fields, 413 too large, 503 when `[limits] max_messages` are being handled;
+//! nothing dispatched) and `GET /api/plugins` (status).
 
 use super::{error, AppState};
 use crate::event::Message;
@@ -76,7 +77,18 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         message_id: input.message_id,
         admin: input.admin,
     };
-    let runs = state.dispatcher.handle(msg).await;
+    let admission = match state.dispatcher.try_admit() {
+        Ok(a) => a,
+        Err(e) => {
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            return r;
+        }
+    };
+    let runs = state.dispatcher.handle_admitted(admission, msg).await;
     Json(json!({ "runs": runs })).into_response()
 }
 

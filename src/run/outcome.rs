@@ -23,6 +23,8 @@ pub enum RunStatus {
     },
     /// The isolate thread went away under the run.
     Crashed(String),
+    /// Not run: too many runs were queued (backpressure); the reason says which bound.
+    Overloaded(String),
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -54,6 +56,7 @@ impl std::fmt::Display for RunStatus {
                 )
             }
             RunStatus::Crashed(why) => write!(f, "crashed: {why}"),
+            RunStatus::Overloaded(why) => write!(f, "not run: {why}"),
         }
     }
 }

@@ -176,9 +176,7 @@ async fn exclusive_mode_gives_each_run_its_own_isolate() {
             PoolOptions {
                 mode: Mode::Exclusive,
                 max_isolates: Some(max),
-                ..PoolOptions::new(isobot::engine::IsolateLimits {
-                    heap_bytes: 64 << 20,
-                })
+                ..PoolOptions::new(isobot::engine::IsolateLimits::heap(64 << 20))
             },
         )
         .await

@@ -199,9 +199,7 @@ impl Bot {
                 source: source.into(),
             },
             self.services.clone(),
-            IsolateLimits {
-                heap_bytes: 64 << 20,
-            },
+            IsolateLimits::heap(64 << 20),
         )
         .await
     }

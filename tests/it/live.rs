@@ -79,7 +79,7 @@ impl Live {
             dir.path().to_path_buf(),
             services,
             engine,
-            IsolateLimits { heap_bytes },
+            IsolateLimits::heap(heap_bytes),
             Some(chrono_tz::UTC),
         ));
         registry.observe(scheduler.clone());

@@ -12,6 +12,7 @@ mod cli;
 mod engine_pool;
 mod errors;
 mod harness;
+mod hostile_engine;
 mod layering;
 mod listen;
 mod live;
