@@ -75,6 +75,7 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         text: input.text.unwrap_or_default(),
         message_id: input.message_id,
         admin: input.admin,
+        ..Message::default()
     };
     let runs = state.dispatcher.handle(msg).await;
     Json(json!({ "runs": runs })).into_response()

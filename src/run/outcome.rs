@@ -91,6 +91,8 @@ pub enum SendKind {
     RecallMessage,
     #[serde(rename = "notifyMasters")]
     NotifyMasters,
+    #[serde(rename = "callAction")]
+    CallAction,
 }
 
 impl SendKind {
@@ -112,6 +114,7 @@ impl SendKind {
             SendKind::ReplyMixed => "replyMixed",
             SendKind::RecallMessage => "recallMessage",
             SendKind::NotifyMasters => "notifyMasters",
+            SendKind::CallAction => "callAction",
         }
     }
 }

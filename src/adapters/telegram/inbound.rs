@@ -162,6 +162,7 @@ pub(crate) fn to_message(bot: &Telegram, update: Update) -> Option<Message> {
         user_avatar: String::new(),
         text,
         message_id: m.message_id.to_string(),
+        ..Message::default()
     })
 }
 
