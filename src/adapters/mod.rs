@@ -12,6 +12,7 @@
 
 pub(crate) mod backoff;
 pub mod console;
+pub(crate) mod dedup;
 pub(crate) mod http;
 pub mod onebot;
 mod set;
