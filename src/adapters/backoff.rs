@@ -60,7 +60,10 @@ mod tests {
         let bases = [1, 2, 4, 8, 10, 10];
         for base in bases {
             let w = b.next_wait();
-            assert!(w >= s(base) / 2 && w <= s(base), "{w:?} outside {base}s/2 … {base}s");
+            assert!(
+                w >= s(base) / 2 && w <= s(base),
+                "{w:?} outside {base}s/2 … {base}s"
+            );
         }
         b.reset();
         assert!(b.next_wait() <= s(1));

@@ -14,6 +14,7 @@ pub(crate) mod backoff;
 pub mod console;
 pub(crate) mod dedup;
 pub(crate) mod http;
+pub mod httpbridge;
 pub mod onebot;
 mod set;
 mod settings;
@@ -133,7 +134,13 @@ pub struct AccountHead<'a> {
 }
 
 /// Every adapter kind isobot knows, in the order the config error lists them.
-pub const KINDS: &[Kind] = &[console::KIND, webhook::KIND, onebot::KIND, telegram::KIND];
+pub const KINDS: &[Kind] = &[
+    console::KIND,
+    webhook::KIND,
+    onebot::KIND,
+    telegram::KIND,
+    httpbridge::KIND,
+];
 
 /// The kind named `name` (`adapter = "…"`).
 pub fn kind(name: &str) -> Option<&'static Kind> {

@@ -9,9 +9,9 @@ use crate::event::Inbox;
 use crate::outgoing::{
     ActionRequest, AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest,
 };
-use serde_json::Value;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -200,9 +200,9 @@ impl Outbox for AdapterSet {
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
         let kind = adapter.kind();
-        let task = self.io.spawn(async move {
-            bounded(timeout, adapter.call(&req.action, req.params)).await
-        });
+        let task = self
+            .io
+            .spawn(async move { bounded(timeout, adapter.call(&req.action, req.params)).await });
         let result = task
             .await
             .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))));

@@ -320,7 +320,11 @@ mod tests {
             ("tg-callback_query", "telegram-callback_query", true),
             ("telegram-edited-message", "telegram-edited_message", true),
             ("wx-notice-x", "weixin-notice-x", true),
-            ("qq-notice-group_increase", "qq-notice-group_increase_x", false),
+            (
+                "qq-notice-group_increase",
+                "qq-notice-group_increase_x",
+                false,
+            ),
             ("", "qq-notice-poke", false),
         ];
         for (header, kind, want) in cases {
@@ -331,12 +335,21 @@ mod tests {
     #[test]
     fn event_dispatch_order_and_admission() {
         let plugins = [
-            plugin("welcome", "//[event: qq-notice-group_increase]\n//[priority: 2]"),
+            plugin(
+                "welcome",
+                "//[event: qq-notice-group_increase]\n//[priority: 2]",
+            ),
             plugin("log", "//[event: qq-notice-*]"),
             plugin("rule_only", "//[rule: .*]"),
-            plugin("adminonly", "//[event: qq-notice-group_increase]\n//[admin: true]"),
+            plugin(
+                "adminonly",
+                "//[event: qq-notice-group_increase]\n//[admin: true]",
+            ),
             plugin("g2", "//[event: qq-notice-group_increase]\n//[groupid: g2]"),
-            plugin("off", "//[event: qq-notice-group_increase]\n//[disable: true]"),
+            plugin(
+                "off",
+                "//[event: qq-notice-group_increase]\n//[disable: true]",
+            ),
         ];
         let refs: Vec<&Manifest> = plugins.iter().collect();
         let m = msg("qq", "g1", "u", "", false);
@@ -353,9 +366,15 @@ mod tests {
             .iter()
             .map(|c| c.manifest.id.clone())
             .collect();
-        assert_eq!(got, ["a:welcome.js", "a:adminonly.js", "a:g2.js", "a:log.js"]);
+        assert_eq!(
+            got,
+            ["a:welcome.js", "a:adminonly.js", "a:g2.js", "a:log.js"]
+        );
         assert!(event_candidates(&refs, &m, "qq-request-friend-single").is_empty());
         // Rules never see events, events never see rules.
-        assert_eq!(ids(&plugins, &msg("qq", "g1", "u", "hi", false)), ["a:rule_only.js"]);
+        assert_eq!(
+            ids(&plugins, &msg("qq", "g1", "u", "hi", false)),
+            ["a:rule_only.js"]
+        );
     }
 }

@@ -91,7 +91,7 @@ impl Socket {
             self.next_echo.fetch_add(1, Ordering::Relaxed)
         );
         let frame = serde_json::to_string(&ActionFrame::new(action, &echo))
-        .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
+            .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
         let (tx, rx) = oneshot::channel();
         self.pending
             .lock()
@@ -102,9 +102,7 @@ impl Socket {
             .send(frame)
             .map_err(|_| AdapterError::Transport("the WebSocket is closed".into()))?;
         rx.await.map_err(|_| {
-            AdapterError::Transport(
-                "the WebSocket closed before the action was answered".into(),
-            )
+            AdapterError::Transport("the WebSocket closed before the action was answered".into())
         })
     }
 

@@ -26,7 +26,9 @@ pub fn on_event(bot: &OneBot, event: Value) -> Option<Message> {
         "meta_event" => {
             match serde_json::from_value::<MetaEvent>(event) {
                 Ok(meta) => on_meta(bot, &meta),
-                Err(e) => tracing::debug!(account = %bot.account, "onebot11 meta event not understood: {e}"),
+                Err(e) => {
+                    tracing::debug!(account = %bot.account, "onebot11 meta event not understood: {e}")
+                }
             }
             None
         }
@@ -60,7 +62,12 @@ fn id_text(v: Option<&Value>) -> String {
 /// ones plugins in the wild use).
 pub fn event_name(im: &str, event: &Value) -> Option<String> {
     let field = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or("");
-    let name = match (field("post_type"), field("notice_type"), field("request_type"), field("sub_type")) {
+    let name = match (
+        field("post_type"),
+        field("notice_type"),
+        field("request_type"),
+        field("sub_type"),
+    ) {
         ("notice", "group_recall", _, _) => "notice-group-recall".to_string(),
         ("notice", "notify", _, sub) if !sub.is_empty() => format!("notice-{sub}"),
         ("notice", kind, _, _) if !kind.is_empty() => format!("notice-{kind}"),
@@ -247,10 +254,18 @@ mod tests {
         });
         let m = on_event(&b, group).unwrap();
         assert_eq!(
-            (m.im.as_str(), m.account.as_str(), m.chat.as_str(), m.user.as_str()),
+            (
+                m.im.as_str(),
+                m.account.as_str(),
+                m.chat.as_str(),
+                m.user.as_str()
+            ),
             ("qq", "main", "600", "5")
         );
-        assert_eq!((m.text.as_str(), m.user_name.as_str()), ("hi there", "card"));
+        assert_eq!(
+            (m.text.as_str(), m.user_name.as_str()),
+            ("hi there", "card")
+        );
         assert_eq!(m.message_id, "99");
         assert_eq!(
             m.media,
@@ -288,14 +303,62 @@ mod tests {
         let reply = json!({"type": "reply", "data": {"id": "-5"}});
         // (segments, text, mentions, mentions_me, reply_to)
         let cases: Vec<(Value, &str, Vec<&str>, bool, &str)> = vec![
-            (json!([at("42"), text(" echo at")]), "echo at", vec!["42"], true, ""),
-            (json!([at("42"), text("  "), text(" echo")]), "echo", vec!["42"], true, ""),
-            (json!([reply.clone(), at("42"), text(" hi")]), "hi", vec!["42"], true, "-5"),
-            (json!([reply, at("9"), text(" hi")]), " hi", vec!["9"], false, "-5"),
-            (json!([text("ask "), at("42"), text(" now")]), "ask  now", vec!["42"], true, ""),
-            (json!([at("9"), at("42"), text(" x")]), " x", vec!["9", "42"], true, ""),
-            (json!([at("all"), text(" news")]), " news", vec!["all"], false, ""),
-            (json!([{"type": "at", "data": {"qq": 42}}, text(" n")]), "n", vec!["42"], true, ""),
+            (
+                json!([at("42"), text(" echo at")]),
+                "echo at",
+                vec!["42"],
+                true,
+                "",
+            ),
+            (
+                json!([at("42"), text("  "), text(" echo")]),
+                "echo",
+                vec!["42"],
+                true,
+                "",
+            ),
+            (
+                json!([reply.clone(), at("42"), text(" hi")]),
+                "hi",
+                vec!["42"],
+                true,
+                "-5",
+            ),
+            (
+                json!([reply, at("9"), text(" hi")]),
+                " hi",
+                vec!["9"],
+                false,
+                "-5",
+            ),
+            (
+                json!([text("ask "), at("42"), text(" now")]),
+                "ask  now",
+                vec!["42"],
+                true,
+                "",
+            ),
+            (
+                json!([at("9"), at("42"), text(" x")]),
+                " x",
+                vec!["9", "42"],
+                true,
+                "",
+            ),
+            (
+                json!([at("all"), text(" news")]),
+                " news",
+                vec!["all"],
+                false,
+                "",
+            ),
+            (
+                json!([{"type": "at", "data": {"qq": 42}}, text(" n")]),
+                "n",
+                vec!["42"],
+                true,
+                "",
+            ),
         ];
         for (v, want_text, mentions, me, reply_to) in cases {
             let p = parts(&segs(v.clone()), "42");
@@ -304,7 +367,10 @@ mod tests {
             assert_eq!((p.mentions_me, p.reply_to.as_str()), (me, reply_to), "{v}");
         }
         // The same through a CQ string.
-        let p = parts(&Content::Cq("[CQ:at,qq=42] echo &#91;x&#93;".into()).segments(), "42");
+        let p = parts(
+            &Content::Cq("[CQ:at,qq=42] echo &#91;x&#93;".into()).segments(),
+            "42",
+        );
         assert_eq!((p.text.as_str(), p.mentions_me), ("echo [x]", true));
     }
 
@@ -322,7 +388,14 @@ mod tests {
         let got: Vec<(&str, &str, &str, &str)> = p
             .media
             .iter()
-            .map(|m| (m.kind.as_str(), m.url.as_str(), m.file.as_str(), m.name.as_str()))
+            .map(|m| {
+                (
+                    m.kind.as_str(),
+                    m.url.as_str(),
+                    m.file.as_str(),
+                    m.name.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -339,15 +412,78 @@ mod tests {
         let b = bot();
         // (event, name, user, chat, message id, text)
         let cases = [
-            (json!({"post_type": "notice", "notice_type": "group_increase", "sub_type": "approve", "group_id": 600, "user_id": 5, "operator_id": 1}), "qq-notice-group_increase", "5", "600", "", ""),
-            (json!({"post_type": "notice", "notice_type": "group_decrease", "sub_type": "kick", "group_id": 600, "user_id": 5}), "qq-notice-group_decrease", "5", "600", "", ""),
-            (json!({"post_type": "notice", "notice_type": "group_recall", "group_id": 600, "user_id": 5, "operator_id": 5, "message_id": 88}), "qq-notice-group-recall", "5", "600", "88", ""),
-            (json!({"post_type": "notice", "notice_type": "friend_recall", "user_id": 5, "message_id": 89}), "qq-notice-friend_recall", "5", "", "89", ""),
-            (json!({"post_type": "notice", "notice_type": "notify", "sub_type": "poke", "group_id": 600, "user_id": 5, "target_id": 42}), "qq-notice-poke", "5", "600", "", ""),
-            (json!({"post_type": "notice", "notice_type": "group_ban", "sub_type": "ban", "group_id": 600, "user_id": 5, "duration": 60}), "qq-notice-group_ban", "5", "600", "", ""),
-            (json!({"post_type": "request", "request_type": "friend", "user_id": 7, "comment": "hi", "flag": "f1"}), "qq-request-friend-single", "7", "", "", "hi"),
-            (json!({"post_type": "request", "request_type": "group", "sub_type": "add", "group_id": 600, "user_id": 5, "comment": "let me in", "flag": "f2"}), "qq-request-group-add", "5", "600", "", "let me in"),
-            (json!({"post_type": "request", "request_type": "group", "sub_type": "invite", "group_id": 601, "user_id": 5, "flag": "f3"}), "qq-request-group-invite", "5", "601", "", ""),
+            (
+                json!({"post_type": "notice", "notice_type": "group_increase", "sub_type": "approve", "group_id": 600, "user_id": 5, "operator_id": 1}),
+                "qq-notice-group_increase",
+                "5",
+                "600",
+                "",
+                "",
+            ),
+            (
+                json!({"post_type": "notice", "notice_type": "group_decrease", "sub_type": "kick", "group_id": 600, "user_id": 5}),
+                "qq-notice-group_decrease",
+                "5",
+                "600",
+                "",
+                "",
+            ),
+            (
+                json!({"post_type": "notice", "notice_type": "group_recall", "group_id": 600, "user_id": 5, "operator_id": 5, "message_id": 88}),
+                "qq-notice-group-recall",
+                "5",
+                "600",
+                "88",
+                "",
+            ),
+            (
+                json!({"post_type": "notice", "notice_type": "friend_recall", "user_id": 5, "message_id": 89}),
+                "qq-notice-friend_recall",
+                "5",
+                "",
+                "89",
+                "",
+            ),
+            (
+                json!({"post_type": "notice", "notice_type": "notify", "sub_type": "poke", "group_id": 600, "user_id": 5, "target_id": 42}),
+                "qq-notice-poke",
+                "5",
+                "600",
+                "",
+                "",
+            ),
+            (
+                json!({"post_type": "notice", "notice_type": "group_ban", "sub_type": "ban", "group_id": 600, "user_id": 5, "duration": 60}),
+                "qq-notice-group_ban",
+                "5",
+                "600",
+                "",
+                "",
+            ),
+            (
+                json!({"post_type": "request", "request_type": "friend", "user_id": 7, "comment": "hi", "flag": "f1"}),
+                "qq-request-friend-single",
+                "7",
+                "",
+                "",
+                "hi",
+            ),
+            (
+                json!({"post_type": "request", "request_type": "group", "sub_type": "add", "group_id": 600, "user_id": 5, "comment": "let me in", "flag": "f2"}),
+                "qq-request-group-add",
+                "5",
+                "600",
+                "",
+                "let me in",
+            ),
+            (
+                json!({"post_type": "request", "request_type": "group", "sub_type": "invite", "group_id": 601, "user_id": 5, "flag": "f3"}),
+                "qq-request-group-invite",
+                "5",
+                "601",
+                "",
+                "",
+            ),
         ];
         for (v, name, user, chat, mid, text) in cases {
             let m = on_event(&b, v.clone()).unwrap_or_else(|| panic!("{v}"));
@@ -355,12 +491,21 @@ mod tests {
             assert_eq!(e.kind, name);
             assert_eq!(e.data, v, "the data is the event as received");
             assert_eq!(
-                (m.user.as_str(), m.chat.as_str(), m.message_id.as_str(), m.text.as_str()),
+                (
+                    m.user.as_str(),
+                    m.chat.as_str(),
+                    m.message_id.as_str(),
+                    m.text.as_str()
+                ),
                 (user, chat, mid, text),
                 "{name}"
             );
         }
-        let admin = on_event(&b, json!({"post_type": "request", "request_type": "friend", "user_id": 7, "flag": "x"})).unwrap();
+        let admin = on_event(
+            &b,
+            json!({"post_type": "request", "request_type": "friend", "user_id": 7, "flag": "x"}),
+        )
+        .unwrap();
         assert!(admin.admin);
     }
 

@@ -90,10 +90,15 @@ pub fn unescape(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let (ch, len) = [("&amp;", '&'), ("&#91;", '['), ("&#93;", ']'), ("&#44;", ',')]
-            .iter()
-            .find(|(entity, _)| tail.starts_with(entity))
-            .map_or(('&', 1), |(entity, ch)| (*ch, entity.len()));
+        let (ch, len) = [
+            ("&amp;", '&'),
+            ("&#91;", '['),
+            ("&#93;", ']'),
+            ("&#44;", ','),
+        ]
+        .iter()
+        .find(|(entity, _)| tail.starts_with(entity))
+        .map_or(('&', 1), |(entity, ch)| (*ch, entity.len()));
         out.push(ch);
         rest = &tail[len..];
     }
@@ -136,30 +141,40 @@ mod tests {
             ("", vec![]),
             (
                 "[CQ:at,qq=5001] hi [CQ:face,id=14]",
-                vec![code("at", json!({"qq": "5001"})), text(" hi "), code("face", json!({"id": "14"}))],
+                vec![
+                    code("at", json!({"qq": "5001"})),
+                    text(" hi "),
+                    code("face", json!({"id": "14"})),
+                ],
             ),
-            (
-                "a&#91;b&#93;&#44;&amp;c",
-                vec![text("a[b],&c")],
-            ),
+            ("a&#91;b&#93;&#44;&amp;c", vec![text("a[b],&c")]),
             // `&amp;#91;` is the literal text `&#91;`.
             ("x &amp;#91; y", vec![text("x &#91; y")]),
             ("lone & and &bogus;", vec![text("lone & and &bogus;")]),
             (
                 "[CQ:image,file=https://x.test/a.png?a=1&amp;b=2,type=flash]",
-                vec![code("image", json!({"file": "https://x.test/a.png?a=1&b=2", "type": "flash"}))],
+                vec![code(
+                    "image",
+                    json!({"file": "https://x.test/a.png?a=1&b=2", "type": "flash"}),
+                )],
             ),
             (
                 "[CQ:share,url=u,title=a&#44;b&#93;]",
                 vec![code("share", json!({"url": "u", "title": "a,b]"}))],
             ),
-            ("[CQ:reply,id=-12]ok", vec![code("reply", json!({"id": "-12"})), text("ok")]),
+            (
+                "[CQ:reply,id=-12]ok",
+                vec![code("reply", json!({"id": "-12"})), text("ok")],
+            ),
             ("[CQ:shake]", vec![code("shake", json!({}))]),
             // Not codes: unclosed, empty or invalid type.
             ("[CQ:at,qq=1", vec![text("[CQ:at,qq=1")]),
             ("[CQ:]x", vec![text("[CQ:]x")]),
             ("[CQ:a b,x=1]", vec![text("[CQ:a b,x=1]")]),
-            ("[CQ: [CQ:at,qq=2]", vec![text("[CQ: "), code("at", json!({"qq": "2"}))]),
+            (
+                "[CQ: [CQ:at,qq=2]",
+                vec![text("[CQ: "), code("at", json!({"qq": "2"}))],
+            ),
             ("[cq:at,qq=1]", vec![text("[cq:at,qq=1]")]),
         ];
         for (raw, want) in cases {

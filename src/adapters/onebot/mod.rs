@@ -117,7 +117,10 @@ impl OneBot {
     }
 
     fn socket(&self) -> Option<Arc<Socket>> {
-        self.link.lock().ok().and_then(|l| l.sockets.last().cloned())
+        self.link
+            .lock()
+            .ok()
+            .and_then(|l| l.sockets.last().cloned())
     }
 
     /// A new live socket for the account, and the receiver of the frames its writer must send.

@@ -116,8 +116,13 @@ fn text_segments(text: &str) -> Result<Vec<Segment>, AdapterError> {
 
 fn is_local_path(v: &str) -> bool {
     let lower = v.get(..7).unwrap_or(v).to_ascii_lowercase();
-    let drive = v.as_bytes().get(1) == Some(&b':') && v.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
-    lower.starts_with("file:") || v.starts_with('/') || v.starts_with('\\') || v.starts_with('.') || drive
+    let drive = v.as_bytes().get(1) == Some(&b':')
+        && v.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+    lower.starts_with("file:")
+        || v.starts_with('/')
+        || v.starts_with('\\')
+        || v.starts_with('.')
+        || drive
 }
 
 /// The messages one send becomes. Text and images share a message; QQ sends voice, video and
@@ -132,7 +137,9 @@ pub async fn messages(
     if forward_option.is_none() {
         match payload {
             Payload::Text { text } | Payload::Markdown { text } => out.push(text_segments(text)?),
-            Payload::Media { kind, media } => out.push(vec![media_segment(*kind, media, mode).await?]),
+            Payload::Media { kind, media } => {
+                out.push(vec![media_segment(*kind, media, mode).await?])
+            }
             Payload::Mixed { items } => {
                 let mut current = Vec::new();
                 for item in items {
@@ -167,7 +174,9 @@ pub async fn messages(
             result.push(Outgoing::Message(rest));
         }
         if !nodes.is_empty() {
-            result.push(Outgoing::Forward(nodes.into_iter().map(node_content).collect()));
+            result.push(Outgoing::Forward(
+                nodes.into_iter().map(node_content).collect(),
+            ));
         }
     }
     if let Some(nodes) = forward_option {
@@ -314,7 +323,10 @@ mod tests {
             path: "/nonexistent/x.png".into(),
         };
         let e = file_of(&missing, MediaMode::Base64).await.unwrap_err();
-        assert!(e.to_string().contains("cannot read /nonexistent/x.png"), "{e}");
+        assert!(
+            e.to_string().contains("cannot read /nonexistent/x.png"),
+            "{e}"
+        );
         assert_eq!(file_url("C:\\a\\b.png"), "file:///C:/a/b.png");
     }
 
@@ -323,7 +335,9 @@ mod tests {
         let url = |u: &str| MediaSource::Url { url: u.into() };
         let mixed = Payload::Mixed {
             items: vec![
-                Item::Text { text: "a [CQ:face,id=1]".into() },
+                Item::Text {
+                    text: "a [CQ:face,id=1]".into(),
+                },
                 Item::Media {
                     kind: MediaKind::Image,
                     media: media(url("http://i/1"), None),
@@ -358,9 +372,13 @@ mod tests {
         );
         let text = |t: &str| Payload::Text { text: t.into() };
         // A quote given as a CQ code is not doubled.
-        let got = messages(&text("[CQ:reply,id=5]hi"), &body(json!({"reply": "6"})), MediaMode::Base64)
-            .await
-            .unwrap();
+        let got = messages(
+            &text("[CQ:reply,id=5]hi"),
+            &body(json!({"reply": "6"})),
+            MediaMode::Base64,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             wire(&got),
             json!([{"message": [{"type": "reply", "data": {"id": "5"}}, {"type": "text", "data": {"text": "hi"}}]}])
@@ -401,8 +419,17 @@ mod tests {
                 {"type": "node", "data": {"id": "9"}},
             ]}])
         );
-        for bad in [json!({"forward": "x"}), json!({"forward": []}), json!({"forward": [{"name": "A"}]})] {
-            assert!(messages(&text("x"), &body(bad.clone()), MediaMode::Base64).await.is_err(), "{bad}");
+        for bad in [
+            json!({"forward": "x"}),
+            json!({"forward": []}),
+            json!({"forward": [{"name": "A"}]}),
+        ] {
+            assert!(
+                messages(&text("x"), &body(bad.clone()), MediaMode::Base64)
+                    .await
+                    .is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -416,12 +443,22 @@ mod tests {
             "[CQ:file,file=https://x.test/a,url=FILE:///etc/shadow]",
         ] {
             let p = Payload::Text { text: code.into() };
-            let e = messages(&p, &Map::new(), MediaMode::Base64).await.unwrap_err();
+            let e = messages(&p, &Map::new(), MediaMode::Base64)
+                .await
+                .unwrap_err();
             assert!(e.to_string().contains("names a local file"), "{code}: {e}");
         }
-        for code in ["[CQ:image,file=https://x.test/a.png]", "[CQ:image,file=base64://QUJD]", "[CQ:image,file=abc.image]", "[CQ:at,qq=/x]"] {
+        for code in [
+            "[CQ:image,file=https://x.test/a.png]",
+            "[CQ:image,file=base64://QUJD]",
+            "[CQ:image,file=abc.image]",
+            "[CQ:at,qq=/x]",
+        ] {
             let p = Payload::Text { text: code.into() };
-            assert!(messages(&p, &Map::new(), MediaMode::Base64).await.is_ok(), "{code}");
+            assert!(
+                messages(&p, &Map::new(), MediaMode::Base64).await.is_ok(),
+                "{code}"
+            );
         }
     }
 }

@@ -91,16 +91,16 @@ impl Serialize for Segment {
                 data: json_obj("text", text),
             }
             .serialize(s),
-            Segment::Image { file: f } | Segment::Record { file: f } | Segment::Video { file: f } => {
-                Wire {
-                    kind,
-                    data: FileData {
-                        file: f,
-                        name: None,
-                    },
-                }
-                .serialize(s)
+            Segment::Image { file: f }
+            | Segment::Record { file: f }
+            | Segment::Video { file: f } => Wire {
+                kind,
+                data: FileData {
+                    file: f,
+                    name: None,
+                },
             }
+            .serialize(s),
             Segment::File { file: f, name } => Wire {
                 kind,
                 data: FileData {
@@ -188,11 +188,17 @@ pub struct DeleteMsg {
 
 impl Action {
     pub fn private_msg(user_id: Id, message: Vec<Segment>) -> Action {
-        Action::new("send_private_msg", Params::Private(PrivateMsg { user_id, message }))
+        Action::new(
+            "send_private_msg",
+            Params::Private(PrivateMsg { user_id, message }),
+        )
     }
 
     pub fn group_msg(group_id: Id, message: Vec<Segment>) -> Action {
-        Action::new("send_group_msg", Params::Group(GroupMsg { group_id, message }))
+        Action::new(
+            "send_group_msg",
+            Params::Group(GroupMsg { group_id, message }),
+        )
     }
 
     pub fn forward(group_id: Option<Id>, user_id: Option<Id>, messages: Vec<Segment>) -> Action {

@@ -99,7 +99,11 @@ fn message_fields(bot: &Telegram, m: TgMessage, edited: bool) -> Option<Message>
         .as_ref()
         .and_then(|r| r.from.as_ref())
         .is_some_and(|f| f.id.to_string() == bot.bot_id());
-    let me = |name: &str| username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(name));
+    let me = |name: &str| {
+        username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(name))
+    };
     let private = m.chat.kind == "private";
     Some(Message {
         im: bot.im.clone(),
@@ -119,8 +123,7 @@ fn message_fields(bot: &Telegram, m: TgMessage, edited: bool) -> Option<Message>
         user,
         text: strip_bot(raw_text, username.as_deref()),
         message_id: m.message_id.to_string(),
-        mentions_me: replied_to_me
-            || mentions.iter().any(|n| me(n) || *n == bot.bot_id()),
+        mentions_me: replied_to_me || mentions.iter().any(|n| me(n) || *n == bot.bot_id()),
         mentions,
         reply_to: m
             .reply_to_message
@@ -246,10 +249,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (m.chat.as_str(), m.chat_name.as_str(), m.user.as_str(), m.user_name.as_str()),
+            (
+                m.chat.as_str(),
+                m.chat_name.as_str(),
+                m.user.as_str(),
+                m.user_name.as_str()
+            ),
             ("-100", "Club", "5", "Ann Lee")
         );
-        assert_eq!((m.text.as_str(), m.message_id.as_str(), m.admin), ("hi", "9", true));
+        assert_eq!(
+            (m.text.as_str(), m.message_id.as_str(), m.admin),
+            ("hi", "9", true)
+        );
         assert!(m.event.is_none() && m.thread.is_empty());
         let m = update_to_message(
             &b,
@@ -260,7 +271,10 @@ mod tests {
             }})),
         )
         .unwrap();
-        assert_eq!((m.chat.as_str(), m.text.as_str(), m.admin), ("", "look", false));
+        assert_eq!(
+            (m.chat.as_str(), m.text.as_str(), m.admin),
+            ("", "look", false)
+        );
         assert_eq!(
             m.media,
             [MediaItem {
@@ -272,16 +286,23 @@ mod tests {
         // Media without a caption is dispatched (empty text); an empty message is not.
         let doc = update_to_message(
             &b,
-            update(json!({"update_id": 3, "message": {"message_id": 11, "date": 0,
+            update(
+                json!({"update_id": 3, "message": {"message_id": 11, "date": 0,
                 "document": {"file_id": "d1", "file_name": "r.pdf"},
-                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}}})),
+                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}}}),
+            ),
         )
         .unwrap();
-        assert_eq!((doc.text.as_str(), doc.media[0].name.as_str()), ("", "r.pdf"));
+        assert_eq!(
+            (doc.text.as_str(), doc.media[0].name.as_str()),
+            ("", "r.pdf")
+        );
         assert!(update_to_message(
             &b,
-            update(json!({"update_id": 4, "message": {"message_id": 12, "date": 0,
-                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}}}))
+            update(
+                json!({"update_id": 4, "message": {"message_id": 12, "date": 0,
+                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}}})
+            )
         )
         .is_none());
         assert!(update_to_message(&b, update(json!({"update_id": 5, "poll": {}}))).is_none());
@@ -344,21 +365,48 @@ mod tests {
         let b = bot();
         let edited = json!({"message_id": 30, "date": 0, "edit_date": 1, "text": "fixed",
             "from": {"id": 5, "first_name": "Ann"}, "chat": {"id": -1, "type": "supergroup", "title": "G"}});
-        let m = update_to_message(&b, update(json!({"update_id": 1, "edited_message": edited.clone()}))).unwrap();
+        let m = update_to_message(
+            &b,
+            update(json!({"update_id": 1, "edited_message": edited.clone()})),
+        )
+        .unwrap();
         let e = m.event.as_ref().unwrap();
-        assert_eq!((e.kind.as_str(), &e.data), ("telegram-edited_message", &edited));
-        assert_eq!((m.text.as_str(), m.message_id.as_str(), m.chat.as_str()), ("fixed", "30", "-1"));
+        assert_eq!(
+            (e.kind.as_str(), &e.data),
+            ("telegram-edited_message", &edited)
+        );
+        assert_eq!(
+            (m.text.as_str(), m.message_id.as_str(), m.chat.as_str()),
+            ("fixed", "30", "-1")
+        );
         let press = json!({"id": "cb-1", "chat_instance": "ci", "data": "vote:yes",
             "from": {"id": 6, "first_name": "Bo"},
             "message": {"message_id": 40, "date": 0, "text": "Vote?", "chat": {"id": -1, "type": "supergroup", "title": "G"},
                 "message_thread_id": 3, "is_topic_message": true}});
-        let m = update_to_message(&b, update(json!({"update_id": 2, "callback_query": press.clone()}))).unwrap();
+        let m = update_to_message(
+            &b,
+            update(json!({"update_id": 2, "callback_query": press.clone()})),
+        )
+        .unwrap();
         let e = m.event.as_ref().unwrap();
-        assert_eq!((e.kind.as_str(), &e.data), ("telegram-callback_query", &press));
         assert_eq!(
-            (m.user.as_str(), m.chat.as_str(), m.message_id.as_str(), m.text.as_str(), m.thread.as_str()),
+            (e.kind.as_str(), &e.data),
+            ("telegram-callback_query", &press)
+        );
+        assert_eq!(
+            (
+                m.user.as_str(),
+                m.chat.as_str(),
+                m.message_id.as_str(),
+                m.text.as_str(),
+                m.thread.as_str()
+            ),
             ("6", "-1", "40", "vote:yes", "3")
         );
-        assert!(update_to_message(&b, update(json!({"update_id": 3, "callback_query": {"id": "x"}}))).is_none());
+        assert!(update_to_message(
+            &b,
+            update(json!({"update_id": 3, "callback_query": {"id": "x"}}))
+        )
+        .is_none());
     }
 }

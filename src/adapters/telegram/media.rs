@@ -106,7 +106,6 @@ pub async fn input_file(kind: MediaKind, media: &Media) -> Result<InputFile, Ada
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

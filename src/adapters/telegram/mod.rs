@@ -150,7 +150,12 @@ impl Telegram {
 
     /// A text in as many `sendMessage`s as it needs (4 096 characters each, cut at line
     /// breaks); the quote goes on the first part, the keyboard on the last.
-    async fn text(&self, out: &Out, text: &str, markdown: bool) -> Result<Vec<Value>, AdapterError> {
+    async fn text(
+        &self,
+        out: &Out,
+        text: &str,
+        markdown: bool,
+    ) -> Result<Vec<Value>, AdapterError> {
         let parts = split(text, TEXT_MAX);
         let last = parts.len() - 1;
         let mut results = Vec::with_capacity(parts.len());
@@ -421,12 +426,32 @@ mod tests {
     fn flags_carry_the_topic_and_the_quote() {
         let body = |v: Value| v.as_object().cloned().unwrap_or_default();
         let cases = [
-            (json!({"title": "x", "disable_notification": true}), None, json!({"disable_notification": true})),
+            (
+                json!({"title": "x", "disable_notification": true}),
+                None,
+                json!({"disable_notification": true}),
+            ),
             (json!({}), Some("7"), json!({"message_thread_id": 7})),
-            (json!({"message_thread_id": 9}), Some("7"), json!({"message_thread_id": 9})),
-            (json!({"reply": "40"}), None, json!({"reply_parameters": {"message_id": 40}})),
-            (json!({"reply": 41}), Some("3"), json!({"message_thread_id": 3, "reply_parameters": {"message_id": 41}})),
-            (json!({"reply": "40", "reply_parameters": {"message_id": 1}}), None, json!({"reply_parameters": {"message_id": 1}})),
+            (
+                json!({"message_thread_id": 9}),
+                Some("7"),
+                json!({"message_thread_id": 9}),
+            ),
+            (
+                json!({"reply": "40"}),
+                None,
+                json!({"reply_parameters": {"message_id": 40}}),
+            ),
+            (
+                json!({"reply": 41}),
+                Some("3"),
+                json!({"message_thread_id": 3, "reply_parameters": {"message_id": 41}}),
+            ),
+            (
+                json!({"reply": "40", "reply_parameters": {"message_id": 1}}),
+                None,
+                json!({"reply_parameters": {"message_id": 1}}),
+            ),
             (json!({"reply": ""}), None, json!({})),
         ];
         for (b, thread, want) in cases {
@@ -434,4 +459,3 @@ mod tests {
         }
     }
 }
-

@@ -59,7 +59,11 @@ mod tests {
             ("short", 10, vec!["short"]),
             ("", 10, vec![""]),
             ("exactly10!", 10, vec!["exactly10!"]),
-            ("line one\nline two\nline three", 18, vec!["line one\nline two", "line three"]),
+            (
+                "line one\nline two\nline three",
+                18,
+                vec!["line one\nline two", "line three"],
+            ),
             ("aaaa bbbb cccc", 10, vec!["aaaa bbbb", "cccc"]),
             ("abcdefghijklmnop", 5, vec!["abcde", "fghij", "klmno", "p"]),
             // Emoji are two units each; never split inside one.
@@ -82,7 +86,11 @@ mod tests {
         let parts = split(&text, TEXT_MAX);
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| units(p) <= TEXT_MAX));
-        assert_eq!(parts.join("\n"), text, "only the line breaks at the cuts are gone");
+        assert_eq!(
+            parts.join("\n"),
+            text,
+            "only the line breaks at the cuts are gone"
+        );
         assert!(parts.iter().all(|p| p.lines().all(|l| l == line)));
     }
 }

@@ -118,8 +118,8 @@ pub(crate) async fn op_isobot_call_action(
     }
     let params = args.params.unwrap_or_default();
     let outbox: &dyn Outbox = &*sc.services.outbox;
-    let (im, account, rule) = target_account(&outbox.views(), &sc.ctx, args.options.as_ref())
-        .map_err(PushError::Call)?;
+    let (im, account, rule) =
+        target_account(&outbox.views(), &sc.ctx, args.options.as_ref()).map_err(PushError::Call)?;
     let timeout = args
         .options
         .as_ref()
@@ -175,7 +175,11 @@ mod tests {
 
     #[test]
     fn the_account_is_the_runs_or_named() {
-        let views = [view("qq", "main"), view("qq", "alt"), view("telegram", "main")];
+        let views = [
+            view("qq", "main"),
+            view("qq", "alt"),
+            view("telegram", "main"),
+        ];
         let msg = RunContext::message(
             Message {
                 im: "qq".into(),
@@ -188,10 +192,30 @@ mod tests {
         let opts = |v: Value| v.as_object().cloned();
         let ok = |im: &str, id: &str, rule| Ok((im.to_string(), id.to_string(), rule));
         let cases: Vec<(&str, &RunContext, Option<Map<String, Value>>, _)> = vec![
-            ("message run: receiving account", &msg, None, ok("qq", "main", SelectionRule::ReceivingAccount)),
-            ("named in the run's IM", &msg, opts(json!({"account_id": "alt"})), ok("qq", "alt", SelectionRule::Explicit)),
-            ("named in another IM", &msg, opts(json!({"account_id": "main", "imType": "telegram"})), ok("telegram", "main", SelectionRule::Explicit)),
-            ("another IM, no account", &msg, opts(json!({"imType": "telegram"})), Err(CallError::NoAccount)),
+            (
+                "message run: receiving account",
+                &msg,
+                None,
+                ok("qq", "main", SelectionRule::ReceivingAccount),
+            ),
+            (
+                "named in the run's IM",
+                &msg,
+                opts(json!({"account_id": "alt"})),
+                ok("qq", "alt", SelectionRule::Explicit),
+            ),
+            (
+                "named in another IM",
+                &msg,
+                opts(json!({"account_id": "main", "imType": "telegram"})),
+                ok("telegram", "main", SelectionRule::Explicit),
+            ),
+            (
+                "another IM, no account",
+                &msg,
+                opts(json!({"imType": "telegram"})),
+                Err(CallError::NoAccount),
+            ),
         ];
         for (name, ctx, o, want) in cases {
             assert_eq!(target_account(&views, ctx, o.as_ref()), want, "{name}");
@@ -218,7 +242,11 @@ mod tests {
 
     #[test]
     fn action_names() {
-        for good in ["get_login_info", "answerCallbackQuery", ".handle_quick_operation"] {
+        for good in [
+            "get_login_info",
+            "answerCallbackQuery",
+            ".handle_quick_operation",
+        ] {
             assert!(valid_name(good), "{good}");
         }
         for bad in ["", "a/b", "../x", "..", "a b", &"x".repeat(65)] {
