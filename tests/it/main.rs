@@ -18,6 +18,7 @@ mod media;
 mod node_builtins;
 mod npm;
 mod onebot;
+mod onebot_depth;
 mod quirks;
 mod routes;
 mod sdk_context;

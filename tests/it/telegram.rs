@@ -64,7 +64,7 @@ impl TgServer {
             .unwrap()
             .calls
             .iter()
-            .filter(|c| c.method != "getUpdates")
+            .filter(|c| c.method != "getUpdates" && c.method != "getMe")
             .cloned()
             .collect()
     }
@@ -198,6 +198,23 @@ async fn method(
     };
     if method == "getUpdates" {
         return get_updates(&server, &fields).await;
+    }
+    if method == "getMe" {
+        // The bot's identity: id = the token's number, a user name tests can mention.
+        let id: i64 = bot
+            .trim_start_matches("bot")
+            .split(':')
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        server.state.lock().unwrap().calls.push(Call {
+            bot,
+            method,
+            fields,
+            files,
+        });
+        return Json(json!({"ok": true, "result": {"id": id, "is_bot": true, "first_name": "Iso", "username": "IsoBot"}})).into_response();
     }
     let mut s = server.state.lock().unwrap();
     s.calls.push(Call {

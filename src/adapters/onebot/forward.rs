@@ -1,8 +1,9 @@
 //! Forward WebSocket (`ws_url`): isobot connects to the implementation's WebSocket server
 //! (NapCat "WebSocket server", Lagrange `ForwardWebSocket`), with `Authorization: Bearer
 //! <access_token>`. At connect it asks `get_login_info` and keeps the connection only when the
-//! logged-in QQ number is the account's `self_id`; then events arrive and actions go out on it
-//! like on a reverse WebSocket. A dropped or refused connection is retried with a doubling,
+//! logged-in QQ number is the account's `self_id`; until then the socket carries no actions and
+//! its events are ignored. Then events arrive and actions go out on it like on a reverse
+//! WebSocket. A dropped or refused connection is retried with a doubling,
 //! jittered wait clamped to `reconnect_max`.
 //! <https://github.com/botuniverse/onebot-11/blob/master/communication/ws.md>
 
@@ -13,6 +14,7 @@ use crate::adapters::backoff::Backoff;
 use crate::event::Inbox;
 use futures::{SinkExt, StreamExt};
 use serde_json::Map;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -66,7 +68,8 @@ async fn session(
         .map_err(|_| format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))?
         .map_err(|e| format!("connection refused: {}", crate::errors::chain(&e)))?;
     let (mut sink, mut stream) = ws.split();
-    let (link, mut frames) = bot.attach();
+    let (link, mut frames) = bot.new_socket();
+    let verified = AtomicBool::new(false);
     let writer = tokio::spawn(async move {
         while let Some(frame) = frames.recv().await {
             if sink.send(Frame::text(frame)).await.is_err() {
@@ -82,7 +85,7 @@ async fn session(
                 Ok(Frame::Close(_)) | Err(_) => break,
                 Ok(_) => continue,
             };
-            if !on_frame(bot, inbox, &link, &text).await {
+            if !on_frame(bot, inbox, &link, &text, verified.load(Ordering::Relaxed)).await {
                 return Ended::InboxClosed;
             }
         }
@@ -106,6 +109,8 @@ async fn session(
         info = login => match info {
             Ok(info) if info.user_id.to_string() == bot.self_id => {
                 tracing::info!(account = %bot.account, self_id = %bot.self_id, nickname = %info.nickname, "onebot11 forward WebSocket connected");
+                verified.store(true, Ordering::Relaxed);
+                bot.register(&link);
                 backoff.reset();
                 Ok((&mut reader).await)
             }

@@ -196,7 +196,8 @@ async fn reverse_ws(
 /// Reads one socket until it closes: events go to the inbox, answers to their waiting action.
 async fn serve_socket(bot: Arc<OneBot>, inbox: Inbox, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let (link, mut frames) = bot.attach();
+    let (link, mut frames) = bot.new_socket();
+    bot.register(&link);
     tracing::info!(account = %bot.account, self_id = %bot.self_id, connections = bot.connections(), "onebot11 reverse WebSocket connected");
     let writer = tokio::spawn(async move {
         while let Some(frame) = frames.recv().await {
@@ -216,7 +217,7 @@ async fn serve_socket(bot: Arc<OneBot>, inbox: Inbox, socket: WebSocket) {
                 break;
             }
         };
-        if !on_frame(&bot, &inbox, &link, &text).await {
+        if !on_frame(&bot, &inbox, &link, &text, true).await {
             break;
         }
     }
@@ -226,7 +227,14 @@ async fn serve_socket(bot: Arc<OneBot>, inbox: Inbox, socket: WebSocket) {
 }
 
 /// Handles one text frame of a socket (reverse or forward); false when the inbox is closed.
-pub(super) async fn on_frame(bot: &OneBot, inbox: &Inbox, link: &Socket, text: &str) -> bool {
+/// Without `events` only action answers are taken (a forward socket before its login check).
+pub(super) async fn on_frame(
+    bot: &OneBot,
+    inbox: &Inbox,
+    link: &Socket,
+    text: &str,
+    events: bool,
+) -> bool {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -235,6 +243,10 @@ pub(super) async fn on_frame(bot: &OneBot, inbox: &Inbox, link: &Socket, text: &
         }
     };
     if value.get("post_type").is_some() {
+        if !events {
+            tracing::debug!(account = %bot.account, "onebot11 event before the login check ignored");
+            return true;
+        }
         if let Some(msg) = on_event(bot, value) {
             return inbox.send(msg).await.is_ok();
         }

@@ -123,16 +123,20 @@ impl OneBot {
             .and_then(|l| l.sockets.last().cloned())
     }
 
-    /// A new live socket for the account, and the receiver of the frames its writer must send.
-    /// Older connections stay: each one leaves only when it closes itself.
-    fn attach(&self) -> (Arc<Socket>, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    /// A new socket of the account (not carrying its actions yet), and the receiver of the
+    /// frames its writer must send.
+    fn new_socket(&self) -> (Arc<Socket>, tokio::sync::mpsc::UnboundedReceiver<String>) {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (socket, rx) = Socket::new(generation);
-        let socket = Arc::new(socket);
+        (Arc::new(socket), rx)
+    }
+
+    /// `socket` carries the account's actions from now on (the newest does). Older connections
+    /// stay: each one leaves only when it closes itself.
+    fn register(&self, socket: &Arc<Socket>) {
         if let Ok(mut link) = self.link.lock() {
             link.sockets.push(socket.clone());
         }
-        (socket, rx)
     }
 
     /// Forgets `socket` (the heartbeat state too when it was the last one); fails the actions

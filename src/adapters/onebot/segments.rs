@@ -106,7 +106,7 @@ fn text_segments(text: &str) -> Result<Vec<Segment>, AdapterError> {
             });
             if media && local {
                 return Err(AdapterError::Media(format!(
-                    "[CQ:{kind}] names a local file; send local files with replyImage/pushImage and the other media functions, which check the path"
+                    "the CQ code `{kind}` names a local file; send local files with replyImage/pushImage and the other media functions, which check the path"
                 )));
             }
         }
