@@ -31,5 +31,6 @@ mod serve_limits;
 mod serve_reload;
 mod store;
 mod telegram;
+mod telegram_depth;
 mod web;
 mod webhook;
