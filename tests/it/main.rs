@@ -11,6 +11,7 @@ mod adapters_selection;
 mod cli;
 mod errors;
 mod harness;
+mod httpbridge;
 mod layering;
 mod listen;
 mod live;

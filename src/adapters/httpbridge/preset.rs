@@ -49,11 +49,12 @@ pub fn merged(name: Option<&str>, over: Option<toml::Table>) -> Result<toml::Tab
     Ok(base)
 }
 
-/// Tables merge key by key; anything else (arrays too) replaces.
+/// Tables merge key by key; anything else (arrays too) replaces, and so does a `body` (one
+/// request template: an override that changes the API shape must not inherit old keys).
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if k != "body" => merge(b, o),
             (_, v) => {
                 base.insert(k, v);
             }
