@@ -6,6 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod adapter_logs;
 mod adapter_stack;
 mod adapters_selection;
 mod cli;

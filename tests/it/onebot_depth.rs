@@ -476,6 +476,8 @@ async fn ws_server() -> WsServer {
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let auth = auth.clone();
+            // tungstenite's callback signature: the error type is its own.
+            #[allow(clippy::result_large_err)]
             let callback = move |req: &Request, resp: Response| {
                 let a = req
                     .headers()

@@ -299,7 +299,7 @@ impl Op {
             Op::Contains(needle) => {
                 let needle = render(needle, lookup);
                 match v {
-                    Val::List(items) => items.iter().any(|i| *i == needle),
+                    Val::List(items) => items.contains(&needle),
                     Val::Json(Value::Array(items)) => items
                         .iter()
                         .any(|i| loose_eq(&Val::Json(i.clone()), &Val::Text(needle.clone()))),

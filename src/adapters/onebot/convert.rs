@@ -150,11 +150,7 @@ pub fn parts(segments: &[InSegment], self_id: &str) -> Parts {
                 }
                 p.mentions.push(qq);
             }
-            "reply" => {
-                if p.reply_to.is_empty() {
-                    p.reply_to = seg.get("id");
-                }
-            }
+            "reply" if p.reply_to.is_empty() => p.reply_to = seg.get("id"),
             kind @ ("image" | "record" | "video" | "file") => p.media.push(MediaItem {
                 kind: if kind == "record" { "voice" } else { kind }.to_string(),
                 url: seg.get("url"),

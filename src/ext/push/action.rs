@@ -191,7 +191,13 @@ mod tests {
         );
         let opts = |v: Value| v.as_object().cloned();
         let ok = |im: &str, id: &str, rule| Ok((im.to_string(), id.to_string(), rule));
-        let cases: Vec<(&str, &RunContext, Option<Map<String, Value>>, _)> = vec![
+        type Case<'a> = (
+            &'a str,
+            &'a RunContext,
+            Option<Map<String, Value>>,
+            Result<(String, String, SelectionRule), CallError>,
+        );
+        let cases: Vec<Case<'_>> = vec![
             (
                 "message run: receiving account",
                 &msg,
