@@ -23,15 +23,22 @@ pub struct Message {
     pub message_id: String,
     /// The sender is a bot admin (or a group admin/owner).
     pub admin: bool,
+    // The fields below are left out when empty: the run context is serialised into V8 for
+    // every run, and most messages have none of them (JS reads them as optional).
     /// Who the message mentions (`@`), in order: QQ numbers, Telegram user names or ids, wxids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
     /// The message mentions the receiving bot (or replies to one of its messages).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mentions_me: bool,
     /// Id of the message this one quotes; "" when none.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub reply_to: String,
     /// The thread inside the chat (a Telegram forum topic); "" when none. Replies go back there.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub thread: String,
     /// Images, files, voice and video the message carries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<MediaItem>,
     /// Set when this is a platform event rather than a chat message.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@
 pub mod inbound;
 pub mod outbound;
 pub mod preset;
+mod schema;
 mod settings;
 #[cfg(test)]
 mod tests;
