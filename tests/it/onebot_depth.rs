@@ -402,7 +402,8 @@ const failed = await mw.callAction('set_group_kick', { group_id: 600, user_id: 9
 const named = await mw.callAction('get_status', {}, { account_id: 'alt' });
 const unknown = await mw.callAction('get_status', {}, { account_id: 'nope' }).then(() => 'no error', (e) => e.constructor.name + ': ' + e.message);
 const badName = await s.callAction('../x').then(() => 'no error', (e) => e.constructor.name);
-await s.reply(JSON.stringify({ own, named, unknown, badName, failed }));",
+const local = await s.callAction('upload_group_file', { group_id: 600, file: '/etc/passwd', name: 'p' }).then(() => 'no error', (e) => e.message);
+await s.reply(JSON.stringify({ own, named, unknown, badName, failed, local }));",
     );
     let stack = Stack::start(&accounts, &[("act.js", src.as_bytes())]).await;
     // `alt` refuses its first action like NapCat refuses a kick without permission.
@@ -453,7 +454,7 @@ await s.reply(JSON.stringify({ own, named, unknown, badName, failed }));",
         .iter()
         .map(|s| s.action.as_str())
         .collect();
-    assert_eq!(actions, ["callAction", "callAction", "callAction", "reply"]);
+    assert_eq!(actions, ["callAction", "callAction", "callAction", "callAction", "reply"]);
 }
 
 // ---------------------------------------------------------------------------------------------

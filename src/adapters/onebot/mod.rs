@@ -247,6 +247,17 @@ impl Adapter for OneBot {
     }
 
     async fn call(&self, action: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        let params = Value::Object(params);
+        if segments::names_local_file(&params) {
+            return Err(AdapterError::Media(
+                "the parameters name a local file, which the implementation would read around isobot's confinement; send local files with the media functions (pushFile, replyImage, …)".into(),
+            ));
+        }
+        let Value::Object(params) = params else {
+            return Err(AdapterError::Unsupported(
+                "parameters must be an object".into(),
+            ));
+        };
         let response = self.act(&Action::raw(action.to_string(), params)).await?;
         Ok(response.data)
     }

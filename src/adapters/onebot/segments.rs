@@ -114,6 +114,27 @@ fn text_segments(text: &str) -> Result<Vec<Segment>, AdapterError> {
     Ok(segments)
 }
 
+/// Whether action parameters (`callAction`) name a local file anywhere: a `file`-like field
+/// holding a path or `file:` URL, or a CQ media code in a text that does. The implementation
+/// would read such a file on its host, around the media functions' confinement.
+pub fn names_local_file(v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("file:"))
+                || (s.contains("[CQ:") && text_segments(s).is_err())
+        }
+        Value::Array(items) => items.iter().any(names_local_file),
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            let fileish = matches!(
+                k.as_str(),
+                "file" | "path" | "url" | "file_path" | "image" | "record" | "video"
+            );
+            (fileish && v.as_str().is_some_and(is_local_path)) || names_local_file(v)
+        }),
+        _ => false,
+    }
+}
+
 fn is_local_path(v: &str) -> bool {
     let lower = v.get(..7).unwrap_or(v).to_ascii_lowercase();
     let drive = v.as_bytes().get(1) == Some(&b':')
@@ -430,6 +451,39 @@ mod tests {
                     .is_err(),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn action_parameters_naming_local_files() {
+        let cases = [
+            (
+                json!({"group_id": 1, "file": "/etc/passwd", "name": "x"}),
+                true,
+            ),
+            (
+                json!({"user_id": 1, "message": [{"type": "image", "data": {"file": "file:///etc/passwd"}}]}),
+                true,
+            ),
+            (
+                json!({"group_id": 1, "message": "[CQ:record,file=/etc/shadow]"}),
+                true,
+            ),
+            (json!({"x": ["FILE:///a"]}), true),
+            (json!({"file": "C:\\secret.txt"}), true),
+            (
+                json!({"group_id": 1, "message": "[CQ:image,file=https://x.test/a.png] hi"}),
+                false,
+            ),
+            (
+                json!({"group_id": 1, "file": "https://x.test/r.pdf", "name": "r.pdf"}),
+                false,
+            ),
+            (json!({"message": "see /etc/passwd", "flag": "f1"}), false),
+            (json!({"group_id": 600}), false),
+        ];
+        for (params, want) in cases {
+            assert_eq!(names_local_file(&params), want, "{params}");
         }
     }
 

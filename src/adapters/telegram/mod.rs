@@ -342,6 +342,16 @@ fn flags(body: &Map<String, Value>, thread: Option<&str>) -> Map<String, Value> 
     extra
 }
 
+/// A `file:` URI anywhere in a parameter value.
+fn names_local_file(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("file:")),
+        Value::Array(items) => items.iter().any(names_local_file),
+        Value::Object(map) => map.values().any(names_local_file),
+        _ => false,
+    }
+}
+
 fn number_or_text(s: &str) -> Value {
     s.parse::<i64>()
         .map(Value::from)
@@ -411,6 +421,12 @@ impl Adapter for Telegram {
     }
 
     async fn call(&self, action: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        // A local Bot API server reads `file://` URIs from its own disk.
+        if params.values().any(names_local_file) {
+            return Err(AdapterError::Media(
+                "a parameter is a file:// URI, which a local Bot API server would read from its disk; send local files with the media functions".into(),
+            ));
+        }
         let deadline = Instant::now() + Duration::from_secs(600);
         self.api
             .call(&Request::named(action.to_string(), params), deadline)
