@@ -230,20 +230,17 @@ fn finish<T>(
     let error = match result {
         Some(Ok(r)) => return Ok(r),
         None => SendError::Timeout {
-            im,
-            account,
+            im: im.clone(),
+            account: account.clone(),
             ms: timeout.as_millis(),
         },
         Some(Err(error)) => SendError::Adapter {
-            im,
-            account,
+            im: im.clone(),
+            account: account.clone(),
             adapter,
             error,
         },
     };
-    if let SendError::Timeout { im, account, .. } | SendError::Adapter { im, account, .. } = &error
-    {
-        tracing::warn!(im = %im, account = %account, adapter, "{what} failed: {error}");
-    }
+    tracing::warn!(im = %im, account = %account, adapter, "{what} failed: {error}");
     Err(error)
 }

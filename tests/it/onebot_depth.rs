@@ -454,7 +454,16 @@ await s.reply(JSON.stringify({ own, named, unknown, badName, failed, local }));"
         .iter()
         .map(|s| s.action.as_str())
         .collect();
-    assert_eq!(actions, ["callAction", "callAction", "callAction", "callAction", "reply"]);
+    assert_eq!(
+        actions,
+        [
+            "callAction",
+            "callAction",
+            "callAction",
+            "callAction",
+            "reply"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
