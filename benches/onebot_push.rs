@@ -55,6 +55,7 @@ fn request() -> SendRequest {
             text: "hello from the benchmark".into(),
         },
         body: Map::new(),
+        thread: None,
         timeout: Duration::from_secs(5),
     }
 }
@@ -92,6 +93,7 @@ fn bench(c: &mut Criterion) {
             http_url: Some(url.clone()),
             access_token: Some("tok".into()),
             secret: None,
+            ..OneBotConfig::default()
         },
         reqwest::Client::new(),
         Vec::new(),

@@ -224,4 +224,74 @@
     for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };
+  // ---- Mentions, inbound media, platform events and protocol actions (issue 17) ------------
+  // Read optional context fields: `event` ({kind, data}) of an event run and the message's
+  // `mentions`, `mentions_me`, `reply_to`, `media`; absent values give '' / {} / [] / false.
+  // Added through the extension lists so this block stands on its own.
+  function callAction(runId, name, params, options) {
+    return ops.op_isobot_call_action(runId, {
+      name: str(name),
+      params: optionsArg(params),
+      options: optionsArg(options),
+    });
+  }
+
+  function eventOf(ctx) {
+    return ctx().event ?? null;
+  }
+
+  /** set_friend_add_request / set_group_add_request for the request event that started the run. */
+  function answerRequest(runId, ctx, approve, note) {
+    const ev = eventOf(ctx);
+    const d = ev !== null ? ev.data ?? {} : {};
+    if (d.post_type !== "request" || d.flag === undefined) {
+      return P.PromiseReject(new P.TypeErrorCtor(
+        "answerRequest: this run was not started by a friend or group request event; use it in an //[event: qq-request-...] plugin",
+      ));
+    }
+    const ok = approve === undefined ? true : !!approve;
+    const extra = note === undefined || note === null ? "" : P.StringCtor(note);
+    if (d.request_type === "friend") {
+      return callAction(runId, "set_friend_add_request", { flag: d.flag, approve: ok, remark: extra });
+    }
+    return callAction(runId, "set_group_add_request", {
+      flag: d.flag,
+      sub_type: d.sub_type,
+      type: d.sub_type,
+      approve: ok,
+      reason: extra,
+    });
+  }
+
+  /** answerCallbackQuery for the inline keyboard press that started the run. */
+  function answerCallbackQuery(runId, ctx, text, options) {
+    const ev = eventOf(ctx);
+    const id = ev !== null && ev.data !== null && typeof ev.data === "object" ? ev.data.id : undefined;
+    if (id === undefined || !P.StringPrototypeEndsWith(ev.kind, "callback_query")) {
+      return P.PromiseReject(new P.TypeErrorCtor(
+        "answerCallbackQuery: this run was not started by a callback_query event; use it in an //[event: telegram-callback_query] plugin",
+      ));
+    }
+    const params = P.ObjectAssign({}, optionsArg(options) ?? {}, { callback_query_id: id });
+    if (text !== undefined && text !== null) params.text = P.StringCtor(text);
+    return callAction(runId, "answerCallbackQuery", params);
+  }
+
+  P.ArrayPrototypePush(I.senderExtensions, (s, runId) => {
+    const ctx = contextOf(runId);
+    const msg = () => ctx().message;
+    const value = (f) => () => P.PromiseResolve(f());
+    s.getEventType = value(() => eventOf(ctx)?.kind ?? "");
+    s.getEventData = value(() => eventOf(ctx)?.data ?? {});
+    s.getMediaItems = value(() => P.ArrayPrototypeMap(msg().media ?? [], (m) => ({ ...m })));
+    s.getAtList = value(() => P.ArrayPrototypeSlice(msg().mentions ?? []));
+    s.isAtMe = value(() => msg().mentions_me === true);
+    s.getReplyID = value(() => msg().reply_to ?? "");
+    s.callAction = (name, params, options) => callAction(runId, name, params, options);
+    s.answerRequest = (approve, note) => answerRequest(runId, ctx, approve, note);
+    s.answerCallbackQuery = (text, options) => answerCallbackQuery(runId, ctx, text, options);
+  });
+  P.ArrayPrototypePush(I.sdkExtensions, (sdk, runId) => {
+    sdk.callAction = (name, params, options) => callAction(runId, name, params, options);
+  });
 })(globalThis);

@@ -37,9 +37,35 @@ export interface PushOptions {
   account_id?: string;
   accountID?: string;
   accountId?: string;
+  /** Quote a message (its id; `true` in a reply: the message being answered). */
+  reply?: string | number | boolean;
+  /** QQ: send a merged-forward message of these nodes instead of the content. */
+  forward?: Array<{ name?: string; uin?: string | number; content: string | unknown[] } | { id: string | number }>;
   filename?: string;
   mimeType?: string;
   [key: string]: unknown;
+}
+
+/** An attachment of an inbound message. */
+export interface MediaItem {
+  type: "image" | "voice" | "video" | "file";
+  /** Download URL when the platform gives one, else ''. */
+  url: string;
+  /** The platform's own reference (OneBot `file`/`file_id`, Telegram `file_id`). */
+  file: string;
+  name: string;
+}
+
+/** Options of `callAction`. */
+export interface ActionOptions {
+  /** Another account than the run's (required outside a message or event run). */
+  account_id?: string;
+  accountID?: string;
+  accountId?: string;
+  /** The IM of `account_id` when the id exists for several IMs. */
+  imType?: string;
+  /** Milliseconds (default 10 000). */
+  timeout?: number;
 }
 
 type Id = string | number | null | undefined;
@@ -68,6 +94,26 @@ export class Sender {
   getMessageID(): Promise<string>;
   /** 1-based capture of the rule that matched; '' when out of range. */
   param(i: number): Promise<string>;
+  /** Who the message mentions (QQ numbers, Telegram user names or ids, wxids). */
+  getAtList(): Promise<string[]>;
+  /** The message mentions the bot (or replies to it on Telegram). */
+  isAtMe(): Promise<boolean>;
+  /** Id of the quoted message; '' when none. */
+  getReplyID(): Promise<string>;
+  getMediaItems(): Promise<MediaItem[]>;
+  /** The platform event that started the run (`qq-notice-group_increase`, …); '' for a message. */
+  getEventType(): Promise<string>;
+  /** The platform's own payload of that event; {} for a message. */
+  getEventData(): Promise<Record<string, unknown>>;
+  /** Answers the friend / group request that started the run. */
+  answerRequest(approve?: boolean, remarkOrReason?: string): Promise<unknown>;
+  /** Answers the Telegram keyboard press that started the run. */
+  answerCallbackQuery(
+    text?: string,
+    options?: { show_alert?: boolean; url?: string; cache_time?: number },
+  ): Promise<unknown>;
+  /** Any protocol action of the run's account (or the one named in options). */
+  callAction(name: string, params?: Record<string, unknown>, options?: ActionOptions): Promise<unknown>;
   getPluginName(): Promise<string>;
   getPluginVersion(): Promise<string>;
   setContinue(): Promise<void>;
@@ -116,6 +162,12 @@ export function sleep(ms: number): Promise<void>;
 export function notifyMasters(text: string, imtypes?: string): Promise<number>;
 export function getPluginName(): Promise<string>;
 export function getPluginVersion(): Promise<string>;
+/** Any protocol action: the run's account, or the one named in options (required in cron/route runs). */
+export function callAction(
+  name: string,
+  params?: Record<string, unknown>,
+  options?: ActionOptions,
+): Promise<unknown>;
 /** Another script of the plugins folder as a CommonJS module ('file.js' or 'author:file.js'). */
 export function importJs(name: string): unknown;
 export function get(key: string): Promise<string>;

@@ -1,5 +1,10 @@
-//! IM-neutral inbound chat message: what every adapter turns its protocol's events into.
+//! IM-neutral inbound traffic: what every adapter turns its protocol's events into. A chat
+//! message is a `Message`; a platform event (a member joined, a friend request, an inline
+//! keyboard press) is a `Message` whose `event` is set — the same who/where fields, so replies
+//! and account selection work unchanged, and dispatch sends it to `//[event: …]` plugins
+//! instead of rules.
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -18,8 +23,51 @@ pub struct Message {
     pub message_id: String,
     /// The sender is a bot admin (or a group admin/owner).
     pub admin: bool,
+    // The fields below are left out when empty: the run context is serialised into V8 for
+    // every run, and most messages have none of them (JS reads them as optional).
+    /// Who the message mentions (`@`), in order: QQ numbers, Telegram user names or ids, wxids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// The message mentions the receiving bot (or replies to one of its messages).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_me: bool,
+    /// Id of the message this one quotes; "" when none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reply_to: String,
+    /// The thread inside the chat (a Telegram forum topic); "" when none. Replies go back there.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub thread: String,
+    /// Images, files, voice and video the message carries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaItem>,
+    /// Set when this is a platform event rather than a chat message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
 }
 
-/// Where adapters deliver inbound messages (OneBot events, Telegram updates); `serve` reads the
-/// other end and dispatches each one. Adapters never call the dispatcher themselves.
+/// One attachment of an inbound message, as the platform describes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaItem {
+    /// `image`, `voice`, `video` or `file`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where it can be downloaded, when the platform says ("" otherwise).
+    pub url: String,
+    /// The platform's own reference (OneBot `file`, Telegram `file_id`).
+    pub file: String,
+    /// The file name, when known.
+    pub name: String,
+}
+
+/// A platform event: its name (`qq-notice-group_increase`, `telegram-callback_query`, …, see
+/// docs/adapters.md) and the platform's own payload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: String,
+    pub data: Value,
+}
+
+/// Where adapters deliver inbound messages and events (OneBot events, Telegram updates);
+/// `serve` reads the other end and dispatches each one. Adapters never call the dispatcher.
 pub type Inbox = tokio::sync::mpsc::Sender<Message>;

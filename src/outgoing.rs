@@ -125,6 +125,19 @@ pub struct SendRequest {
     /// The SDK body with `options` shallow-merged on top (SDK.md §3); adapters may read
     /// protocol flags from it, the webhook adapter posts it as is.
     pub body: Map<String, Value>,
+    /// The thread inside the target chat (a Telegram forum topic) a reply goes back into.
+    pub thread: Option<String>,
+    pub timeout: Duration,
+}
+
+/// A protocol action a plugin calls by name (`callAction`): OneBot actions such as
+/// `set_group_add_request`, Telegram methods such as `answerCallbackQuery`.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    pub im: String,
+    pub account: String,
+    pub action: String,
+    pub params: Map<String, Value>,
     pub timeout: Duration,
 }
 
@@ -198,6 +211,14 @@ pub trait Outbox: Send + Sync {
 
     /// Recalls a message through `req.account`.
     async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError>;
+
+    /// Calls a protocol action through `req.account`; resolves the platform's result.
+    async fn call(&self, req: ActionRequest) -> Result<Value, SendError> {
+        Err(SendError::NoSuchAccount {
+            im: req.im,
+            account: req.account,
+        })
+    }
 }
 
 impl dyn Outbox {

@@ -10,8 +10,11 @@
 //! Adding an adapter: a folder (or file) here with its `Adapter` impl, its settings type and a
 //! `pub const KIND: Kind`, and one line in `KINDS`.
 
+pub(crate) mod backoff;
 pub mod console;
+pub(crate) mod dedup;
 pub(crate) mod http;
+pub mod httpbridge;
 pub mod onebot;
 mod set;
 mod settings;
@@ -24,6 +27,7 @@ pub use settings::{Settings, SettingsError};
 use crate::event::Inbox;
 use crate::outgoing::{AdapterError, RecallRequest, Receipt, SendRequest};
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 use std::any::Any;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -44,6 +48,14 @@ pub trait Adapter: Send + Sync + 'static {
     }
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError>;
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError>;
+    /// A protocol action by name (`callAction`); the platform's result on success.
+    async fn call(&self, action: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        let _ = (action, params);
+        Err(AdapterError::Unsupported(format!(
+            "the {} adapter has no protocol actions; callAction works with onebot11 and telegram accounts",
+            self.kind()
+        )))
+    }
 }
 
 /// A configured account with its live adapter.
@@ -122,7 +134,13 @@ pub struct AccountHead<'a> {
 }
 
 /// Every adapter kind isobot knows, in the order the config error lists them.
-pub const KINDS: &[Kind] = &[console::KIND, webhook::KIND, onebot::KIND, telegram::KIND];
+pub const KINDS: &[Kind] = &[
+    console::KIND,
+    webhook::KIND,
+    onebot::KIND,
+    telegram::KIND,
+    httpbridge::KIND,
+];
 
 /// The kind named `name` (`adapter = "…"`).
 pub fn kind(name: &str) -> Option<&'static Kind> {

@@ -6,9 +6,12 @@
 use super::{console::Console, Account, AccountSpec, Adapter};
 use crate::accounts::AccountView;
 use crate::event::Inbox;
-use crate::outgoing::{AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest};
+use crate::outgoing::{
+    ActionRequest, AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -173,7 +176,7 @@ impl Outbox for AdapterSet {
             task.await
                 .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))))
         };
-        finish(result, im, id, kind, timeout)
+        finish("send", result, im, id, kind, timeout)
     }
 
     async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError> {
@@ -189,7 +192,21 @@ impl Outbox for AdapterSet {
         let result = task
             .await
             .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))));
-        finish(result, im, id, kind, timeout)
+        finish("recall", result, im, id, kind, timeout)
+    }
+
+    async fn call(&self, req: ActionRequest) -> Result<Value, SendError> {
+        let account = self.find(&req.im, &req.account)?;
+        let adapter = account.adapter.clone();
+        let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
+        let kind = adapter.kind();
+        let task = self
+            .io
+            .spawn(async move { bounded(timeout, adapter.call(&req.action, req.params)).await });
+        let result = task
+            .await
+            .unwrap_or_else(|e| Some(Err(AdapterError::Transport(e.to_string()))));
+        finish("action", result, im, id, kind, timeout)
     }
 }
 
@@ -200,25 +217,30 @@ async fn bounded<T>(
     tokio::time::timeout(timeout, fut).await.ok()
 }
 
-fn finish(
-    result: Option<Result<Receipt, AdapterError>>,
+/// The result as the SDK sees it; every failure is logged as a warning naming the account
+/// and the reason (the run log has it too, but operators watch the server log).
+fn finish<T>(
+    what: &str,
+    result: Option<Result<T, AdapterError>>,
     im: String,
     account: String,
     adapter: &'static str,
     timeout: Duration,
-) -> Result<Receipt, SendError> {
-    match result {
-        None => Err(SendError::Timeout {
-            im,
-            account,
+) -> Result<T, SendError> {
+    let error = match result {
+        Some(Ok(r)) => return Ok(r),
+        None => SendError::Timeout {
+            im: im.clone(),
+            account: account.clone(),
             ms: timeout.as_millis(),
-        }),
-        Some(Ok(r)) => Ok(r),
-        Some(Err(error)) => Err(SendError::Adapter {
-            im,
-            account,
+        },
+        Some(Err(error)) => SendError::Adapter {
+            im: im.clone(),
+            account: account.clone(),
             adapter,
             error,
-        }),
-    }
+        },
+    };
+    tracing::warn!(im = %im, account = %account, adapter, "{what} failed: {error}");
+    Err(error)
 }

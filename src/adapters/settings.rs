@@ -32,6 +32,18 @@ impl Settings {
         }
     }
 
+    /// Takes a table setting (`[accounts.override]`).
+    pub fn table(&mut self, key: &str) -> Result<Option<toml::Table>, SettingsError> {
+        match self.table.remove(key) {
+            None => Ok(None),
+            Some(toml::Value::Table(t)) => Ok(Some(t)),
+            Some(other) => Err(SettingsError(format!(
+                "`{key}` must be a table, found {}",
+                other.type_str()
+            ))),
+        }
+    }
+
     /// Takes a required string setting; `missing` says what to write.
     pub fn required(&mut self, key: &str, missing: &str) -> Result<String, SettingsError> {
         self.string(key)?

@@ -63,6 +63,7 @@ fn onebot_and_telegram_settings() {
             http_url: Some("http://127.0.0.1:3000".into()),
             access_token: Some("t".into()),
             secret: Some("s".into()),
+            ..OneBotConfig::default()
         })
     );
     let ob = one_account("im = \"qq\"\nid = \"main\"\nadapter = \"onebot11\"\nself_id = \"42\"")

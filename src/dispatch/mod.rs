@@ -123,7 +123,8 @@ impl Dispatcher {
     /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
     /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
     /// named no receiving account gets the IM's (`accounts::receiving_account`), so its
-    /// replies always have an account to go through.
+    /// replies always have an account to go through. A platform event (`msg.event`) goes to the
+    /// plugins whose `event` headers name it, never to rules or listeners.
     pub async fn handle(&self, msg: Message) -> Vec<Handled> {
         let admission = self.admit().await;
         self.handle_admitted(admission, msg).await
@@ -137,17 +138,31 @@ impl Dispatcher {
                 msg.account = account;
             }
         }
-        if services.listeners.offer(&msg) {
+        let event = msg.event.take();
+        if event.is_none() && services.listeners.offer(&msg) {
             return Vec::new();
         }
         let live = self.registry.live();
         let manifests: Vec<&Manifest> = live.iter().map(|p| &*p.manifest).collect();
-        let candidates = order::candidates(&manifests, &msg);
+        let candidates = match &event {
+            Some(e) => order::event_candidates(&manifests, &msg, &e.kind),
+            None => order::candidates(&manifests, &msg),
+        };
+        if candidates.is_empty() {
+            if let Some(e) = &event {
+                tracing::debug!(account = %msg.account, "no plugin handles event {}", e.kind);
+            }
+        }
         let mut started = Vec::new();
         for c in candidates {
             let plugin = live[c.index].clone();
-            let rule = plugin.manifest.rules.get(c.rule).map(|r| r.source.clone());
-            let ctx = RunContext::message(msg.clone(), c.params, rule);
+            let ctx = match &event {
+                Some(e) => RunContext::event(msg.clone(), e.clone()),
+                None => {
+                    let rule = plugin.manifest.rules.get(c.rule).map(|r| r.source.clone());
+                    RunContext::message(msg.clone(), c.params, rule)
+                }
+            };
             let (tx, continued) = oneshot::channel();
             let timeout = self.default_timeout;
             started.push(tokio::spawn(async move {

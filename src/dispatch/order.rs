@@ -1,13 +1,14 @@
-//! Message dispatch order: which plugins may handle a message, and in what order (SDK.md §8).
+//! Dispatch order: which plugins may handle a message or a platform event, and in what order
+//! (SDK.md §8). Pure: the manifests and the message in, the candidates out.
 use crate::event::Message;
 use crate::plugin::manifest::Manifest;
 
-/// A plugin whose rule matched a message.
+/// A plugin whose rule (or `event` header) matched.
 #[derive(Debug, Clone)]
 pub struct Candidate<'a> {
     /// Position of the plugin in the slice given to [`candidates`].
     pub index: usize,
-    /// Index into `manifest.rules` of the rule that matched.
+    /// Index into `manifest.rules` of the rule that matched (`usize::MAX` for an event).
     pub rule: usize,
     /// Capture groups 1.. of that rule; a group that did not take part is `""`.
     pub params: Vec<String>,
@@ -15,15 +16,44 @@ pub struct Candidate<'a> {
 }
 
 /// Plugins that may handle `msg`, in the order they must be offered (SDK.md §8): enabled,
-/// admitted by their selectors and `admin` flag, with a rule matching the whole text (the
+/// admitted by their selectors, `admin` and `at` flags, with a rule matching the whole text (the
 /// first such rule is used); by priority descending, then id ascending, then input order.
 pub fn candidates<'a>(plugins: &[&'a Manifest], msg: &Message) -> Vec<Candidate<'a>> {
+    ordered(plugins, msg, |m| {
+        if m.at && !msg.chat.is_empty() && !msg.mentions_me {
+            return None;
+        }
+        first_match(m, &msg.text)
+    })
+}
+
+/// Plugins with an `event` header naming `kind` (docs/adapters.md: event names), admitted by
+/// their selectors and `admin` flag, in the same order as for messages.
+pub fn event_candidates<'a>(
+    plugins: &[&'a Manifest],
+    msg: &Message,
+    kind: &str,
+) -> Vec<Candidate<'a>> {
+    ordered(plugins, msg, |m| {
+        m.events
+            .iter()
+            .any(|e| event_matches(e, kind))
+            .then(|| (usize::MAX, Vec::new()))
+    })
+}
+
+/// The admitted plugins `matcher` accepts, in dispatch order.
+fn ordered<'a>(
+    plugins: &[&'a Manifest],
+    msg: &Message,
+    matcher: impl Fn(&Manifest) -> Option<(usize, Vec<String>)>,
+) -> Vec<Candidate<'a>> {
     let mut out: Vec<Candidate<'a>> = plugins
         .iter()
         .enumerate()
         .filter(|(_, m)| !m.disable && (!m.admin || msg.admin) && admits(m, msg))
         .filter_map(|(index, &manifest)| {
-            let (rule, params) = first_match(manifest, &msg.text)?;
+            let (rule, params) = matcher(manifest)?;
             Some(Candidate {
                 index,
                 rule,
@@ -40,6 +70,36 @@ pub fn candidates<'a>(plugins: &[&'a Manifest], msg: &Message) -> Vec<Candidate<
             .then_with(|| a.manifest.id.cmp(&b.manifest.id))
     });
     out
+}
+
+/// Whether an `event` header names the event `kind`: ASCII case, `-` and `_` do not matter (the
+/// names in the wild mix them: `qq-notice-group-recall` next to `qq-notice-group_increase`), the
+/// IM may be written as its short alias (`tg-…`, `wx-…`), and a trailing `*` matches any rest
+/// (`qq-notice-*`, `*`).
+pub fn event_matches(header: &str, kind: &str) -> bool {
+    let header = canonical_event(header);
+    let kind = canonical_event(kind);
+    match header.strip_suffix('*') {
+        Some(prefix) => kind.starts_with(prefix),
+        None => header == kind,
+    }
+}
+
+fn canonical_event(name: &str) -> String {
+    let lower: String = name
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '_' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    for (short, long) in [("tg-", "telegram-"), ("wx-", "weixin-")] {
+        if let Some(rest) = lower.strip_prefix(short) {
+            return format!("{long}{rest}");
+        }
+    }
+    lower
 }
 
 fn admits(m: &Manifest, msg: &Message) -> bool {
@@ -220,5 +280,101 @@ mod tests {
         assert!(candidates(&[], &Message::default()).is_empty());
         let plugins = [plugin("norules", "//[title: t]")];
         assert!(ids(&plugins, &msg("qq", "", "u", "", false)).is_empty());
+    }
+
+    #[test]
+    fn at_header_requires_a_mention_in_groups() {
+        let plugins = [
+            plugin("at", "//[rule: go]\n//[at: true]"),
+            plugin("any", "//[rule: go]"),
+        ];
+        let mention = |chat: &str, me: bool| Message {
+            mentions_me: me,
+            ..msg("qq", chat, "u", "go", false)
+        };
+        // (chat, mentions the bot?, admitted plugins)
+        let cases: &[(&str, bool, &[&str])] = &[
+            ("g", true, &["a:any.js", "a:at.js"]),
+            ("g", false, &["a:any.js"]),
+            // A private chat always addresses the bot.
+            ("", false, &["a:any.js", "a:at.js"]),
+            ("", true, &["a:any.js", "a:at.js"]),
+        ];
+        for (chat, me, want) in cases {
+            assert_eq!(ids(&plugins, &mention(chat, *me)), *want, "{chat:?} {me}");
+        }
+    }
+
+    #[test]
+    fn event_names() {
+        // (header, event kind, matches?)
+        let cases = [
+            ("qq-notice-group_increase", "qq-notice-group_increase", true),
+            ("qq-notice-group-recall", "qq-notice-group_recall", true),
+            ("QQ-Notice-Group_Recall", "qq-notice-group_recall", true),
+            ("qq-request-friend-single", "qq-request-friend-single", true),
+            ("qq-request-group-add", "qq-request-group-invite", false),
+            ("qq-notice-*", "qq-notice-poke", true),
+            ("qq-notice-*", "qq-request-group-add", false),
+            ("*", "telegram-callback_query", true),
+            ("tg-callback_query", "telegram-callback_query", true),
+            ("telegram-edited-message", "telegram-edited_message", true),
+            ("wx-notice-x", "weixin-notice-x", true),
+            (
+                "qq-notice-group_increase",
+                "qq-notice-group_increase_x",
+                false,
+            ),
+            ("", "qq-notice-poke", false),
+        ];
+        for (header, kind, want) in cases {
+            assert_eq!(event_matches(header, kind), want, "{header:?} vs {kind:?}");
+        }
+    }
+
+    #[test]
+    fn event_dispatch_order_and_admission() {
+        let plugins = [
+            plugin(
+                "welcome",
+                "//[event: qq-notice-group_increase]\n//[priority: 2]",
+            ),
+            plugin("log", "//[event: qq-notice-*]"),
+            plugin("rule_only", "//[rule: .*]"),
+            plugin(
+                "adminonly",
+                "//[event: qq-notice-group_increase]\n//[admin: true]",
+            ),
+            plugin("g2", "//[event: qq-notice-group_increase]\n//[groupid: g2]"),
+            plugin(
+                "off",
+                "//[event: qq-notice-group_increase]\n//[disable: true]",
+            ),
+        ];
+        let refs: Vec<&Manifest> = plugins.iter().collect();
+        let m = msg("qq", "g1", "u", "", false);
+        let got: Vec<(&str, usize)> = event_candidates(&refs, &m, "qq-notice-group_increase")
+            .iter()
+            .map(|c| (c.manifest.id.as_str(), c.rule))
+            .collect();
+        assert_eq!(
+            got,
+            [("a:welcome.js", usize::MAX), ("a:log.js", usize::MAX)]
+        );
+        let admin = msg("qq", "g2", "u", "", true);
+        let got: Vec<String> = event_candidates(&refs, &admin, "qq-notice-group_increase")
+            .iter()
+            .map(|c| c.manifest.id.clone())
+            .collect();
+        assert_eq!(
+            got,
+            ["a:welcome.js", "a:adminonly.js", "a:g2.js", "a:log.js"]
+        );
+        assert!(event_candidates(&refs, &m, "qq-request-friend-single").is_empty());
+        // Rules never see events, events never see rules.
+        assert_eq!(
+            ids(&plugins, &msg("qq", "g1", "u", "hi", false)),
+            ["a:rule_only.js"]
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! async ops are pending. JS: `00_primordials.js`, `10_console.js` (base), `90_runtime.js`.
 
 use super::{js_file, JsFile, RunEnded};
-use crate::event::Message;
+use crate::event::{Event, Message};
 use crate::run::{ContextKind, PluginInfo, RouteRequest, RunStatus, Runs};
 use deno_core::{op2, v8, OpState};
 use serde::Serialize;
@@ -54,6 +54,9 @@ struct CtxView<'a> {
     params: &'a [String],
     rule: Option<&'a str>,
     route: Option<&'a RouteRequest>,
+    /// `{kind, data}` of an event run (`getEventType`/`getEventData`), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a Event>,
     plugin: PluginView<'a>,
 }
 
@@ -78,6 +81,7 @@ fn op_isobot_ctx<'s>(
             params: &ctx.params,
             rule: ctx.rule.as_deref(),
             route: ctx.route.as_ref(),
+            event: ctx.event.as_ref(),
             plugin: PluginView {
                 id: &plugin.id,
                 title: &plugin.title,

@@ -76,6 +76,7 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         text: input.text.unwrap_or_default(),
         message_id: input.message_id,
         admin: input.admin,
+        ..Message::default()
     };
     let admission = match state.dispatcher.try_admit() {
         Ok(a) => a,

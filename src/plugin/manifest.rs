@@ -109,6 +109,8 @@ pub struct Manifest {
     pub author: Option<String>,
     pub disable: bool,
     pub admin: bool,
+    /// `at: true`: in a group, only messages that mention the bot trigger the rules.
+    pub at: bool,
     pub priority: f64,
     pub rules: Vec<Rule>,
     /// Raw cron text; validating and scheduling it is the scheduler's job.
@@ -256,6 +258,7 @@ pub fn parse(file_name: &str, source: &str) -> Result<Manifest, ManifestError> {
             "author" => m.author = (!value.is_empty()).then(|| value.to_string()),
             "disable" => m.disable = parse_bool(line, &key, value)?,
             "admin" => m.admin = parse_bool(line, &key, value)?,
+            "at" => m.at = parse_bool(line, &key, value)?,
             "priority" => m.priority = parse_priority(line, value)?,
             "router" => m.router = (!value.is_empty()).then(|| value.to_string()),
             "timeout" => m.timeout = Some(parse_timeout(line, value)?),

@@ -116,6 +116,8 @@ pub struct PluginStatus {
     pub disabled: bool,
     pub priority: Option<f64>,
     pub rules: Vec<String>,
+    /// The platform events (`event` headers) that start the plugin.
+    pub events: Vec<String>,
     pub cron: Option<String>,
     pub cron_error: Option<String>,
     pub next_cron: Option<String>,
@@ -431,6 +433,7 @@ impl Registry {
                     rules: m
                         .map(|m| m.rules.iter().map(|r| r.source.clone()).collect())
                         .unwrap_or_default(),
+                    events: m.map(|m| m.events.clone()).unwrap_or_default(),
                     cron: m.and_then(|m| m.cron.clone()),
                     cron_error: p.and_then(|p| p.triggers.cron_error.clone()),
                     router: m.and_then(|m| m.router.clone()),

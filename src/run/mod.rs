@@ -11,7 +11,7 @@ mod table;
 pub use outcome::{LogLine, RunOutcome, RunStatus, SendKind, SendRecord, SendResult};
 pub use table::{Run, Runs, MAX_LOG_LINES, MAX_SEND_RECORDS};
 
-use crate::event::Message;
+use crate::event::{Event, Message};
 use bytes::Bytes;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +42,9 @@ pub struct RunContext {
     pub rule: Option<String>,
     /// The HTTP request (route context).
     pub route: Option<RouteRequest>,
+    /// The platform event that started the run (`getEventType`/`getEventData`); `None` for a
+    /// chat message. An event run is a message context: `message` says who and where.
+    pub event: Option<Event>,
 }
 
 /// An HTTP request to a route plugin (`getRouter*`), parsed by the HTTP server.
@@ -77,6 +80,16 @@ impl RunContext {
             params,
             rule,
             route: None,
+            event: None,
+        }
+    }
+
+    /// A run for a platform event (an `//[event: …]` plugin): a message context without a rule.
+    pub fn event(message: Message, event: Event) -> Self {
+        Self {
+            message,
+            event: Some(event),
+            ..Self::bare(ContextKind::Message)
         }
     }
 
@@ -105,6 +118,7 @@ impl RunContext {
             params: Vec::new(),
             rule: None,
             route: None,
+            event: None,
         }
     }
 

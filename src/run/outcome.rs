@@ -94,6 +94,8 @@ pub enum SendKind {
     RecallMessage,
     #[serde(rename = "notifyMasters")]
     NotifyMasters,
+    #[serde(rename = "callAction")]
+    CallAction,
 }
 
 impl SendKind {
@@ -115,6 +117,7 @@ impl SendKind {
             SendKind::ReplyMixed => "replyMixed",
             SendKind::RecallMessage => "recallMessage",
             SendKind::NotifyMasters => "notifyMasters",
+            SendKind::CallAction => "callAction",
         }
     }
 }

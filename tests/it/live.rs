@@ -176,8 +176,22 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// Spawns `isobot serve` as configured in `cmd` (stderr is taken over) and waits for its
 /// readiness line, "isobot listening on http://ADDR"; returns the child and ADDR. Stderr is read
 /// to the end on a thread so the server never blocks on a full pipe.
-pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, String) {
+pub fn spawn_serve(cmd: std::process::Command) -> (std::process::Child, String) {
+    let (child, addr, _) = spawn_serve_logged(cmd);
+    (child, addr)
+}
+
+/// Like `spawn_serve`, keeping every stderr line (the log) for the test to read.
+pub fn spawn_serve_logged(
+    mut cmd: std::process::Command,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     use std::io::{BufRead, BufReader};
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = lines.clone();
     let mut child = cmd
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -193,10 +207,11 @@ pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, Stri
                     let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
                 }
             }
+            kept.lock().unwrap().push(line);
         }
     });
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("isobot serve did not report its address");
-    (child, addr)
+    (child, addr, lines)
 }

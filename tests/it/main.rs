@@ -6,6 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod adapter_logs;
 mod adapter_stack;
 mod adapters_selection;
 mod cli;
@@ -13,6 +14,7 @@ mod engine_pool;
 mod errors;
 mod harness;
 mod hostile_engine;
+mod httpbridge;
 mod layering;
 mod listen;
 mod live;
@@ -20,6 +22,7 @@ mod media;
 mod node_builtins;
 mod npm;
 mod onebot;
+mod onebot_depth;
 mod quirks;
 mod routes;
 mod sdk_context;
@@ -32,5 +35,6 @@ mod serve_limits;
 mod serve_reload;
 mod store;
 mod telegram;
+mod telegram_depth;
 mod web;
 mod webhook;

@@ -153,6 +153,16 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+
+    /// Closes and waits until isobot has dropped its end (it forgets the socket first).
+    pub async fn close_and_wait(mut self) {
+        let _ = self.ws.close(None).await;
+        let drained = tokio::time::timeout(WAIT, async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
+        assert!(drained.is_ok(), "isobot did not drop the closed socket");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +185,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 /// POSTs an event like the implementation's HTTP reporting does.
-async fn post_event(
+pub async fn post_event(
     stack: &Stack,
     self_id: &str,
     signature: Option<String>,
@@ -192,7 +202,7 @@ async fn post_event(
     req.send().await.unwrap().status()
 }
 
-fn http_account(imp: &Impl, secret: Option<&str>) -> String {
+pub fn http_account(imp: &Impl, secret: Option<&str>) -> String {
     let secret = secret
         .map(|s| format!("secret = {s:?}\n"))
         .unwrap_or_default();
@@ -237,7 +247,11 @@ await s.recallMessage(r);",
     assert_eq!(status, StatusCode::NO_CONTENT);
     let runs = stack.next_runs().await;
     assert_runs_ok(&runs);
-    let voice = format!("file://{}", stack.plugin_path("voice.amr"));
+    // Local files go inline by default (`media = "base64"`): the implementation may run elsewhere.
+    let voice = format!(
+        "base64://{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"#!AMR")
+    );
     let text = |t: &str| json!({"type": "text", "data": {"text": t}});
     let group = |segs: Value| json!({"group_id": 600, "message": segs});
     let private = |segs: Value| json!({"user_id": 5, "message": segs});
@@ -403,7 +417,7 @@ async fn event_posts_need_a_good_signature() {
     );
 }
 
-fn ws_account(id: &str, self_id: &str, default: bool, token: Option<&str>) -> String {
+pub fn ws_account(id: &str, self_id: &str, default: bool, token: Option<&str>) -> String {
     let token = token
         .map(|t| format!("access_token = {t:?}\n"))
         .unwrap_or_default();

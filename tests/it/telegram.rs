@@ -44,6 +44,8 @@ pub struct Api {
     pub updates: Vec<Value>,
     /// `offset` of each getUpdates call, in order.
     pub offsets: Vec<Option<i64>>,
+    /// `allowed_updates` of each getUpdates call.
+    pub allowed: Vec<Value>,
     /// How the next send calls are answered: `Some(seconds)` = 429 with that `retry_after`,
     /// `None` = normally.
     pub floods: VecDeque<Option<u64>>,
@@ -64,7 +66,7 @@ impl TgServer {
             .unwrap()
             .calls
             .iter()
-            .filter(|c| c.method != "getUpdates")
+            .filter(|c| c.method != "getUpdates" && c.method != "getMe")
             .cloned()
             .collect()
     }
@@ -159,7 +161,16 @@ fn num(v: Option<&Value>) -> Option<i64> {
 async fn get_updates(server: &TgServer, fields: &Map<String, Value>) -> Response {
     let offset = num(fields.get("offset"));
     let wait = Duration::from_secs(num(fields.get("timeout")).unwrap_or(0) as u64);
-    server.state.lock().unwrap().offsets.push(offset);
+    {
+        let mut s = server.state.lock().unwrap();
+        s.offsets.push(offset);
+        s.allowed.push(
+            fields
+                .get("allowed_updates")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+    }
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let notified = server.notify.notified();
@@ -199,6 +210,23 @@ async fn method(
     if method == "getUpdates" {
         return get_updates(&server, &fields).await;
     }
+    if method == "getMe" {
+        // The bot's identity: id = the token's number, a user name tests can mention.
+        let id: i64 = bot
+            .trim_start_matches("bot")
+            .split(':')
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        server.state.lock().unwrap().calls.push(Call {
+            bot,
+            method,
+            fields,
+            files,
+        });
+        return Json(json!({"ok": true, "result": {"id": id, "is_bot": true, "first_name": "Iso", "username": "IsoBot"}})).into_response();
+    }
     let mut s = server.state.lock().unwrap();
     s.calls.push(Call {
         bot,
@@ -222,7 +250,7 @@ async fn method(
         json!({"message_id": s.next_id, "date": 0, "chat": {"id": chat, "type": "supergroup"}})
     };
     let result = match method.as_str() {
-        "deleteMessage" => json!(true),
+        "deleteMessage" | "answerCallbackQuery" => json!(true),
         "sendMediaGroup" => {
             let media = match &fields["media"] {
                 Value::String(s) => serde_json::from_str(s).unwrap(),
@@ -492,7 +520,7 @@ async fn webhook_secret_token_is_checked() {
     assert_eq!(tg.calls()[0].fields["chat_id"], json!(5));
 }
 
-fn polling_account(server: &TgServer) -> String {
+pub fn polling_account(server: &TgServer) -> String {
     format!(
         "[[accounts]]\nim = \"telegram\"\nid = \"tg\"\nadapter = \"telegram\"\ntoken = \"123:abc\"\napi_url = {:?}\ndefault = true\npoll_timeout = \"1s\"\n",
         server.url

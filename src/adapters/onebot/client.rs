@@ -1,7 +1,8 @@
 //! OneBot v11 action transports: HTTP (`POST {http_url}/{action}` with the bearer token) and the
-//! account's live reverse WebSocket (`{action, params, echo}` frames, answers matched by `echo`).
+//! account's live WebSockets, reverse or forward (`{action, params, echo}` frames, answers matched
+//! by `echo`).
 //!
-//! Actions come from the adapter (`onebot::OneBot::call`); answers go back as `ActionResponse`s.
+//! Actions come from the adapter (`onebot::OneBot::act`); answers go back as `ActionResponse`s.
 
 use super::types::{Action, ActionFrame, ActionResponse};
 use crate::adapters::http::server_message;
@@ -89,11 +90,8 @@ impl Socket {
             self.generation,
             self.next_echo.fetch_add(1, Ordering::Relaxed)
         );
-        let frame = serde_json::to_string(&ActionFrame {
-            action,
-            echo: &echo,
-        })
-        .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
+        let frame = serde_json::to_string(&ActionFrame::new(action, &echo))
+            .map_err(|e| AdapterError::Transport(format!("cannot encode action: {e}")))?;
         let (tx, rx) = oneshot::channel();
         self.pending
             .lock()
@@ -102,11 +100,9 @@ impl Socket {
         let _guard = PendingGuard { socket: self, echo };
         self.out
             .send(frame)
-            .map_err(|_| AdapterError::Transport("the reverse WebSocket is closed".into()))?;
+            .map_err(|_| AdapterError::Transport("the WebSocket is closed".into()))?;
         rx.await.map_err(|_| {
-            AdapterError::Transport(
-                "the reverse WebSocket closed before the action was answered".into(),
-            )
+            AdapterError::Transport("the WebSocket closed before the action was answered".into())
         })
     }
 

@@ -1,13 +1,16 @@
 //! OneBot v11 ingress: `POST /onebot/v11/events` (HTTP event reporting, `X-Signature` checked)
 //! and `GET /onebot/v11/ws` (reverse WebSocket, Universal role, access token checked).
 //!
-//! Events come from the implementation; message events leave as `event::Message`s into the
-//! `Inbox` (serve dispatches them), meta events update the account's online state, and action
-//! answers on a socket go to the send waiting for their `echo`.
+//! Events come from the implementation; message, notice and request events leave as
+//! `event::Message`s into the `Inbox` (serve dispatches them; `convert.rs` says how), meta events
+//! update the account's online state, and action answers on a socket go to the send waiting for
+//! their `echo`. Every refused post or handshake is logged as a warning with the account and why.
 
-use super::types::{ActionResponse, Event, MessageEvent, MetaEvent};
+use super::client::Socket;
+use super::convert::on_event;
+use super::types::ActionResponse;
 use super::OneBot;
-use crate::event::{Inbox, Message};
+use crate::event::Inbox;
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -20,7 +23,6 @@ use hmac::{KeyInit, Mac};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const EVENTS_PATH: &str = "/onebot/v11/events";
 pub const WS_PATH: &str = "/onebot/v11/ws";
@@ -56,7 +58,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl Ingress {
     /// The account an inbound connection speaks for: `X-Self-ID`, or the only OneBot account.
     #[allow(clippy::result_large_err)]
-    fn account(&self, headers: &HeaderMap) -> Result<Arc<OneBot>, Response> {
+    fn account(&self, headers: &HeaderMap, what: &str) -> Result<Arc<OneBot>, Response> {
         match header(headers, "x-self-id") {
             Some(id) => self
                 .bots
@@ -65,19 +67,19 @@ impl Ingress {
                 .cloned()
                 .ok_or_else(|| {
                     let known: Vec<&str> = self.bots.iter().map(|b| b.self_id()).collect();
-                    reject(
-                        StatusCode::NOT_FOUND,
-                        format!(
-                            "no onebot11 account has self_id {id}; configured: {}",
-                            known.join(", ")
-                        ),
-                    )
+                    let why = format!(
+                        "no onebot11 account has self_id {id}; configured: {}",
+                        known.join(", ")
+                    );
+                    tracing::warn!(self_id = %id, "onebot11 {what} refused: {why}");
+                    reject(StatusCode::NOT_FOUND, why)
                 }),
             None if self.bots.len() == 1 => Ok(self.bots[0].clone()),
-            None => Err(reject(
-                StatusCode::BAD_REQUEST,
-                "missing X-Self-ID header: several onebot11 accounts are configured",
-            )),
+            None => {
+                let why = "missing X-Self-ID header: several onebot11 accounts are configured";
+                tracing::warn!("onebot11 {what} refused: {why}");
+                Err(reject(StatusCode::BAD_REQUEST, why))
+            }
         }
     }
 }
@@ -100,7 +102,7 @@ pub fn signature_ok(secret: &str, signature: Option<&str>, body: &[u8]) -> bool 
 
 /// <https://github.com/botuniverse/onebot-11/blob/master/communication/http-post.md>
 async fn post_event(State(ingress): State<Ingress>, headers: HeaderMap, body: Bytes) -> Response {
-    let bot = match ingress.account(&headers) {
+    let bot = match ingress.account(&headers, "event post") {
         Ok(bot) => bot,
         Err(r) => return r,
     };
@@ -113,13 +115,20 @@ async fn post_event(State(ingress): State<Ingress>, headers: HeaderMap, body: By
             );
         }
     }
-    let event: Event = match serde_json::from_slice(&body) {
-        Ok(e) => e,
+    let event: Value = match serde_json::from_slice(&body) {
+        Ok(e @ Value::Object(_)) => e,
+        Ok(_) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "body is not a OneBot v11 event (a JSON object with post_type)",
+            )
+        }
         Err(e) => {
+            tracing::warn!(account = %bot.account, "onebot11 event post is not JSON: {e}");
             return reject(
                 StatusCode::BAD_REQUEST,
                 format!("body is not a OneBot v11 event: {e}"),
-            )
+            );
         }
     };
     if let Some(msg) = on_event(&bot, event) {
@@ -152,17 +161,18 @@ async fn reverse_ws(
     Query(query): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let bot = match ingress.account(&headers) {
+    let bot = match ingress.account(&headers, "reverse WebSocket") {
         Ok(bot) => bot,
         Err(r) => return r,
     };
     if let Some(token) = &bot.access_token {
         match presented_token(&headers, &query) {
             None => {
+                tracing::warn!(account = %bot.account, "onebot11 reverse WebSocket without an access token refused");
                 return reject(
                     StatusCode::UNAUTHORIZED,
                     "missing access token: send `Authorization: Bearer <access_token>`",
-                )
+                );
             }
             Some(given) if given != token => {
                 tracing::warn!(account = %bot.account, "onebot11 reverse WebSocket with a wrong access token rejected");
@@ -173,6 +183,7 @@ async fn reverse_ws(
     }
     if let Some(role) = header(&headers, "x-client-role") {
         if !role.eq_ignore_ascii_case("universal") {
+            tracing::warn!(account = %bot.account, "onebot11 reverse WebSocket with X-Client-Role {role} refused; configure it as Universal");
             return reject(
                 StatusCode::BAD_REQUEST,
                 format!("X-Client-Role {role} is not supported; configure the reverse WebSocket as Universal"),
@@ -185,8 +196,9 @@ async fn reverse_ws(
 /// Reads one socket until it closes: events go to the inbox, answers to their waiting action.
 async fn serve_socket(bot: Arc<OneBot>, inbox: Inbox, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let (link, mut frames) = bot.attach();
-    tracing::info!(account = %bot.account, self_id = %bot.self_id, "onebot11 reverse WebSocket connected");
+    let (link, mut frames) = bot.new_socket();
+    bot.register(&link);
+    tracing::info!(account = %bot.account, self_id = %bot.self_id, connections = bot.connections(), "onebot11 reverse WebSocket connected");
     let writer = tokio::spawn(async move {
         while let Some(frame) = frames.recv().await {
             if sink.send(WsMessage::Text(frame.into())).await.is_err() {
@@ -205,188 +217,57 @@ async fn serve_socket(bot: Arc<OneBot>, inbox: Inbox, socket: WebSocket) {
                 break;
             }
         };
-        let value: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(account = %bot.account, "onebot11 frame is not JSON: {e}");
-                continue;
-            }
-        };
-        if value.get("post_type").is_some() {
-            match serde_json::from_value::<Event>(value) {
-                Ok(event) => {
-                    if let Some(msg) = on_event(&bot, event) {
-                        if inbox.send(msg).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(account = %bot.account, "onebot11 event not understood: {e}")
-                }
-            }
-        } else if value.get("echo").is_some() {
-            match serde_json::from_value::<ActionResponse>(value) {
-                Ok(r) => {
-                    if !link.answer(r) {
-                        tracing::debug!(account = %bot.account, "onebot11 answer for an action nobody waits for");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(account = %bot.account, "onebot11 answer not understood: {e}")
-                }
-            }
+        if !on_frame(&bot, &inbox, &link, &text, true).await {
+            break;
         }
     }
     bot.detach(&link);
     writer.abort();
-    tracing::info!(account = %bot.account, "onebot11 reverse WebSocket disconnected");
+    tracing::info!(account = %bot.account, connections = bot.connections(), "onebot11 reverse WebSocket disconnected");
 }
 
-/// Applies one event to the account; a message event becomes a `Message` to dispatch.
-pub(crate) fn on_event(bot: &OneBot, event: Event) -> Option<Message> {
-    match event {
-        Event::Message(m) => to_message(bot, m),
-        Event::MetaEvent(meta) => {
-            on_meta(bot, &meta);
-            None
-        }
-        Event::MessageSent(_) | Event::Other => None,
-    }
-}
-
-fn on_meta(bot: &OneBot, meta: &MetaEvent) {
-    match (meta.meta_event_type.as_str(), meta.sub_type.as_deref()) {
-        ("heartbeat", _) => {
-            let online = meta.status.as_ref().and_then(|s| s.online) != Some(false);
-            bot.saw_meta(online, meta.interval.map(Duration::from_millis));
-        }
-        ("lifecycle", Some("disable")) => bot.saw_meta(false, None),
-        ("lifecycle", _) => bot.saw_meta(true, None),
-        _ => {}
-    }
-}
-
-/// A private or group message event as an IM-neutral message; the bot's own messages are `None`.
-/// <https://github.com/botuniverse/onebot-11/blob/master/event/message.md>
-fn to_message(bot: &OneBot, m: MessageEvent) -> Option<Message> {
-    let user = m.user_id.to_string();
-    let self_id = m.self_id.as_ref().map(ToString::to_string);
-    if user == bot.self_id || self_id.as_deref() == Some(user.as_str()) {
-        return None;
-    }
-    let chat = match m.message_type.as_str() {
-        "group" => m
-            .group_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        "private" => String::new(),
-        other => {
-            tracing::debug!(account = %bot.account, "onebot11 message_type {other} ignored");
-            return None;
+/// Handles one text frame of a socket (reverse or forward); false when the inbox is closed.
+/// Without `events` only action answers are taken (a forward socket before its login check).
+pub(super) async fn on_frame(
+    bot: &OneBot,
+    inbox: &Inbox,
+    link: &Socket,
+    text: &str,
+    events: bool,
+) -> bool {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(account = %bot.account, "onebot11 frame is not JSON: {e}");
+            return true;
         }
     };
-    let name = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-    let user_name = name(&m.sender.card)
-        .or_else(|| name(&m.sender.nickname))
-        .unwrap_or_default();
-    let group_admin = matches!(m.sender.role.as_deref(), Some("owner" | "admin"));
-    Some(Message {
-        im: bot.im.clone(),
-        account: bot.account.clone(),
-        chat,
-        chat_name: m.group_name.clone().unwrap_or_default(),
-        user_avatar: format!("https://q1.qlogo.cn/g?b=qq&nk={user}&s=640"),
-        admin: group_admin || bot.admins.contains(&user),
-        user,
-        user_name,
-        text: m.message.text(),
-        message_id: m.message_id.to_string(),
-    })
+    if value.get("post_type").is_some() {
+        if !events {
+            tracing::debug!(account = %bot.account, "onebot11 event before the login check ignored");
+            return true;
+        }
+        if let Some(msg) = on_event(bot, value) {
+            return inbox.send(msg).await.is_ok();
+        }
+    } else if value.get("echo").is_some() {
+        match serde_json::from_value::<ActionResponse>(value) {
+            Ok(r) => {
+                if !link.answer(r) {
+                    tracing::debug!(account = %bot.account, "onebot11 answer for an action nobody waits for");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(account = %bot.account, "onebot11 answer not understood: {e}")
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::OneBotConfig;
     use super::*;
-
-    fn bot() -> OneBot {
-        OneBot::new(
-            "qq",
-            "main",
-            &OneBotConfig {
-                self_id: "42".into(),
-                http_url: None,
-                access_token: None,
-                secret: None,
-            },
-            reqwest::Client::new(),
-            vec!["7".into()],
-        )
-    }
-
-    fn event(v: Value) -> Event {
-        serde_json::from_value(v).unwrap()
-    }
-
-    #[test]
-    fn message_events_become_messages() {
-        let b = bot();
-        let group = event(json!({
-            "post_type": "message", "message_type": "group", "sub_type": "normal",
-            "self_id": 42, "message_id": 99, "user_id": 5, "group_id": 600,
-            "message": [{"type": "text", "data": {"text": "hi "}}, {"type": "image", "data": {"file": "x"}}, {"type": "text", "data": {"text": "there"}}],
-            "raw_message": "hi there", "font": 0,
-            "sender": {"user_id": 5, "nickname": "nick", "card": "card", "role": "admin"}
-        }));
-        let m = on_event(&b, group).unwrap();
-        assert_eq!(
-            (
-                m.im.as_str(),
-                m.account.as_str(),
-                m.chat.as_str(),
-                m.user.as_str()
-            ),
-            ("qq", "main", "600", "5")
-        );
-        assert_eq!(
-            (m.text.as_str(), m.user_name.as_str()),
-            ("hi there", "card")
-        );
-        assert_eq!(m.message_id, "99");
-        assert!(m.admin);
-        let private = event(json!({
-            "post_type": "message", "message_type": "private", "self_id": 42,
-            "message_id": 1, "user_id": 7, "message": "hello [CQ:face,id=1]",
-            "sender": {"nickname": "boss", "card": ""}
-        }));
-        let m = on_event(&b, private).unwrap();
-        assert_eq!(
-            (m.chat.as_str(), m.text.as_str(), m.user_name.as_str()),
-            ("", "hello ", "boss")
-        );
-        assert!(m.admin, "configured bot admin");
-        let member = event(json!({
-            "post_type": "message", "message_type": "group", "self_id": 42,
-            "message_id": 2, "user_id": 8, "group_id": 1, "message": [],
-            "sender": {"role": "member"}
-        }));
-        assert!(!on_event(&b, member).unwrap().admin);
-    }
-
-    #[test]
-    fn own_messages_and_other_events_are_not_dispatched() {
-        let b = bot();
-        for v in [
-            json!({"post_type": "message", "message_type": "group", "self_id": 42, "message_id": 1, "user_id": 42, "group_id": 1, "message": "me"}),
-            json!({"post_type": "message_sent", "message_type": "group", "self_id": 42, "message_id": 1, "user_id": 42, "message": "me"}),
-            json!({"post_type": "notice", "notice_type": "group_increase"}),
-            json!({"post_type": "meta_event", "meta_event_type": "lifecycle", "sub_type": "connect"}),
-        ] {
-            assert!(on_event(&b, event(v.clone())).is_none(), "{v}");
-        }
-    }
 
     #[test]
     fn signatures() {

@@ -1,30 +1,35 @@
 //! The OneBot v11 adapter (`adapter = "onebot11"`): a QQ account behind NapCat, Lagrange.OneBot,
 //! LLOneBot or any other v11 implementation.
 //!
-//! Outbound: `SendRequest`s become `send_group_msg` / `send_private_msg` actions with segment
-//! arrays, recalls become `delete_msg`; an action goes over the account's reverse WebSocket when
-//! one is connected (answer matched by `echo`), else over HTTP to `http_url`. Inbound events
-//! arrive through `inbound` (HTTP POST or reverse WebSocket) and leave as `event::Message`s.
+//! Outbound: `SendRequest`s become `send_group_msg` / `send_private_msg` (or forward) actions with
+//! segment arrays (`segments.rs`, CQ codes `cq.rs`), recalls `delete_msg`, `callAction` any action;
+//! an action goes over the account's newest WebSocket when one is connected (answer matched by
+//! `echo`), else over HTTP to `http_url`. Inbound events arrive through `inbound` (HTTP POST or
+//! reverse WebSocket) or `forward` (isobot connects to the implementation) and leave as
+//! `event::Message`s (`convert.rs`).
 
 pub mod client;
+pub mod convert;
+pub mod cq;
+pub mod forward;
 pub mod inbound;
+pub mod segments;
 mod settings;
 pub mod types;
 
+pub use segments::MediaMode;
 pub use settings::OneBotConfig;
 
 use crate::adapters::{Adapter, Kind};
-use crate::outgoing::{
-    AdapterError, Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt,
-    SendRequest, Target,
-};
+use crate::outgoing::{AdapterError, RecallRequest, Receipt, SendRequest, Target};
 use async_trait::async_trait;
 use client::{Http, Socket};
-use serde_json::Value;
+use segments::Outgoing;
+use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use types::{Action, ActionResponse, DeleteMsg, GroupMsg, Id, PrivateMsg, Segment};
+use types::{Action, ActionResponse, Id};
 
 /// `adapter = "onebot11"`.
 pub const KIND: Kind = Kind {
@@ -44,9 +49,12 @@ struct Heartbeat {
     online: bool,
 }
 
+/// The account's live WebSocket connections, oldest first (an implementation may hold several:
+/// two `websocketClients` entries in NapCat, a reconnect overlapping the old socket, isobot's
+/// own forward connection). Actions go over the newest; the account is connected while any is.
 #[derive(Default)]
 struct Link {
-    socket: Option<Arc<Socket>>,
+    sockets: Vec<Arc<Socket>>,
     heartbeat: Option<Heartbeat>,
 }
 
@@ -57,6 +65,7 @@ pub struct OneBot {
     self_id: String,
     access_token: Option<String>,
     secret: Option<String>,
+    media: MediaMode,
     http: Option<Http>,
     link: Mutex<Link>,
     generations: AtomicU64,
@@ -78,6 +87,7 @@ impl OneBot {
             self_id: config.self_id.clone(),
             access_token: config.access_token.clone(),
             secret: config.secret.clone(),
+            media: config.media,
             http: config
                 .http_url
                 .clone()
@@ -96,42 +106,45 @@ impl OneBot {
         &self.self_id
     }
 
-    /// Whether a reverse WebSocket of this account is connected now.
+    /// How many WebSocket connections of this account are live now.
+    pub fn connections(&self) -> usize {
+        self.link.lock().map(|l| l.sockets.len()).unwrap_or(0)
+    }
+
+    /// Whether a WebSocket of this account is connected now.
     pub fn socket_connected(&self) -> bool {
-        self.link
-            .lock()
-            .map(|l| l.socket.is_some())
-            .unwrap_or(false)
+        self.connections() > 0
     }
 
     fn socket(&self) -> Option<Arc<Socket>> {
-        self.link.lock().ok().and_then(|l| l.socket.clone())
+        self.link
+            .lock()
+            .ok()
+            .and_then(|l| l.sockets.last().cloned())
     }
 
-    /// A new live socket for the account (a reconnect replaces the old one, failing the
-    /// actions still waiting on it), and the receiver of the frames its writer must send.
-    fn attach(&self) -> (Arc<Socket>, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    /// A new socket of the account (not carrying its actions yet), and the receiver of the
+    /// frames its writer must send.
+    fn new_socket(&self) -> (Arc<Socket>, tokio::sync::mpsc::UnboundedReceiver<String>) {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (socket, rx) = Socket::new(generation);
-        let socket = Arc::new(socket);
-        if let Ok(mut link) = self.link.lock() {
-            if let Some(old) = link.socket.replace(socket.clone()) {
-                old.close();
-            }
-            link.heartbeat = None;
-        }
-        (socket, rx)
+        (Arc::new(socket), rx)
     }
 
-    /// Forgets `socket` unless a newer connection already replaced it.
+    /// `socket` carries the account's actions from now on (the newest does). Older connections
+    /// stay: each one leaves only when it closes itself.
+    fn register(&self, socket: &Arc<Socket>) {
+        if let Ok(mut link) = self.link.lock() {
+            link.sockets.push(socket.clone());
+        }
+    }
+
+    /// Forgets `socket` (the heartbeat state too when it was the last one); fails the actions
+    /// still waiting for an answer on it.
     fn detach(&self, socket: &Socket) {
         if let Ok(mut link) = self.link.lock() {
-            if link
-                .socket
-                .as_ref()
-                .is_some_and(|s| s.generation == socket.generation)
-            {
-                link.socket = None;
+            link.sockets.retain(|s| s.generation != socket.generation);
+            if link.sockets.is_empty() {
                 link.heartbeat = None;
             }
         }
@@ -150,8 +163,8 @@ impl OneBot {
         }
     }
 
-    /// Sends one action over the live socket, else over HTTP.
-    async fn call(&self, action: &Action) -> Result<ActionResponse, AdapterError> {
+    /// Sends one action over the newest socket, else over HTTP.
+    async fn act(&self, action: &Action) -> Result<ActionResponse, AdapterError> {
         let response = match (self.socket(), &self.http) {
             (Some(socket), _) => socket.call(action).await?,
             (None, Some(http)) => http.call(action).await?,
@@ -164,66 +177,6 @@ impl OneBot {
             });
         }
         Ok(response)
-    }
-}
-
-/// The `file` value of a media segment for each isobot source form.
-/// <https://github.com/botuniverse/onebot-11/blob/master/message/segment.md#图片>
-pub fn file_of(source: &MediaSource) -> String {
-    match source {
-        MediaSource::Url { url } => url.clone(),
-        MediaSource::Path { path } if path.starts_with('/') => format!("file://{path}"),
-        MediaSource::Path { path } => format!("file:///{}", path.replace('\\', "/")),
-        MediaSource::Base64 { data, .. } => format!("base64://{data}"),
-    }
-}
-
-fn media_segment(kind: MediaKind, media: &Media) -> Segment {
-    let file = file_of(&media.source);
-    match kind {
-        MediaKind::Image => Segment::Image { file },
-        MediaKind::Voice => Segment::Record { file },
-        MediaKind::Video => Segment::Video { file },
-        MediaKind::File => Segment::File {
-            file,
-            name: media.name.clone(),
-        },
-    }
-}
-
-/// The messages one payload becomes. Text and images share a message; QQ sends voice, video and
-/// file segments only on their own, so each of those is a message of its own (order kept).
-pub fn messages(payload: &Payload) -> Vec<Vec<Segment>> {
-    match payload {
-        Payload::Text { text } | Payload::Markdown { text } => {
-            vec![vec![Segment::Text { text: text.clone() }]]
-        }
-        Payload::Media { kind, media } => vec![vec![media_segment(*kind, media)]],
-        Payload::Mixed { items } => {
-            let mut out = Vec::new();
-            let mut current = Vec::new();
-            for item in items {
-                match item {
-                    Item::Text { text } | Item::Markdown { text } => {
-                        current.push(Segment::Text { text: text.clone() })
-                    }
-                    Item::Media {
-                        kind: MediaKind::Image,
-                        media,
-                    } => current.push(media_segment(MediaKind::Image, media)),
-                    Item::Media { kind, media } => {
-                        if !current.is_empty() {
-                            out.push(std::mem::take(&mut current));
-                        }
-                        out.push(vec![media_segment(*kind, media)]);
-                    }
-                }
-            }
-            if !current.is_empty() {
-                out.push(current);
-            }
-            out
-        }
     }
 }
 
@@ -242,14 +195,14 @@ impl Adapter for OneBot {
         "onebot11"
     }
 
-    /// Online while a reverse WebSocket is connected, or (without one) when an HTTP API is
-    /// configured; a heartbeat saying `online: false`, a `disable` lifecycle event or a heartbeat
-    /// overdue by three intervals turns the account offline until the next good one.
+    /// Online while a WebSocket is connected, or (without one) when an HTTP API is configured;
+    /// a heartbeat saying `online: false`, a `disable` lifecycle event or a heartbeat overdue by
+    /// three intervals turns the account offline until the next good one.
     fn is_online(&self) -> bool {
         let Ok(link) = self.link.lock() else {
             return false;
         };
-        if link.socket.is_none() && self.http.is_none() {
+        if link.sockets.is_empty() && self.http.is_none() {
             return false;
         }
         match link.heartbeat {
@@ -265,18 +218,18 @@ impl Adapter for OneBot {
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError> {
         let mut ids = Vec::new();
         let mut last = Value::Null;
-        for message in messages(&req.payload) {
-            let action = match &req.target {
-                Target::Group(g) => Action::SendGroupMsg(GroupMsg {
-                    group_id: Id::parse(g),
-                    message,
-                }),
-                Target::Private(u) => Action::SendPrivateMsg(PrivateMsg {
-                    user_id: Id::parse(u),
-                    message,
-                }),
+        let (group, user) = match &req.target {
+            Target::Group(g) => (Some(Id::parse(g)), None),
+            Target::Private(u) => (None, Some(Id::parse(u))),
+        };
+        for out in segments::messages(&req.payload, &req.body, self.media).await? {
+            let action = match (out, &group, &user) {
+                (Outgoing::Message(m), Some(g), _) => Action::group_msg(g.clone(), m),
+                (Outgoing::Message(m), None, Some(u)) => Action::private_msg(u.clone(), m),
+                (Outgoing::Forward(nodes), g, u) => Action::forward(g.clone(), u.clone(), nodes),
+                (Outgoing::Message(_), None, None) => continue,
             };
-            let response = self.call(&action).await?;
+            let response = self.act(&action).await?;
             ids.push(message_id(&response.data));
             last = response.data;
         }
@@ -288,93 +241,24 @@ impl Adapter for OneBot {
     }
 
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError> {
-        self.call(&Action::DeleteMsg(DeleteMsg {
-            message_id: Id::parse(&req.message_id),
-        }))
-        .await
-        .map(|_| ())
+        self.act(&Action::delete_msg(Id::parse(&req.message_id)))
+            .await
+            .map(|_| ())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn media(source: MediaSource, name: Option<&str>) -> Media {
-        Media {
-            source,
-            name: name.map(str::to_string),
-            mime: None,
+    async fn call(&self, action: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        let params = Value::Object(params);
+        if segments::names_local_file(&params) {
+            return Err(AdapterError::Media(
+                "the parameters name a local file, which the implementation would read around isobot's confinement; send local files with the media functions (pushFile, replyImage, …)".into(),
+            ));
         }
-    }
-
-    #[test]
-    fn source_forms_become_file_values() {
-        let cases = [
-            (
-                MediaSource::Url {
-                    url: "https://x.test/a.png".into(),
-                },
-                "https://x.test/a.png",
-            ),
-            (
-                MediaSource::Path {
-                    path: "/srv/a b.png".into(),
-                },
-                "file:///srv/a b.png",
-            ),
-            (
-                MediaSource::Base64 {
-                    data: "QUJD".into(),
-                    mime: Some("image/png".into()),
-                },
-                "base64://QUJD",
-            ),
-        ];
-        for (source, want) in cases {
-            assert_eq!(file_of(&source), want);
-        }
-    }
-
-    #[test]
-    fn mixed_splits_voice_video_and_files_into_their_own_messages() {
-        let url = |u: &str| MediaSource::Url { url: u.into() };
-        let payload = Payload::Mixed {
-            items: vec![
-                Item::Text { text: "a".into() },
-                Item::Media {
-                    kind: MediaKind::Image,
-                    media: media(url("http://i/1"), None),
-                },
-                Item::Media {
-                    kind: MediaKind::Voice,
-                    media: media(url("http://v/1"), None),
-                },
-                Item::Markdown { text: "b".into() },
-                Item::Media {
-                    kind: MediaKind::File,
-                    media: media(url("http://f/1"), Some("f.txt")),
-                },
-            ],
+        let Value::Object(params) = params else {
+            return Err(AdapterError::Unsupported(
+                "parameters must be an object".into(),
+            ));
         };
-        assert_eq!(
-            messages(&payload),
-            vec![
-                vec![
-                    Segment::Text { text: "a".into() },
-                    Segment::Image {
-                        file: "http://i/1".into()
-                    }
-                ],
-                vec![Segment::Record {
-                    file: "http://v/1".into()
-                }],
-                vec![Segment::Text { text: "b".into() }],
-                vec![Segment::File {
-                    file: "http://f/1".into(),
-                    name: Some("f.txt".into())
-                }],
-            ]
-        );
+        let response = self.act(&Action::raw(action.to_string(), params)).await?;
+        Ok(response.data)
     }
 }

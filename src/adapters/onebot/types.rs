@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// A QQ id or message id: a number on the wire, a string when it is not numeric.
 /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md> (`user_id`: number (int64))
@@ -33,8 +34,7 @@ impl std::fmt::Display for Id {
 /// One outgoing message segment.
 /// <https://github.com/botuniverse/onebot-11/blob/master/message/segment.md>; the `file` segment
 /// with `name` is the NapCat/Lagrange/LLOneBot extension for uploading a file into the chat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", content = "data", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
     /// <https://github.com/botuniverse/onebot-11/blob/master/message/segment.md#纯文本>
     Text { text: String },
@@ -45,22 +45,114 @@ pub enum Segment {
     /// <https://github.com/botuniverse/onebot-11/blob/master/message/segment.md#短视频>
     Video { file: String },
     /// NapCat `file` segment: <https://napneko.github.io/develop/msg>
-    File {
-        file: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
+    File { file: String, name: Option<String> },
+    /// <https://github.com/botuniverse/onebot-11/blob/master/message/segment.md#回复>
+    Reply { id: String },
+    /// Any other segment (`at`, `face`, `node`, … from CQ codes), its data as given.
+    Other {
+        kind: String,
+        data: Map<String, Value>,
     },
 }
 
-/// An API call, as a value. Serialises to the reverse-WebSocket frame shape
-/// `{"action": …, "params": {…}}`; over HTTP the action is the path and `params` the body.
-/// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md>
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", content = "params", rename_all = "snake_case")]
-pub enum Action {
-    SendPrivateMsg(PrivateMsg),
-    SendGroupMsg(GroupMsg),
-    DeleteMsg(DeleteMsg),
+impl Segment {
+    pub fn kind(&self) -> &str {
+        match self {
+            Segment::Text { .. } => "text",
+            Segment::Image { .. } => "image",
+            Segment::Record { .. } => "record",
+            Segment::Video { .. } => "video",
+            Segment::File { .. } => "file",
+            Segment::Reply { .. } => "reply",
+            Segment::Other { kind, .. } => kind,
+        }
+    }
+}
+
+/// `{"type": …, "data": {…}}`.
+impl Serialize for Segment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a, D> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            data: D,
+        }
+        #[derive(Serialize)]
+        struct FileData<'a> {
+            file: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name: Option<&'a str>,
+        }
+        let kind = self.kind();
+        match self {
+            Segment::Text { text } => Wire {
+                kind,
+                data: json_obj("text", text),
+            }
+            .serialize(s),
+            Segment::Image { file: f }
+            | Segment::Record { file: f }
+            | Segment::Video { file: f } => Wire {
+                kind,
+                data: FileData {
+                    file: f,
+                    name: None,
+                },
+            }
+            .serialize(s),
+            Segment::File { file: f, name } => Wire {
+                kind,
+                data: FileData {
+                    file: f,
+                    name: name.as_deref(),
+                },
+            }
+            .serialize(s),
+            Segment::Reply { id } => Wire {
+                kind,
+                data: json_obj("id", id),
+            }
+            .serialize(s),
+            Segment::Other { data, .. } => Wire { kind, data }.serialize(s),
+        }
+    }
+}
+
+/// A one-field object `{key: value}` without building a map.
+fn json_obj<'a>(key: &'static str, value: &'a str) -> impl Serialize + 'a {
+    struct One<'a>(&'static str, &'a str);
+    impl Serialize for One<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_entry(self.0, self.1)?;
+            m.end()
+        }
+    }
+    One(key, value)
+}
+
+/// An API call: its name and parameters. Serialises (with `ActionFrame`) to the WebSocket
+/// frame `{"action": …, "params": {…}, "echo": …}`; over HTTP the name is the path and the
+/// parameters the body. <https://github.com/botuniverse/onebot-11/blob/master/api/public.md>
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub name: Cow<'static, str>,
+    pub params: Params,
+}
+
+/// The parameters of an action: typed for the actions isobot makes itself, a plain object for
+/// what plugins call by name (`callAction`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Params {
+    Private(PrivateMsg),
+    Group(GroupMsg),
+    /// `send_private_forward_msg` / `send_group_forward_msg` (go-cqhttp, NapCat, Lagrange).
+    Forward(ForwardMsg),
+    Delete(DeleteMsg),
+    Raw(Map<String, Value>),
 }
 
 /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#send_private_msg-发送私聊消息>
@@ -77,6 +169,17 @@ pub struct GroupMsg {
     pub message: Vec<Segment>,
 }
 
+/// A merged-forward message: `node` segments, to a group or a user.
+/// <https://docs.go-cqhttp.org/api/#发送合并转发-群聊>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForwardMsg {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Id>,
+    pub messages: Vec<Segment>,
+}
+
 /// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#delete_msg-撤回消息>
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeleteMsg {
@@ -84,22 +187,63 @@ pub struct DeleteMsg {
 }
 
 impl Action {
-    /// The action name (the HTTP path segment).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::SendPrivateMsg(_) => "send_private_msg",
-            Action::SendGroupMsg(_) => "send_group_msg",
-            Action::DeleteMsg(_) => "delete_msg",
+    pub fn private_msg(user_id: Id, message: Vec<Segment>) -> Action {
+        Action::new(
+            "send_private_msg",
+            Params::Private(PrivateMsg { user_id, message }),
+        )
+    }
+
+    pub fn group_msg(group_id: Id, message: Vec<Segment>) -> Action {
+        Action::new(
+            "send_group_msg",
+            Params::Group(GroupMsg { group_id, message }),
+        )
+    }
+
+    pub fn forward(group_id: Option<Id>, user_id: Option<Id>, messages: Vec<Segment>) -> Action {
+        let name = if group_id.is_some() {
+            "send_group_forward_msg"
+        } else {
+            "send_private_forward_msg"
+        };
+        Action::new(
+            name,
+            Params::Forward(ForwardMsg {
+                group_id,
+                user_id,
+                messages,
+            }),
+        )
+    }
+
+    pub fn delete_msg(message_id: Id) -> Action {
+        Action::new("delete_msg", Params::Delete(DeleteMsg { message_id }))
+    }
+
+    /// An action by name with a plain parameter object (`callAction`, `get_login_info`).
+    pub fn raw(name: impl Into<Cow<'static, str>>, params: Map<String, Value>) -> Action {
+        Action {
+            name: name.into(),
+            params: Params::Raw(params),
         }
+    }
+
+    fn new(name: &'static str, params: Params) -> Action {
+        Action {
+            name: Cow::Borrowed(name),
+            params,
+        }
+    }
+
+    /// The action name (the HTTP path segment).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The `params` object as JSON: the body of the HTTP API call.
     pub fn params_json(&self) -> serde_json::Result<Vec<u8>> {
-        match self {
-            Action::SendPrivateMsg(p) => serde_json::to_vec(p),
-            Action::SendGroupMsg(p) => serde_json::to_vec(p),
-            Action::DeleteMsg(p) => serde_json::to_vec(p),
-        }
+        serde_json::to_vec(&self.params)
     }
 }
 
@@ -107,9 +251,19 @@ impl Action {
 /// <https://github.com/botuniverse/onebot-11/blob/master/communication/ws.md#api-接口>
 #[derive(Debug, Serialize)]
 pub struct ActionFrame<'a> {
-    #[serde(flatten)]
-    pub action: &'a Action,
+    pub action: &'a str,
+    pub params: &'a Params,
     pub echo: &'a str,
+}
+
+impl<'a> ActionFrame<'a> {
+    pub fn new(action: &'a Action, echo: &'a str) -> Self {
+        Self {
+            action: action.name(),
+            params: &action.params,
+            echo,
+        }
+    }
 }
 
 /// The answer to an action (HTTP body or WebSocket frame).
@@ -151,22 +305,6 @@ impl ActionResponse {
     }
 }
 
-/// An inbound event, by `post_type`.
-/// <https://github.com/botuniverse/onebot-11/blob/master/event/README.md>
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "post_type", rename_all = "snake_case")]
-pub enum Event {
-    /// <https://github.com/botuniverse/onebot-11/blob/master/event/message.md>
-    Message(MessageEvent),
-    /// The bot's own messages (NapCat `reportSelfMessage`); never dispatched.
-    MessageSent(Map<String, Value>),
-    /// <https://github.com/botuniverse/onebot-11/blob/master/event/meta.md>
-    MetaEvent(MetaEvent),
-    /// notice / request events: not handled.
-    #[serde(other)]
-    Other,
-}
-
 /// A private or group message.
 /// <https://github.com/botuniverse/onebot-11/blob/master/event/message.md#私聊消息>
 #[derive(Debug, Clone, Deserialize)]
@@ -186,7 +324,8 @@ pub struct MessageEvent {
     pub sender: Sender,
 }
 
-/// `message` is a segment array, or a CQ-code string with `message_format = string`.
+/// `message` is a segment array, or a CQ-code string (`messagePostFormat: "string"` in NapCat,
+/// `message_format = string` elsewhere).
 /// <https://github.com/botuniverse/onebot-11/blob/master/message/README.md>
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -195,13 +334,49 @@ pub enum Content {
     Cq(String),
 }
 
-/// An inbound segment: only `text` segments are read.
+impl Content {
+    /// The segments, a CQ string parsed into the same shape (data values as strings).
+    pub fn segments(self) -> Vec<InSegment> {
+        match self {
+            Content::Segments(segs) => segs,
+            Content::Cq(raw) => super::cq::parse(&raw)
+                .into_iter()
+                .map(|seg| match seg {
+                    Segment::Text { text } => InSegment {
+                        kind: "text".into(),
+                        data: [("text".to_string(), Value::String(text))]
+                            .into_iter()
+                            .collect(),
+                    },
+                    Segment::Other { kind, data } => InSegment { kind, data },
+                    other => InSegment {
+                        kind: other.kind().to_string(),
+                        data: Map::new(),
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An inbound segment.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InSegment {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
     pub data: Map<String, Value>,
+}
+
+impl InSegment {
+    /// A data field as text (implementations send ids as numbers or strings).
+    pub fn get(&self, key: &str) -> String {
+        match self.data.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    }
 }
 
 /// <https://github.com/botuniverse/onebot-11/blob/master/event/message.md#群消息> (`sender`)
@@ -237,40 +412,12 @@ pub struct Status {
     pub good: Option<bool>,
 }
 
-impl Content {
-    /// The message's text: `text` segments concatenated (CQ codes dropped and unescaped).
-    pub fn text(&self) -> String {
-        match self {
-            Content::Segments(segs) => segs
-                .iter()
-                .filter(|s| s.kind == "text")
-                .filter_map(|s| s.data.get("text").and_then(Value::as_str))
-                .collect(),
-            Content::Cq(raw) => cq_text(raw),
-        }
-    }
-}
-
-/// Plain text of a CQ-code string: `[CQ:…]` codes removed, `&#91; &#93; &#44; &amp;` unescaped.
-/// <https://github.com/botuniverse/onebot-11/blob/master/message/string.md>
-fn cq_text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(start) = rest.find("[CQ:") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find(']') {
-            Some(end) => rest = &rest[start + end + 1..],
-            None => {
-                rest = &rest[start..];
-                break;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.replace("&#91;", "[")
-        .replace("&#93;", "]")
-        .replace("&#44;", ",")
-        .replace("&amp;", "&")
+/// <https://github.com/botuniverse/onebot-11/blob/master/api/public.md#get_login_info-获取登录号信息>
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginInfo {
+    pub user_id: Id,
+    #[serde(default)]
+    pub nickname: String,
 }
 
 #[cfg(test)]
@@ -280,21 +427,18 @@ mod tests {
 
     #[test]
     fn actions_serialise_to_ws_frames() {
-        let a = Action::SendGroupMsg(GroupMsg {
-            group_id: Id::parse("123"),
-            message: vec![
+        let a = Action::group_msg(
+            Id::parse("123"),
+            vec![
                 Segment::Text { text: "hi".into() },
                 Segment::File {
                     file: "base64://QQ==".into(),
                     name: Some("a.txt".into()),
                 },
+                Segment::Reply { id: "9".into() },
             ],
-        });
-        let frame = serde_json::to_value(ActionFrame {
-            action: &a,
-            echo: "7",
-        })
-        .unwrap();
+        );
+        let frame = serde_json::to_value(ActionFrame::new(&a, "7")).unwrap();
         assert_eq!(
             serde_json::from_slice::<Value>(&a.params_json().unwrap()).unwrap(),
             frame["params"]
@@ -304,29 +448,37 @@ mod tests {
             json!({"action": "send_group_msg", "echo": "7", "params": {"group_id": 123, "message": [
                 {"type": "text", "data": {"text": "hi"}},
                 {"type": "file", "data": {"file": "base64://QQ==", "name": "a.txt"}},
+                {"type": "reply", "data": {"id": "9"}},
             ]}})
         );
+        let del = Action::delete_msg(Id::parse("x1"));
         assert_eq!(
-            serde_json::to_value(Action::DeleteMsg(DeleteMsg {
-                message_id: Id::parse("x1")
-            }))
-            .unwrap(),
-            json!({"action": "delete_msg", "params": {"message_id": "x1"}})
+            serde_json::to_value(ActionFrame::new(&del, "e")).unwrap(),
+            json!({"action": "delete_msg", "echo": "e", "params": {"message_id": "x1"}})
+        );
+        let fwd = Action::forward(
+            None,
+            Some(Id::parse("5")),
+            vec![Segment::Other {
+                kind: "node".into(),
+                data: json!({"id": "77"}).as_object().cloned().unwrap(),
+            }],
+        );
+        assert_eq!(fwd.name(), "send_private_forward_msg");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&fwd.params_json().unwrap()).unwrap(),
+            json!({"user_id": 5, "messages": [{"type": "node", "data": {"id": "77"}}]})
         );
     }
 
     #[test]
-    fn text_of_segments_and_cq_strings() {
-        let c: Content = serde_json::from_value(json!([
-            {"type": "at", "data": {"qq": "1"}},
-            {"type": "text", "data": {"text": " hello "}},
-            {"type": "face", "data": {"id": "1"}},
-            {"type": "text", "data": {"text": "world"}},
-        ]))
-        .unwrap();
-        assert_eq!(c.text(), " hello world");
+    fn cq_strings_become_segments() {
         let c = Content::Cq("[CQ:at,qq=1] a&#91;b&#93;&#44;&amp;[CQ:face,id=1]c".into());
-        assert_eq!(c.text(), " a[b],&c");
+        let segs = c.segments();
+        let kinds: Vec<&str> = segs.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["at", "text", "face", "text"]);
+        assert_eq!(segs[0].get("qq"), "1");
+        assert_eq!(segs[1].get("text"), " a[b],&");
     }
 
     #[test]

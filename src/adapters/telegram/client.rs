@@ -11,12 +11,13 @@ use crate::outgoing::AdapterError;
 use reqwest::multipart::{Form, Part};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// One method call, kept whole so that it can be sent again after a 429.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub method: &'static str,
+    pub method: Cow<'static, str>,
     pub params: Map<String, Value>,
     /// Multipart file parts: (part name, file). Only `InputFile::Upload`s end up here.
     pub files: Vec<(String, InputFile)>,
@@ -25,17 +26,22 @@ pub struct Request {
 impl Request {
     pub fn new(method: &'static str, params: &impl Serialize) -> Result<Request, AdapterError> {
         match serde_json::to_value(params) {
-            Ok(Value::Object(params)) => Ok(Request {
-                method,
-                params,
-                files: Vec::new(),
-            }),
+            Ok(Value::Object(params)) => Ok(Request::named(method, params)),
             Ok(other) => Err(AdapterError::Transport(format!(
                 "{method} parameters are not an object: {other}"
             ))),
             Err(e) => Err(AdapterError::Transport(format!(
                 "cannot encode {method} parameters: {e}"
             ))),
+        }
+    }
+
+    /// A call by name with its parameters (`callAction`).
+    pub fn named(method: impl Into<Cow<'static, str>>, params: Map<String, Value>) -> Request {
+        Request {
+            method: method.into(),
+            params,
+            files: Vec::new(),
         }
     }
 
@@ -122,7 +128,7 @@ impl Api {
                     return Err(error);
                 }
                 tracing::info!(
-                    method = req.method,
+                    method = %req.method,
                     "telegram flood limit: retrying after {} s",
                     wait.as_secs()
                 );
@@ -142,7 +148,7 @@ impl Api {
         let params = GetUpdates {
             offset,
             timeout: timeout.as_secs(),
-            allowed_updates: vec!["message"],
+            allowed_updates: super::types::ALLOWED_UPDATES,
         };
         let req = Request::new("getUpdates", &params).map_err(|e| (e, None))?;
         // The server holds the request up to `timeout`; allow for the network on top.

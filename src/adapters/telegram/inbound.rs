@@ -1,14 +1,18 @@
 //! Telegram ingress: `getUpdates` long polling with the offset kept in a file under the data
 //! folder, or the webhook route `POST /telegram/webhook/{account}` (secret token header checked).
 //!
-//! Updates come from the Bot API; messages leave as `event::Message`s into the `Inbox`.
+//! Updates come from the Bot API; messages and events leave as `event::Message`s into the
+//! `Inbox` (`convert.rs`). Webhook deliveries are de-duplicated by `update_id` (Telegram
+//! redelivers after a slow or failed answer).
 //! Offset rule: an update's offset is written (atomically) only after the whole batch was handed
 //! to the inbox and before the next `getUpdates` confirms it to Telegram, so a restart resumes
 //! after the last delivered update and never skips an undelivered one.
 
+use super::convert::update_to_message;
 use super::types::Update;
 use super::Telegram;
-use crate::event::{Inbox, Message};
+use crate::adapters::backoff::Backoff;
+use crate::event::Inbox;
 use crate::outgoing::AdapterError;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
@@ -27,6 +31,8 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 /// Waits between failed polls grow from the first to the last value.
 const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
+/// Attempts at `getMe` of a webhook account before it goes without its user name.
+const GET_ME_TRIES: usize = 5;
 
 #[derive(Debug, Error)]
 pub enum OffsetError {
@@ -83,13 +89,20 @@ pub async fn poll(
     mut offset: Option<i64>,
     timeout: Duration,
 ) {
-    let mut backoff = BACKOFF.0;
+    let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
     tracing::info!(account = %bot.account, offset = ?offset, "telegram long polling started");
+    let mut named = false;
     loop {
+        if !named {
+            match bot.learn_username().await {
+                Ok(()) => named = true,
+                Err(e) => tracing::debug!(account = %bot.account, "telegram getMe failed: {e}"),
+            }
+        }
         let updates = match bot.api.get_updates(offset, timeout).await {
             Ok(u) => u,
             Err((error, retry_after)) => {
-                let wait = retry_after.unwrap_or(backoff);
+                let wait = retry_after.unwrap_or_else(|| backoff.next_wait());
                 let auth = matches!(
                     error,
                     AdapterError::Protocol {
@@ -102,16 +115,15 @@ pub async fn poll(
                 }
                 tracing::warn!(account = %bot.account, "telegram getUpdates failed: {error}; retrying in {} s", wait.as_secs());
                 tokio::time::sleep(wait).await;
-                backoff = (backoff * 2).min(BACKOFF.1);
                 continue;
             }
         };
         bot.set_online(true);
-        backoff = BACKOFF.0;
+        backoff.reset();
         let mut next = offset;
         for update in updates {
             next = Some(next.map_or(update.update_id + 1, |n| n.max(update.update_id + 1)));
-            if let Some(msg) = to_message(&bot, update) {
+            if let Some(msg) = update_to_message(&bot, update) {
                 if inbox.send(msg).await.is_err() {
                     return;
                 }
@@ -130,39 +142,17 @@ pub async fn poll(
     }
 }
 
-/// A message update as an IM-neutral message; other updates and empty messages are `None`.
-/// <https://core.telegram.org/bots/api#message>
-pub(crate) fn to_message(bot: &Telegram, update: Update) -> Option<Message> {
-    let m = update.message?;
-    let text = m.text.or(m.caption).filter(|t| !t.is_empty())?;
-    let from = m.from?;
-    let user = from.id.to_string();
-    let user_name = match (&from.last_name, &from.username) {
-        _ if from.first_name.is_empty() => from.username.clone().unwrap_or_default(),
-        (Some(last), _) if !last.is_empty() => format!("{} {last}", from.first_name),
-        _ => from.first_name.clone(),
-    };
-    let private = m.chat.kind == "private";
-    Some(Message {
-        im: bot.im.clone(),
-        account: bot.account.clone(),
-        chat: if private {
-            String::new()
-        } else {
-            m.chat.id.to_string()
-        },
-        chat_name: if private {
-            String::new()
-        } else {
-            m.chat.title.unwrap_or_default()
-        },
-        admin: bot.admins.contains(&user),
-        user,
-        user_name,
-        user_avatar: String::new(),
-        text,
-        message_id: m.message_id.to_string(),
-    })
+/// Learns a webhook account's user name (`getMe`), with a few retries.
+pub async fn learn_username(bot: Arc<Telegram>) {
+    let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
+    for _ in 0..GET_ME_TRIES {
+        match bot.learn_username().await {
+            Ok(()) => return,
+            Err(e) => tracing::debug!(account = %bot.account, "telegram getMe failed: {e}"),
+        }
+        tokio::time::sleep(backoff.next_wait()).await;
+    }
+    tracing::warn!(account = %bot.account, "telegram getMe kept failing: mentions of the bot are not recognised");
 }
 
 #[derive(Clone)]
@@ -227,7 +217,11 @@ async fn webhook(
             return reject(StatusCode::BAD_REQUEST, "body is not a Telegram update");
         }
     };
-    if let Some(msg) = to_message(bot, update) {
+    if !bot.first_delivery(update.update_id) {
+        tracing::debug!(account = %bot.account, update_id = update.update_id, "telegram webhook redelivery ignored");
+        return StatusCode::OK.into_response();
+    }
+    if let Some(msg) = update_to_message(bot, update) {
         if hooks.inbox.send(msg).await.is_err() {
             return reject(StatusCode::SERVICE_UNAVAILABLE, "isobot is shutting down");
         }
@@ -252,61 +246,6 @@ mod tests {
             reqwest::Client::new(),
             vec!["5".into()],
         )
-    }
-
-    fn update(v: serde_json::Value) -> Update {
-        serde_json::from_value(v).unwrap()
-    }
-
-    #[test]
-    fn updates_become_messages() {
-        let b = bot();
-        let m = to_message(
-            &b,
-            update(json!({"update_id": 1, "message": {
-                "message_id": 9, "date": 0, "text": "hi",
-                "from": {"id": 5, "is_bot": false, "first_name": "Ann", "last_name": "Lee"},
-                "chat": {"id": -100, "type": "supergroup", "title": "Club"}
-            }})),
-        )
-        .unwrap();
-        assert_eq!(
-            (
-                m.chat.as_str(),
-                m.chat_name.as_str(),
-                m.user.as_str(),
-                m.user_name.as_str()
-            ),
-            ("-100", "Club", "5", "Ann Lee")
-        );
-        assert_eq!(
-            (m.text.as_str(), m.message_id.as_str(), m.admin),
-            ("hi", "9", true)
-        );
-        let m = to_message(
-            &b,
-            update(json!({"update_id": 2, "message": {
-                "message_id": 10, "date": 0, "caption": "look",
-                "from": {"id": 6, "first_name": "Bo"}, "chat": {"id": 6, "type": "private"}
-            }})),
-        )
-        .unwrap();
-        assert_eq!(
-            (m.chat.as_str(), m.text.as_str(), m.admin),
-            ("", "look", false)
-        );
-        assert!(to_message(&b, update(json!({"update_id": 3, "edited_message": {}}))).is_none());
-        assert!(
-            to_message(
-                &b,
-                update(json!({"update_id": 4, "message": {
-                    "message_id": 11, "date": 0, "from": {"id": 6, "first_name": "Bo"},
-                    "chat": {"id": 6, "type": "private"}
-                }}))
-            )
-            .is_none(),
-            "no text"
-        );
     }
 
     #[test]

@@ -1,29 +1,35 @@
 //! The Telegram Bot API adapter (`adapter = "telegram"`).
 //!
-//! Outbound: a `SendRequest` becomes `sendMessage`, `sendPhoto`, `sendVoice`/`sendAudio`,
-//! `sendVideo`, `sendDocument` or (mixed media) `sendMediaGroup`; URL sources are passed as links,
-//! local paths and base64 sources are uploaded as multipart; recalls become `deleteMessage`.
-//! Inbound updates arrive through `inbound` (long polling or webhook) as `event::Message`s.
+//! Outbound: a `SendRequest` becomes `sendMessage` (long texts in parts, `split.rs`),
+//! `sendPhoto`, `sendVoice`/`sendAudio`, `sendVideo`, `sendDocument` or (mixed media)
+//! `sendMediaGroup` (`media.rs`: URL sources are passed as links, local paths and base64 sources
+//! uploaded as multipart); replies stay in the message's forum topic; recalls become
+//! `deleteMessage`, `callAction` any Bot API method. Inbound updates arrive through `inbound`
+//! (long polling or webhook) and leave as `event::Message`s (`convert.rs`).
 
 pub mod client;
+pub mod convert;
 pub mod inbound;
+pub mod media;
 mod settings;
+pub mod split;
 pub mod types;
 
 pub use settings::{TelegramConfig, TelegramInbound, TELEGRAM_API_URL, TELEGRAM_POLL_TIMEOUT};
 
+use crate::adapters::dedup::Recent;
 use crate::adapters::{Adapter, Kind};
 use crate::outgoing::{
-    AdapterError, Item, Media, MediaKind, MediaSource, Payload, RecallRequest, Receipt,
-    SendRequest, Target,
+    AdapterError, Item, Media, MediaKind, Payload, RecallRequest, Receipt, SendRequest, Target,
 };
 use async_trait::async_trait;
-use base64::Engine as _;
 use client::{Api, Request};
-use serde_json::{Map, Value};
-use std::path::Path;
+use media::{input_file, method_for};
+use serde_json::{json, Map, Value};
+use split::{split, units, CAPTION_MAX, TEXT_MAX};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use types::{
     ChatId, DeleteMessage, FileMethod, InputFile, InputMedia, SendFile, SendMediaGroup, SendMessage,
 };
@@ -45,10 +51,10 @@ const FLAGS: [&str; 6] = [
     "reply_parameters",
 ];
 
-/// Longest media caption (<https://core.telegram.org/bots/api#sendphoto>, `caption`).
-const CAPTION_MAX: usize = 1024;
 /// Most items in one album (<https://core.telegram.org/bots/api#sendmediagroup>).
 const ALBUM_MAX: usize = 10;
+/// Webhook updates remembered against redelivery (ids only; Telegram redelivers within hours).
+const SEEN_UPDATES: (usize, Duration) = (4096, Duration::from_secs(24 * 3600));
 
 /// Where one send goes, the flags it carries and when it must be done.
 struct Out {
@@ -66,6 +72,10 @@ pub struct Telegram {
     /// False while long polling fails (bad token, unreachable API).
     online: AtomicBool,
     admins: Vec<String>,
+    /// The bot's user name (from `getMe`): mentions of it address the bot.
+    username: OnceLock<String>,
+    /// Webhook `update_id`s already dispatched.
+    seen: Mutex<Recent<i64>>,
 }
 
 impl Telegram {
@@ -83,7 +93,42 @@ impl Telegram {
             config: config.clone(),
             online: AtomicBool::new(true),
             admins,
+            username: OnceLock::new(),
+            seen: Mutex::new(Recent::new(SEEN_UPDATES.0, SEEN_UPDATES.1)),
         }
+    }
+
+    /// The bot's user name, once `getMe` told it.
+    pub fn username(&self) -> Option<String> {
+        self.username.get().cloned()
+    }
+
+    pub fn set_username(&self, name: &str) {
+        let _ = self.username.set(name.to_string());
+    }
+
+    /// Asks `getMe` for the bot's user name (mentions, `/cmd@bot`) unless it is known.
+    pub async fn learn_username(&self) -> Result<(), AdapterError> {
+        if self.username.get().is_some() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let me = self
+            .api
+            .call(&Request::named("getMe", Map::new()), deadline)
+            .await?;
+        if let Some(name) = me.get("username").and_then(Value::as_str) {
+            self.set_username(name);
+        }
+        Ok(())
+    }
+
+    /// False when webhook update `id` was dispatched already (a redelivery).
+    fn first_delivery(&self, id: i64) -> bool {
+        self.seen
+            .lock()
+            .map(|mut seen| seen.first_time(id, Instant::now()))
+            .unwrap_or(true)
     }
 
     pub fn account(&self) -> &str {
@@ -103,8 +148,37 @@ impl Telegram {
         self.online.store(online, Ordering::Relaxed);
     }
 
-    async fn text(&self, out: &Out, text: &str, markdown: bool) -> Result<Value, AdapterError> {
-        let mut extra = out.extra.clone();
+    /// A text in as many `sendMessage`s as it needs (4 096 characters each, cut at line
+    /// breaks); the quote goes on the first part, the keyboard on the last.
+    async fn text(
+        &self,
+        out: &Out,
+        text: &str,
+        markdown: bool,
+    ) -> Result<Vec<Value>, AdapterError> {
+        let parts = split(text, TEXT_MAX);
+        let last = parts.len() - 1;
+        let mut results = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let mut extra = out.extra.clone();
+            if i > 0 {
+                extra.remove("reply_parameters");
+            }
+            if i < last {
+                extra.remove("reply_markup");
+            }
+            results.push(self.text_part(out, extra, part, markdown).await?);
+        }
+        Ok(results)
+    }
+
+    async fn text_part(
+        &self,
+        out: &Out,
+        mut extra: Map<String, Value>,
+        text: &str,
+        markdown: bool,
+    ) -> Result<Value, AdapterError> {
         let explicit = extra
             .remove("parse_mode")
             .and_then(|v| v.as_str().map(String::from));
@@ -204,8 +278,8 @@ impl Telegram {
             .collect();
         let mut results = Vec::new();
         let mut caption = None;
-        if media.is_empty() || text.chars().count() > CAPTION_MAX {
-            results.push(self.text(out, &text, false).await?);
+        if media.is_empty() || units(&text) > CAPTION_MAX {
+            results.extend(self.text(out, &text, false).await?);
         } else if !text.is_empty() {
             caption = Some(text);
         }
@@ -230,105 +304,6 @@ impl Telegram {
     }
 }
 
-/// Voice goes out as a voice note (`sendVoice`, OGG/Opus) unless the source is a music format
-/// (MP3, M4A, AAC, WAV, FLAC by name or MIME type): then `sendAudio`.
-pub fn method_for(kind: MediaKind, media: &Media) -> FileMethod {
-    match kind {
-        MediaKind::Image => FileMethod::Photo,
-        MediaKind::Video => FileMethod::Video,
-        MediaKind::File => FileMethod::Document,
-        MediaKind::Voice => {
-            let mime = media.mime.as_deref().or(match &media.source {
-                MediaSource::Base64 { mime, .. } => mime.as_deref(),
-                _ => None,
-            });
-            let ext = extension(media).unwrap_or_default();
-            let music_ext = ["mp3", "m4a", "aac", "wav", "flac"].contains(&ext.as_str());
-            let music_mime = mime.is_some_and(|m| {
-                [
-                    "audio/mpeg",
-                    "audio/mp3",
-                    "audio/mp4",
-                    "audio/x-m4a",
-                    "audio/aac",
-                    "audio/wav",
-                    "audio/x-wav",
-                    "audio/flac",
-                ]
-                .contains(&m)
-            });
-            if music_ext || music_mime {
-                FileMethod::Audio
-            } else {
-                FileMethod::Voice
-            }
-        }
-    }
-}
-
-/// The lower-case extension of the media's name, path or URL path.
-fn extension(media: &Media) -> Option<String> {
-    let from = match (&media.name, &media.source) {
-        (Some(n), _) => n.as_str(),
-        (None, MediaSource::Path { path }) => path.as_str(),
-        (None, MediaSource::Url { url }) => url.split(['?', '#']).next().unwrap_or(url),
-        (None, MediaSource::Base64 { .. }) => return None,
-    };
-    Path::new(from)
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-}
-
-/// The file name an upload gets: the given name, the path's file name, or `<kind>.<ext>`.
-fn upload_name(kind: MediaKind, media: &Media, mime: Option<&str>) -> String {
-    if let Some(n) = media.name.as_deref().filter(|n| !n.is_empty()) {
-        return n.to_string();
-    }
-    if let MediaSource::Path { path } = &media.source {
-        if let Some(n) = Path::new(path).file_name() {
-            return n.to_string_lossy().into_owned();
-        }
-    }
-    let ext = match mime {
-        Some("image/png") => "png",
-        Some("image/gif") => "gif",
-        Some("image/webp") => "webp",
-        Some("audio/mpeg") => "mp3",
-        Some("video/mp4") => "mp4",
-        Some(_) | None => match kind {
-            MediaKind::Image => "jpg",
-            MediaKind::Voice => "ogg",
-            MediaKind::Video => "mp4",
-            MediaKind::File => "bin",
-        },
-    };
-    format!("{}.{ext}", kind.as_str())
-}
-
-/// A URL stays a link; a local file is read and a base64 source decoded for upload.
-async fn input_file(kind: MediaKind, media: &Media) -> Result<InputFile, AdapterError> {
-    let (bytes, mime) = match &media.source {
-        MediaSource::Url { url } => return Ok(InputFile::Url(url.clone())),
-        MediaSource::Path { path } => {
-            let bytes = tokio::fs::read(path)
-                .await
-                .map_err(|e| AdapterError::Media(format!("cannot read {path}: {e}")))?;
-            (bytes, media.mime.clone())
-        }
-        MediaSource::Base64 { data, mime } => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|e| AdapterError::Media(format!("base64 source is not valid: {e}")))?;
-            (bytes, media.mime.clone().or_else(|| mime.clone()))
-        }
-    };
-    Ok(InputFile::Upload {
-        name: upload_name(kind, media, mime.as_deref()),
-        mime,
-        bytes,
-    })
-}
-
 /// The message ids in a result: a `Message`, or the `Message` array of `sendMediaGroup`.
 fn ids_of(result: &Value, out: &mut Vec<String>) {
     match result {
@@ -342,11 +317,45 @@ fn ids_of(result: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn flags(body: &Map<String, Value>) -> Map<String, Value> {
-    FLAGS
+/// The protocol flags of a send: those of the body, the forum topic of the message being
+/// answered, and the `reply` option (a message id to quote) as `reply_parameters`.
+fn flags(body: &Map<String, Value>, thread: Option<&str>) -> Map<String, Value> {
+    let mut extra: Map<String, Value> = FLAGS
         .iter()
         .filter_map(|k| body.get(*k).map(|v| (k.to_string(), v.clone())))
-        .collect()
+        .collect();
+    if let Some(t) = thread {
+        if !extra.contains_key("message_thread_id") {
+            extra.insert("message_thread_id".into(), number_or_text(t));
+        }
+    }
+    if !extra.contains_key("reply_parameters") {
+        let quoted = match body.get("reply") {
+            Some(Value::String(s)) if !s.is_empty() => Some(number_or_text(s)),
+            Some(Value::Number(n)) => Some(Value::Number(n.clone())),
+            _ => None,
+        };
+        if let Some(id) = quoted {
+            extra.insert("reply_parameters".into(), json!({ "message_id": id }));
+        }
+    }
+    extra
+}
+
+/// A `file:` URI anywhere in a parameter value.
+fn names_local_file(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("file:")),
+        Value::Array(items) => items.iter().any(names_local_file),
+        Value::Object(map) => map.values().any(names_local_file),
+        _ => false,
+    }
+}
+
+fn number_or_text(s: &str) -> Value {
+    s.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::String(s.to_string()))
 }
 
 fn chat_of(target: &Target) -> ChatId {
@@ -368,12 +377,12 @@ impl Adapter for Telegram {
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError> {
         let out = Out {
             chat: chat_of(&req.target),
-            extra: flags(&req.body),
+            extra: flags(&req.body, req.thread.as_deref()),
             deadline: Instant::now() + req.timeout,
         };
         let results = match &req.payload {
-            Payload::Text { text } => vec![self.text(&out, text, false).await?],
-            Payload::Markdown { text } => vec![self.text(&out, text, true).await?],
+            Payload::Text { text } => self.text(&out, text, false).await?,
+            Payload::Markdown { text } => self.text(&out, text, true).await?,
             Payload::Media { kind, media } => {
                 let method = method_for(*kind, media);
                 vec![self.file(&out, method, *kind, media, None).await?]
@@ -402,11 +411,7 @@ impl Adapter for Telegram {
         })?;
         let params = DeleteMessage {
             chat_id: chat_of(target),
-            message_id: req
-                .message_id
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::String(req.message_id.clone())),
+            message_id: number_or_text(&req.message_id),
         };
         let deadline = Instant::now() + req.timeout;
         self.api
@@ -414,88 +419,59 @@ impl Adapter for Telegram {
             .await
             .map(|_| ())
     }
+
+    async fn call(&self, action: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        // A local Bot API server reads `file://` URIs from its own disk.
+        if params.values().any(names_local_file) {
+            return Err(AdapterError::Media(
+                "a parameter is a file:// URI, which a local Bot API server would read from its disk; send local files with the media functions".into(),
+            ));
+        }
+        let deadline = Instant::now() + Duration::from_secs(600);
+        self.api
+            .call(&Request::named(action.to_string(), params), deadline)
+            .await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn media(source: MediaSource, name: Option<&str>, mime: Option<&str>) -> Media {
-        Media {
-            source,
-            name: name.map(str::to_string),
-            mime: mime.map(str::to_string),
-        }
-    }
-
     #[test]
-    fn voice_or_audio() {
-        let url = |u: &str| MediaSource::Url { url: u.into() };
+    fn flags_carry_the_topic_and_the_quote() {
+        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
         let cases = [
-            (media(url("https://x/a.ogg"), None, None), FileMethod::Voice),
             (
-                media(url("https://x/a.MP3?x=1"), None, None),
-                FileMethod::Audio,
+                json!({"title": "x", "disable_notification": true}),
+                None,
+                json!({"disable_notification": true}),
+            ),
+            (json!({}), Some("7"), json!({"message_thread_id": 7})),
+            (
+                json!({"message_thread_id": 9}),
+                Some("7"),
+                json!({"message_thread_id": 9}),
             ),
             (
-                media(url("https://x/a"), Some("song.flac"), None),
-                FileMethod::Audio,
+                json!({"reply": "40"}),
+                None,
+                json!({"reply_parameters": {"message_id": 40}}),
             ),
             (
-                media(url("https://x/a"), None, Some("audio/mpeg")),
-                FileMethod::Audio,
+                json!({"reply": 41}),
+                Some("3"),
+                json!({"message_thread_id": 3, "reply_parameters": {"message_id": 41}}),
             ),
             (
-                media(
-                    MediaSource::Base64 {
-                        data: "AA==".into(),
-                        mime: Some("audio/ogg".into()),
-                    },
-                    None,
-                    None,
-                ),
-                FileMethod::Voice,
+                json!({"reply": "40", "reply_parameters": {"message_id": 1}}),
+                None,
+                json!({"reply_parameters": {"message_id": 1}}),
             ),
-            (
-                media(
-                    MediaSource::Path {
-                        path: "/v/a.m4a".into(),
-                    },
-                    None,
-                    None,
-                ),
-                FileMethod::Audio,
-            ),
+            (json!({"reply": ""}), None, json!({})),
         ];
-        for (m, want) in cases {
-            assert_eq!(method_for(MediaKind::Voice, &m), want, "{m:?}");
+        for (b, thread, want) in cases {
+            assert_eq!(Value::Object(flags(&body(b.clone()), thread)), want, "{b}");
         }
-    }
-
-    #[test]
-    fn upload_names() {
-        let b64 = MediaSource::Base64 {
-            data: "AA==".into(),
-            mime: None,
-        };
-        assert_eq!(
-            upload_name(
-                MediaKind::Image,
-                &media(b64.clone(), None, None),
-                Some("image/png")
-            ),
-            "image.png"
-        );
-        assert_eq!(
-            upload_name(MediaKind::File, &media(b64, Some("r.pdf"), None), None),
-            "r.pdf"
-        );
-        let p = MediaSource::Path {
-            path: "/srv/x/clip.mp4".into(),
-        };
-        assert_eq!(
-            upload_name(MediaKind::Video, &media(p, None, None), None),
-            "clip.mp4"
-        );
     }
 }

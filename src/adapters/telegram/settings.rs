@@ -183,17 +183,19 @@ impl Ingress for TelegramIngress {
     }
 
     fn spawn(&self, inbox: &Inbox, io: &tokio::runtime::Handle) -> Vec<JoinHandle<()>> {
-        self.pollers
+        let polls = self.pollers.iter().map(|p| {
+            io.spawn(inbound::poll(
+                p.bot.clone(),
+                inbox.clone(),
+                p.path.clone(),
+                p.offset,
+                p.timeout,
+            ))
+        });
+        let names = self
+            .webhooks
             .iter()
-            .map(|p| {
-                io.spawn(inbound::poll(
-                    p.bot.clone(),
-                    inbox.clone(),
-                    p.path.clone(),
-                    p.offset,
-                    p.timeout,
-                ))
-            })
-            .collect()
+            .map(|bot| io.spawn(inbound::learn_username(bot.clone())));
+        polls.chain(names).collect()
     }
 }

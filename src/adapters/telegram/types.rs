@@ -134,8 +134,12 @@ pub struct GetUpdates {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     pub timeout: u64,
-    pub allowed_updates: Vec<&'static str>,
+    pub allowed_updates: &'static [&'static str],
 }
+
+/// The updates isobot asks for (<https://core.telegram.org/bots/api#getupdates>,
+/// `allowed_updates`); a webhook should be registered with the same list.
+pub const ALLOWED_UPDATES: &[&str] = &["message", "edited_message", "callback_query"];
 
 /// The envelope of every answer. <https://core.telegram.org/bots/api#making-requests>
 #[derive(Debug, Clone, Deserialize)]
@@ -160,12 +164,17 @@ pub struct ResponseParameters {
     pub migrate_to_chat_id: Option<i64>,
 }
 
-/// <https://core.telegram.org/bots/api#update> (only messages are read).
+/// <https://core.telegram.org/bots/api#update>: messages, edited messages and inline keyboard
+/// presses are read (the latter two raw, so plugins get them as Telegram sent them).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Update {
     pub update_id: i64,
     #[serde(default)]
     pub message: Option<TgMessage>,
+    #[serde(default)]
+    pub edited_message: Option<Value>,
+    #[serde(default)]
+    pub callback_query: Option<Value>,
 }
 
 /// <https://core.telegram.org/bots/api#message>
@@ -179,6 +188,56 @@ pub struct TgMessage {
     pub text: Option<String>,
     #[serde(default)]
     pub caption: Option<String>,
+    /// `mention`, `text_mention`, `bot_command`, … of `text` (offsets in UTF-16 units).
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+    #[serde(default)]
+    pub caption_entities: Vec<Entity>,
+    /// The forum topic (with `is_topic_message`).
+    #[serde(default)]
+    pub message_thread_id: Option<i64>,
+    #[serde(default)]
+    pub is_topic_message: bool,
+    #[serde(default)]
+    pub reply_to_message: Option<Box<Replied>>,
+    /// Sizes of one photo, smallest first.
+    #[serde(default)]
+    pub photo: Vec<FileRef>,
+    #[serde(default)]
+    pub document: Option<FileRef>,
+    #[serde(default)]
+    pub voice: Option<FileRef>,
+    #[serde(default)]
+    pub audio: Option<FileRef>,
+    #[serde(default)]
+    pub video: Option<FileRef>,
+}
+
+/// The message a message replies to: who wrote it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Replied {
+    pub message_id: i64,
+    #[serde(default)]
+    pub from: Option<User>,
+}
+
+/// <https://core.telegram.org/bots/api#messageentity>
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub offset: usize,
+    pub length: usize,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+/// A file of a message (<https://core.telegram.org/bots/api#photosize>, `#document`, …).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileRef {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_name: Option<String>,
 }
 
 /// <https://core.telegram.org/bots/api#user>

@@ -1,10 +1,12 @@
-//! Send ops (SDK.md §3, §4, §9): `push*` and `notifyMasters` (`proactive.rs`), `reply*` (`reply.rs`),
-//! `recallMessage` (`recall.rs`); the SDK body (`body.rs`) and mixed items (`items.rs`) are pure.
+//! Send ops (SDK.md §3, §4, §9): `push*` and `notifyMasters` (`proactive.rs`), `reply*`
+//! (`reply.rs`), `recallMessage` (`recall.rs`), `callAction` (`action.rs`); the SDK body
+//! (`body.rs`) and mixed items (`items.rs`) are pure.
 //!
 //! Each op copies what it needs out of `OpState` and drops the borrow before awaiting the
 //! adapter; every send is recorded on the run (target, account, selection rule, body, result).
 //! JS glue (argument forms of real plugins, receipts): `js/20_middleware.js`.
 
+mod action;
 mod body;
 mod items;
 mod proactive;
@@ -19,6 +21,7 @@ use crate::accounts::{Origin, SelectError};
 use crate::media::MediaError;
 use crate::outgoing::SendError;
 use crate::run::{ContextKind, PluginInfo, RunContext, Runs, SendKind, SendRecord};
+use action::op_isobot_call_action;
 use deno_core::OpState;
 use proactive::{op_isobot_notify_masters, op_isobot_push};
 use recall::op_isobot_recall;
@@ -37,6 +40,7 @@ deno_core::extension!(
         op_isobot_reply,
         op_isobot_recall,
         op_isobot_notify_masters,
+        op_isobot_call_action,
     ],
 );
 
@@ -68,6 +72,9 @@ pub enum PushError {
     #[class(generic)]
     #[error("{action}: {error}")]
     Send { action: SendKind, error: SendError },
+    #[class(type)]
+    #[error("callAction: {0}")]
+    Call(action::CallError),
 }
 
 /// What a send op needs from `OpState`, copied out so no borrow is held across an await.

@@ -140,6 +140,7 @@ pub(crate) async fn op_isobot_push(
             target,
             payload,
             body,
+            thread: None,
             timeout,
         })
         .await;
@@ -198,6 +199,7 @@ pub(crate) async fn op_isobot_notify_masters(
                     target: target.clone(),
                     payload: Payload::Text { text: text.clone() },
                     body: Map::new(),
+                    thread: None,
                     timeout: TEXT_TIMEOUT,
                 })
                 .await;

@@ -101,7 +101,7 @@ pub(crate) async fn op_isobot_reply(
         MEDIA_TIMEOUT
     };
     // Same shape as a push body (SDK.md §3), so a webhook sees where and what.
-    let body = sdk_body(
+    let mut body = sdk_body(
         BodyBase {
             im: &msg.im,
             group: &msg.chat,
@@ -112,6 +112,10 @@ pub(crate) async fn op_isobot_reply(
         args.content,
         args.options.as_ref(),
     );
+    // `{reply: true}` quotes the message being answered (adapters read `reply` as an id).
+    if body.get("reply") == Some(&Value::Bool(true)) {
+        body.insert("reply".into(), Value::String(msg.message_id.clone()));
+    }
     let sent = sc
         .services
         .outbox
@@ -121,6 +125,7 @@ pub(crate) async fn op_isobot_reply(
             target,
             payload,
             body,
+            thread: (!msg.thread.is_empty()).then(|| msg.thread.clone()),
             timeout,
         })
         .await;

@@ -112,11 +112,23 @@ fn booleans() {
         ("2", None),
     ];
     for (v, want) in cases {
-        for key in ["admin", "disable"] {
+        for key in ["admin", "disable", "at"] {
             let src = format!("//[title: x]\n//[{key}: {v}]");
             match (parse("t.js", &src), want) {
                 (Ok(m), Some(b)) => {
-                    assert_eq!(if key == "admin" { m.admin } else { m.disable }, b, "{src}")
+                    let got = match key {
+                        "admin" => m.admin,
+                        "disable" => m.disable,
+                        _ => m.at,
+                    };
+                    assert_eq!(got, b, "{src}");
+                    assert!(
+                        !m.warnings
+                            .iter()
+                            .any(|w| w.message.contains("unknown header")),
+                        "{src}: {:?}",
+                        m.warnings
+                    );
                 }
                 (Err(e), None) => {
                     assert_eq!(e.line(), 2, "{src}");
@@ -128,7 +140,7 @@ fn booleans() {
         }
     }
     let m = ok("//[author: a]");
-    assert!(!m.admin && !m.disable);
+    assert!(!m.admin && !m.disable && !m.at);
 }
 
 #[test]
