@@ -98,6 +98,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
             RunOptions {
                 timeout: Some(timeout),
                 on_continue: None,
+                events: None,
             },
         )
         .await;

@@ -108,7 +108,10 @@ fn thread_main(
     if ready.send(Ok(worker.terminator.clone())).is_err() {
         return;
     }
+    let live = &crate::metrics::get().isolates_live;
+    live.inc();
     rt.block_on(worker.serve(rx));
+    live.dec();
 }
 
 /// One live `JsRuntime` with the plugin installed.
@@ -272,6 +275,12 @@ impl Worker {
         }
         let limit_mb = self.limits.heap_bytes >> 20;
         tracing::warn!(plugin = %self.code.info.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
+        crate::metrics::get()
+            .isolates_recycled
+            .get_or_create(&crate::metrics::ReasonLabels {
+                reason: "heap_limit",
+            })
+            .inc();
         self.with_runs(|r| r.finish_all(RunStatus::HeapLimit { limit_mb }));
         // Dropped now; the next job loads a fresh runtime.
         self.loaded = None;
@@ -300,6 +309,19 @@ fn call(runtime: &mut JsRuntime, f: &v8::Global<v8::Function>, run_id: u32) -> R
 
 /// Creates a runtime, compiles the plugin into its function and installs it.
 fn load(
+    code: &PluginCode,
+    services: &Arc<Services>,
+    limits: IsolateLimits,
+) -> Result<Loaded, EngineError> {
+    let started = std::time::Instant::now();
+    let loaded = load_now(code, services, limits)?;
+    crate::metrics::get()
+        .isolate_cold_start_seconds
+        .observe(started.elapsed().as_secs_f64());
+    Ok(loaded)
+}
+
+fn load_now(
     code: &PluginCode,
     services: &Arc<Services>,
     limits: IsolateLimits,

@@ -2,7 +2,9 @@
 //! by id; nothing is keyed on a "current run". A run ends when its plugin function settled *and*
 //! nothing it started (async ops, timers) is pending, then its outcome goes to the caller.
 
-use super::{HttpReply, LogLine, RunContext, RunOptions, RunOutcome, RunStatus, SendRecord};
+use super::{
+    HttpReply, LiveRun, LogLine, RunContext, RunEvent, RunOptions, RunOutcome, RunStatus, SendRecord,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,6 +27,8 @@ pub struct Run {
     /// Async ops and timers started by the run and not finished yet: the run stays open
     /// while any is pending, so `main()` called without `await` still delivers its sends.
     holds: u32,
+    /// Followers of the run (live streams) see each log line and send as it is recorded.
+    events: Option<Arc<LiveRun>>,
 }
 
 /// Most log lines one run keeps (a chatty loop must not grow memory without bound).
@@ -62,6 +66,7 @@ impl Runs {
                 started: Instant::now(),
                 settled: None,
                 holds: 0,
+                events: options.events,
             },
         );
     }
@@ -122,6 +127,9 @@ impl Runs {
     pub fn record_send(&mut self, id: u32, rec: SendRecord) {
         if let Some(run) = self.map.get_mut(&id) {
             if run.sends.len() < MAX_SEND_RECORDS {
+                if let Some(events) = &run.events {
+                    events.publish(RunEvent::Send(rec.clone()));
+                }
                 run.sends.push(rec);
             } else {
                 run.sends_dropped += 1;
@@ -136,7 +144,11 @@ impl Runs {
     pub fn log(&mut self, id: u32, level: &'static str, text: String) {
         if let Some(run) = self.map.get_mut(&id) {
             if run.logs.len() < MAX_LOG_LINES {
-                run.logs.push(LogLine { level, text });
+                let line = LogLine { level, text };
+                if let Some(events) = &run.events {
+                    events.publish(RunEvent::Log(line.clone()));
+                }
+                run.logs.push(line);
             }
         }
     }

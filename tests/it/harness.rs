@@ -255,6 +255,7 @@ pub async fn run_within(iso: &Isolate, ctx: RunContext, limit: Duration) -> RunO
         RunOptions {
             timeout: Some(limit),
             on_continue: None,
+            events: None,
         },
     )
     .await
