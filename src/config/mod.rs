@@ -8,6 +8,7 @@ mod raw;
 use crate::adapters::{AccountHead, AccountSpec, Settings};
 use crate::engine::Limits;
 use crate::ext::FetchPolicy;
+use crate::history::Retention;
 use raw::{RawAccount, RawConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,6 +45,8 @@ pub struct Config {
     pub accounts: Vec<AccountSpec>,
     /// `process.env` of plugins: the variables named in `[node] env`, read once at startup.
     pub node_env: BTreeMap<String, String>,
+    /// How many run records `serve` keeps (`[history]`).
+    pub history: Retention,
 }
 
 /// The IMs that get a console account when no accounts are configured.
@@ -130,6 +133,22 @@ impl Config {
             fetch.max_bytes = max;
         }
         let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
+        let mut history = Retention::default();
+        for (key, value, slot, max) in [
+            ("per_plugin", raw.history.per_plugin, &mut history.per_plugin, 100_000),
+            ("failures", raw.history.failures, &mut history.failures, 1_000_000),
+            ("log_lines", raw.history.log_lines, &mut history.log_lines, 1000),
+            ("sends", raw.history.sends, &mut history.sends, 1000),
+        ] {
+            if let Some(v) = value {
+                if !(1..=max).contains(&v) {
+                    return Err(ConfigError::Invalid(format!(
+                        "history.{key} = {v} is out of range; use 1 … {max}"
+                    )));
+                }
+                *slot = v;
+            }
+        }
         Ok(Config {
             fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
@@ -141,6 +160,7 @@ impl Config {
             admins: raw.admins,
             accounts,
             node_env,
+            history,
         })
     }
 }

@@ -23,6 +23,17 @@ pub(super) struct RawConfig {
     pub accounts: Vec<RawAccount>,
     #[serde(default)]
     pub node: RawNode,
+    #[serde(default)]
+    pub history: RawHistory,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHistory {
+    pub per_plugin: Option<usize>,
+    pub failures: Option<usize>,
+    pub log_lines: Option<usize>,
+    pub sends: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -102,6 +102,11 @@ impl Dispatcher {
         &self.registry
     }
 
+    /// The run time limit of plugins without a `timeout` header.
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
     /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
     /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
     /// named no receiving account gets the IM's (`accounts::receiving_account`), so its

@@ -85,6 +85,20 @@ pub fn scan(source: &str) -> BTreeSet<String> {
     out
 }
 
+/// The packages each plugin file of `dir` requires (file name → package names).
+pub fn scan_dir(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for file in super::files::plugin_files(dir).unwrap_or_default() {
+        if let (Ok(text), Some(name)) = (
+            std::fs::read_to_string(&file),
+            file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        ) {
+            out.insert(name, scan(&text));
+        }
+    }
+    out
+}
+
 /// Whether `<dir or an ancestor>/node_modules/<name>` exists (as Node resolves).
 pub fn installed(plugins_dir: &Path, name: &str) -> bool {
     plugins_dir

@@ -567,7 +567,8 @@ impl Registry {
     }
 }
 
-pub(super) fn short_hash(source: &str) -> String {
+/// The version hash of a source text: the first 12 hex digits of its SHA-256.
+pub fn short_hash(source: &str) -> String {
     let digest = sha2::Sha256::digest(source.as_bytes());
     hex::encode(&digest[..6])
 }
