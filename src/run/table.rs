@@ -339,6 +339,7 @@ mod tests {
             RunOptions {
                 timeout: None,
                 on_continue: Some(ctx_tx),
+                events: None,
             },
             tx,
         );

@@ -7,22 +7,27 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod adapter_stack;
+mod admin_api;
 mod adapters_selection;
 mod cli;
+mod cli_server;
 mod errors;
 mod harness;
 mod layering;
 mod listen;
 mod live;
 mod media;
+mod metrics;
 mod node_builtins;
 mod npm;
 mod onebot;
 mod quirks;
 mod routes;
+mod run_history;
 mod sdk_context;
 mod sdk_push;
 mod sdk_reply;
+mod served;
 mod serve_cron;
 mod serve_dispatch;
 mod serve_http;
