@@ -245,7 +245,10 @@ mod tests {
         let b = ring.since(0, 10);
         assert_eq!(b.entries.len(), 1);
         let e = &b.entries[0];
-        assert_eq!((e.level, e.plugin.as_deref(), e.run), ("warn", Some("a:p.js"), Some(7)));
+        assert_eq!(
+            (e.level, e.plugin.as_deref(), e.run),
+            ("warn", Some("a:p.js"), Some(7))
+        );
         assert_eq!(e.message, "hello 1");
     }
 }

@@ -10,7 +10,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -122,7 +121,11 @@ impl Metrics {
 
     fn registered(mut self) -> Metrics {
         let r = &mut self.registry;
-        r.register("runs", "Plugin runs by plugin, trigger and outcome", self.runs.clone());
+        r.register(
+            "runs",
+            "Plugin runs by plugin, trigger and outcome",
+            self.runs.clone(),
+        );
         r.register(
             "run_duration_seconds",
             "Run duration by plugin, trigger and outcome",
@@ -213,13 +216,14 @@ impl Metrics {
             "Resident set size of the process",
             self.process_rss_bytes.clone(),
         );
-        r.register(
-            "build",
-            "The isobot version",
-            Info::new(BuildLabels {
+        // A gauge of 1 (not an OpenMetrics `info`, which Prometheus's text parser refuses).
+        let build: Family<BuildLabels, Gauge> = Family::default();
+        build
+            .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
-            }),
-        );
+            })
+            .set(1);
+        r.register("build_info", "The isobot version", build);
         self
     }
 
@@ -241,12 +245,22 @@ impl Metrics {
         }
         let im_known = known.iter().any(|(i, _)| i == im);
         AccountLabels {
-            im: if im_known { im.to_string() } else { OTHER.into() },
+            im: if im_known {
+                im.to_string()
+            } else {
+                OTHER.into()
+            },
             account: OTHER.into(),
         }
     }
 
-    pub fn run_done(&self, plugin: &str, trigger: &'static str, outcome: &'static str, took: Duration) {
+    pub fn run_done(
+        &self,
+        plugin: &str,
+        trigger: &'static str,
+        outcome: &'static str,
+        took: Duration,
+    ) {
         let labels = RunLabels {
             plugin: plugin.to_string(),
             trigger,
@@ -280,23 +294,63 @@ impl Metrics {
     }
 
     pub fn inbound(&self, im: &str, account: &str) {
-        self.inbound.get_or_create(&self.account_labels(im, account)).inc();
+        self.inbound
+            .get_or_create(&self.account_labels(im, account))
+            .inc();
     }
 
-    /// The exposition text (OpenMetrics, which Prometheus scrapes), with the process gauges
-    /// read now.
-    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+    /// The exposition text with the process gauges read now: OpenMetrics (what Prometheus
+    /// asks for first), or with `openmetrics == false` the classic Prometheus text format
+    /// 0.0.4 (what `promtool check metrics` and older scrapers read).
+    pub fn encode(&self, openmetrics: bool) -> Result<String, std::fmt::Error> {
         if let Some(rss) = rss_bytes() {
             self.process_rss_bytes.set(rss);
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
-        Ok(out)
+        Ok(if openmetrics { out } else { classic(&out) })
     }
 }
 
-/// The `Content-Type` of `Metrics::encode`.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// `Content-Type` of the OpenMetrics exposition.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// `Content-Type` of the classic text exposition.
+pub const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// OpenMetrics → the 0.0.4 text format: a counter family is named with its `_total` suffix
+/// (as its samples are), and the `# UNIT` and `# EOF` lines go.
+fn classic(openmetrics: &str) -> String {
+    let lines: Vec<&str> = openmetrics.lines().collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("# EOF") || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let counter_of = |l: &str| -> Option<String> {
+            let name = l.strip_prefix("# TYPE ")?.strip_suffix(" counter")?;
+            Some(name.to_string())
+        };
+        let renamed = if let Some(name) = counter_of(line) {
+            format!("# TYPE {name}_total counter")
+        } else if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap_or("");
+            let next_is_counter = lines
+                .get(i + 1)
+                .and_then(|l| counter_of(l))
+                .is_some_and(|n| n == name);
+            if next_is_counter {
+                format!("# HELP {name}_total{}", &rest[name.len()..])
+            } else {
+                line.to_string()
+            }
+        } else {
+            line.to_string()
+        };
+        out.push_str(&renamed);
+        out.push('\n');
+    }
+    out
+}
 
 /// The process's metrics.
 pub fn get() -> &'static Metrics {
@@ -339,12 +393,22 @@ mod tests {
     fn encode_names_every_family() {
         let m = Metrics::new();
         m.run_done("a:p.js", "fake", "ok", Duration::from_millis(2));
-        let text = m.encode().unwrap();
+        let text = m.encode(true).unwrap();
         assert!(
             text.contains(r#"isobot_runs_total{plugin="a:p.js",trigger="fake",outcome="ok"} 1"#),
             "{text}"
         );
         assert!(text.contains("isobot_build_info{version="), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
+        let classic = m.encode(false).unwrap();
+        assert!(
+            classic.contains("# HELP isobot_runs_total Plugin runs"),
+            "{classic}"
+        );
+        assert!(
+            classic.contains("# TYPE isobot_runs_total counter"),
+            "{classic}"
+        );
+        assert!(!classic.contains("# EOF"), "{classic}");
     }
 }

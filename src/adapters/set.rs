@@ -9,14 +9,14 @@ use crate::event::Inbox;
 use crate::outgoing::{
     AccountStatus, AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest,
 };
-use std::sync::atomic::Ordering;
-use std::time::Instant;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use thiserror::Error;
 use tokio::task::JoinHandle;
 
@@ -86,7 +86,10 @@ pub struct AdapterSet {
 impl AdapterSet {
     /// Accounts built elsewhere (tests with their own adapters); `io` runs network sends.
     pub fn new(accounts: Vec<Account>, io: tokio::runtime::Handle) -> Self {
-        let counters = accounts.iter().map(|_| AccountCounters::default()).collect();
+        let counters = accounts
+            .iter()
+            .map(|_| AccountCounters::default())
+            .collect();
         crate::metrics::get()
             .set_known_accounts(accounts.iter().map(|a| (a.im.clone(), a.id.clone())));
         Self {
@@ -97,11 +100,21 @@ impl AdapterSet {
     }
 
     fn counters(&self, im: &str, id: &str) -> Option<&AccountCounters> {
-        let i = self.accounts.iter().position(|a| a.im == im && a.id == id)?;
+        let i = self
+            .accounts
+            .iter()
+            .position(|a| a.im == im && a.id == id)?;
         self.counters.get(i)
     }
 
-    fn count(&self, im: &str, id: &str, kind: &'static str, started: Instant, ok: Result<(), &SendError>) {
+    fn count(
+        &self,
+        im: &str,
+        id: &str,
+        kind: &'static str,
+        started: Instant,
+        ok: Result<(), &SendError>,
+    ) {
         let outcome = match ok {
             Ok(()) => "ok",
             Err(SendError::Timeout { .. }) => "timeout",
@@ -109,7 +122,11 @@ impl AdapterSet {
         };
         crate::metrics::get().send_done(im, id, kind, outcome, started.elapsed());
         if let Some(c) = self.counters(im, id) {
-            let n = if ok.is_ok() { &c.sends_ok } else { &c.sends_failed };
+            let n = if ok.is_ok() {
+                &c.sends_ok
+            } else {
+                &c.sends_failed
+            };
             n.fetch_add(1, Ordering::Relaxed);
         }
     }

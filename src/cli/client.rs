@@ -111,7 +111,10 @@ impl Server {
     ) -> Result<(), CliError> {
         use futures::StreamExt;
         let gone = |e: reqwest::Error| {
-            CliError::Server(format!("the server at {} stopped the stream: {e}", self.file.addr))
+            CliError::Server(format!(
+                "the server at {} stopped the stream: {e}",
+                self.file.addr
+            ))
         };
         let response = self
             .request(reqwest::Method::GET, path)

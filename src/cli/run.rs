@@ -4,16 +4,16 @@
 //! goes through its admin API (live storage and accounts, recorded in its history); `--local`
 //! runs it in this process instead.
 
+use super::client::Server;
 use super::CliError;
+use crate::accounts::SelectionRule;
 use crate::app::{self, Mode};
 use crate::config::Config;
 use crate::dispatch::order;
 use crate::engine::Isolate;
 use crate::event::Message;
-use crate::plugin::Source;
-use super::client::Server;
-use crate::accounts::SelectionRule;
 use crate::outgoing::Target;
+use crate::plugin::Source;
 use crate::run::{ContextKind, RunContext, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
@@ -140,7 +140,8 @@ async fn run_on(server: &Server, args: &RunArgs) -> Result<Option<Result<(), Cli
         all.iter().find_map(|p| {
             let path = std::path::Path::new(p["path"].as_str()?);
             let same = std::fs::canonicalize(path).is_ok_and(|p| p == want);
-            same.then(|| p["file"].as_str().map(str::to_string)).flatten()
+            same.then(|| p["file"].as_str().map(str::to_string))
+                .flatten()
         })
     });
     let Some(file) = file else {
@@ -161,7 +162,11 @@ async fn run_on(server: &Server, args: &RunArgs) -> Result<Option<Result<(), Cli
         if let Some(a) = &args.account {
             m["account"] = a.clone().into();
         }
-        let key = if args.message.is_some() { "message" } else { "fake" };
+        let key = if args.message.is_some() {
+            "message"
+        } else {
+            "fake"
+        };
         serde_json::json!({ key: m })
     };
     let path = format!("/api/plugins/{}/run", super::client::encode(&file));
@@ -229,7 +234,12 @@ pub fn report(header: &str, outcome: &serde_json::Value) -> String {
     let str_of = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     let mut out = String::from(header);
     for log in outcome["logs"].as_array().into_iter().flatten() {
-        let _ = writeln!(out, "  {:<6} {}", str_of(&log["level"]), str_of(&log["text"]));
+        let _ = writeln!(
+            out,
+            "  {:<6} {}",
+            str_of(&log["level"]),
+            str_of(&log["text"])
+        );
     }
     let sends = outcome["sends"].as_array().cloned().unwrap_or_default();
     for (i, s) in sends.iter().enumerate() {

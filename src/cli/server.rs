@@ -40,9 +40,9 @@ impl Target {
 
     async fn need_server(&self) -> Result<Server, CliError> {
         let dir = self.data_dir()?;
-        Server::find(&dir).await.ok_or_else(|| {
-            CliError::NoServer(dir)
-        })
+        Server::find(&dir)
+            .await
+            .ok_or_else(|| CliError::NoServer(dir))
     }
 }
 
@@ -122,7 +122,12 @@ pub async fn status(args: StatusArgs) -> Result<(), CliError> {
     );
     println!(
         "plugins   {} ({} ok, {} degraded, {} error, {} disabled) in {}",
-        p["total"], p["ok"], p["degraded"], p["error"], p["disabled"], s(&st["plugins_dir"])
+        p["total"],
+        p["ok"],
+        p["degraded"],
+        p["error"],
+        p["disabled"],
+        s(&st["plugins_dir"])
     );
     println!("accounts  {} ({} online)", a["total"], a["online"]);
     println!("runs      {} ({} failed)", st["runs"], st["failures"]);
@@ -136,7 +141,11 @@ pub async fn status(args: StatusArgs) -> Result<(), CliError> {
             s(&acc["im"]),
             s(&acc["id"]),
             s(&acc["adapter"]),
-            if acc["online"] == true { "online" } else { "offline" },
+            if acc["online"] == true {
+                "online"
+            } else {
+                "offline"
+            },
             acc["sends_ok"],
             acc["sends_failed"],
             acc["last_event"]
@@ -154,7 +163,11 @@ pub async fn status(args: StatusArgs) -> Result<(), CliError> {
             "  plugin  {}  {}{}  runs {} failures {}{}",
             s(&pl["file"]),
             s(&pl["state"]),
-            if pl["enabled"] == true { "" } else { " (disabled)" },
+            if pl["enabled"] == true {
+                ""
+            } else {
+                " (disabled)"
+            },
             pl["runs"],
             pl["failures"],
             pl["error"]
@@ -201,12 +214,16 @@ pub async fn logs(args: LogsArgs) -> Result<(), CliError> {
         let mut pairs = filter.to_vec();
         pairs.push(("tail", Some(args.lines.to_string())));
         return server
-            .follow(&format!("/api/logs/stream{}", query(&pairs)), |event, data| {
-                match event {
-                    "lagged" => println!("… {} lines skipped (the reader fell behind)", data["missed"]),
+            .follow(
+                &format!("/api/logs/stream{}", query(&pairs)),
+                |event, data| match event {
+                    "lagged" => println!(
+                        "… {} lines skipped (the reader fell behind)",
+                        data["missed"]
+                    ),
                     _ => print_log(data),
-                }
-            })
+                },
+            )
             .await;
     }
     let mut pairs = filter.to_vec();
@@ -225,7 +242,10 @@ fn print_run(r: &Value) {
         (Some(im), _) => format!(
             "{im}/{} {}",
             s(&ctx["user"]),
-            ctx["text"].as_str().map(|t| format!("{t:?}")).unwrap_or_default()
+            ctx["text"]
+                .as_str()
+                .map(|t| format!("{t:?}"))
+                .unwrap_or_default()
         ),
         (None, Some(path)) => format!("{} {path}", s(&ctx["method"])),
         _ => String::new(),
@@ -291,7 +311,11 @@ fn print_missing(list: &Value) {
             .flatten()
             .filter_map(|p| p.as_str())
             .collect();
-        println!("missing {}  (needed by {})", s(&m["package"]), plugins.join(", "));
+        println!(
+            "missing {}  (needed by {})",
+            s(&m["package"]),
+            plugins.join(", ")
+        );
     }
 }
 
@@ -301,7 +325,10 @@ pub async fn deps(args: DepsArgs) -> Result<(), CliError> {
             None => print_missing(&server.get("/api/deps").await?["missing"]),
             Some(DepsAction::Install { packages }) => {
                 let got = server
-                    .post("/api/deps/install", &serde_json::json!({ "packages": packages }))
+                    .post(
+                        "/api/deps/install",
+                        &serde_json::json!({ "packages": packages }),
+                    )
                     .await?;
                 print!("{}", s(&got["output"]));
                 println!("installed: {}", got["installed"]);

@@ -119,7 +119,10 @@ async fn through(server: &Server, command: StoreCommand) -> Result<(), CliError>
         },
         StoreCommand::Set { bucket, key, value } => {
             server
-                .put(&key_path(&bucket, &key), &serde_json::json!({ "value": value }))
+                .put(
+                    &key_path(&bucket, &key),
+                    &serde_json::json!({ "value": value }),
+                )
                 .await?;
         }
         StoreCommand::Del { bucket, key } => server.delete(&key_path(&bucket, &key)).await?,
@@ -144,7 +147,10 @@ async fn through(server: &Server, command: StoreCommand) -> Result<(), CliError>
             let got = server
                 .get(&format!("/api/export?bucket={}", encode(&bucket)))
                 .await?;
-            let entries = got["buckets"][&bucket].as_object().cloned().unwrap_or_default();
+            let entries = got["buckets"][&bucket]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             if json {
                 println!("{}", serde_json::Value::Object(entries));
             } else {

@@ -135,9 +135,24 @@ impl Config {
         let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
         let mut history = Retention::default();
         for (key, value, slot, max) in [
-            ("per_plugin", raw.history.per_plugin, &mut history.per_plugin, 100_000),
-            ("failures", raw.history.failures, &mut history.failures, 1_000_000),
-            ("log_lines", raw.history.log_lines, &mut history.log_lines, 1000),
+            (
+                "per_plugin",
+                raw.history.per_plugin,
+                &mut history.per_plugin,
+                100_000,
+            ),
+            (
+                "failures",
+                raw.history.failures,
+                &mut history.failures,
+                1_000_000,
+            ),
+            (
+                "log_lines",
+                raw.history.log_lines,
+                &mut history.log_lines,
+                1000,
+            ),
             ("sends", raw.history.sends, &mut history.sends, 1000),
         ] {
             if let Some(v) = value {

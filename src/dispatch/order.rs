@@ -241,12 +241,11 @@ mod tests {
             ([Some(false), Some(true)], &["a:off.js"]),
         ];
         for (overrides, want) in cases {
-            let got: Vec<String> = candidates_where(&refs, &m, |i| {
-                overrides[i].unwrap_or(!refs[i].disable)
-            })
-            .iter()
-            .map(|c| c.manifest.id.clone())
-            .collect();
+            let got: Vec<String> =
+                candidates_where(&refs, &m, |i| overrides[i].unwrap_or(!refs[i].disable))
+                    .iter()
+                    .map(|c| c.manifest.id.clone())
+                    .collect();
             assert_eq!(got, *want, "{overrides:?}");
         }
     }

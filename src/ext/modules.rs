@@ -80,11 +80,11 @@ pub(crate) fn op_isobot_module_resolve(
                 }
             }
             Resolution {
-            path: String::new(),
-            format: None,
-            error: Some(e.to_string()),
-            code: Some(e.code()),
-        }
+                path: String::new(),
+                format: None,
+                error: Some(e.to_string()),
+                code: Some(e.code()),
+            }
         }
     }
 }

@@ -167,7 +167,12 @@ impl History {
         outcome: Option<(&RunOutcome, &Path)>,
         reason: Option<&'static str>,
     ) {
-        let record = Arc::new(RunRecord::finished(summary, outcome, reason, &self.retention));
+        let record = Arc::new(RunRecord::finished(
+            summary,
+            outcome,
+            reason,
+            &self.retention,
+        ));
         let summary = Arc::new(record.summary.clone());
         self.lock_pending().insert(id, record.clone());
         let evicted = self

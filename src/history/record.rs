@@ -260,8 +260,12 @@ mod tests {
     #[test]
     fn error_at_finds_the_plugin_frame() {
         let file = Path::new("/srv/scripts/p.js");
-        let stack = "Error: boom\n    at helper (/srv/scripts/lib.js:3:9)\n    at /srv/scripts/p.js:12:5";
-        assert_eq!(error_at(stack, file).as_deref(), Some("/srv/scripts/p.js:12:5"));
+        let stack =
+            "Error: boom\n    at helper (/srv/scripts/lib.js:3:9)\n    at /srv/scripts/p.js:12:5";
+        assert_eq!(
+            error_at(stack, file).as_deref(),
+            Some("/srv/scripts/p.js:12:5")
+        );
         assert_eq!(error_at("Error: boom", file), None);
     }
 

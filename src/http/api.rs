@@ -120,19 +120,29 @@ pub(super) async fn status(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+/// OpenMetrics when the scraper asks for it (`Accept`, as Prometheus does), else the classic
+/// text format.
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let openmetrics = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
     let m = crate::metrics::get();
     for a in state.registry().services().outbox.accounts() {
         m.accounts_online
             .get_or_create(&m.account_labels(&a.im, &a.id))
             .set(i64::from(a.online));
     }
-    match m.encode() {
-        Ok(text) => (
-            [(axum::http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-            text,
-        )
-            .into_response(),
+    let content_type = if openmetrics {
+        crate::metrics::OPENMETRICS
+    } else {
+        crate::metrics::TEXT
+    };
+    match m.encode(openmetrics) {
+        Ok(text) => ([(axum::http::header::CONTENT_TYPE, content_type)], text).into_response(),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot encode the metrics: {e}"),

@@ -134,8 +134,9 @@ pub(super) async fn put_key(
         Err(e) => return store_error(e),
     };
     match store(&state).set(b, k, input.value.clone()).await {
-        Ok(()) => Json(json!({ "bucket": bucket, "key": key, "value": input.value }))
-            .into_response(),
+        Ok(()) => {
+            Json(json!({ "bucket": bucket, "key": key, "value": input.value })).into_response()
+        }
         Err(e) => store_error(e),
     }
 }
@@ -197,10 +198,11 @@ struct ImportBody {
 
 /// The export's shape; every name is checked before anything is written.
 pub(super) async fn import(State(state): State<AppState>, body: Bytes) -> Response {
-    let input: ImportBody = match parse_json(&body, r#"{"buckets": {"shop.orders": {"o1": "paid"}}}"#) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let input: ImportBody =
+        match parse_json(&body, r#"{"buckets": {"shop.orders": {"o1": "paid"}}}"#) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     for (bucket, entries) in &input.buckets {
         let b = match Bucket::parse(bucket) {
             Ok(b) => b,

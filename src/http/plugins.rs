@@ -95,7 +95,10 @@ pub(super) async fn run(
             ..RunBody::default()
         }
     } else {
-        match parse_json(&body, r#"{}, {"cron": true} or {"message": {"im": "qq", "user": "1", "text": "hello"}}"#) {
+        match parse_json(
+            &body,
+            r#"{}, {"cron": true} or {"message": {"im": "qq", "user": "1", "text": "hello"}}"#,
+        ) {
             Ok(b) => b,
             Err(r) => return r,
         }
@@ -130,7 +133,12 @@ pub(super) async fn run(
             None => RunContext::message(msg, Vec::new(), None),
         }
     } else {
-        RunContext::fake(input.fake.map(|m| m.into_message(&state)).unwrap_or_default())
+        RunContext::fake(
+            input
+                .fake
+                .map(|m| m.into_message(&state))
+                .unwrap_or_default(),
+        )
     };
     let timeout = state.dispatcher.default_timeout();
     if !input.wait {

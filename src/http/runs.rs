@@ -55,7 +55,9 @@ pub(super) async fn list(State(state): State<AppState>, Q(p): Q<ListParams>) -> 
             Err(_) => {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    format!("cursor={c} is not a cursor; pass the next_cursor of the previous page"),
+                    format!(
+                        "cursor={c} is not a cursor; pass the next_cursor of the previous page"
+                    ),
                 )
             }
         },

@@ -31,7 +31,11 @@ fn confined(state: &AppState, rel: &str) -> Result<PathBuf, Response> {
             .components()
             .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
     let dir = state.registry().dir().to_path_buf();
-    let joined = normalize(&std::path::absolute(&dir).unwrap_or(dir.clone()).join(rel_path));
+    let joined = normalize(
+        &std::path::absolute(&dir)
+            .unwrap_or(dir.clone())
+            .join(rel_path),
+    );
     let roots = Roots::new([("the plugins folder", dir.as_path())]);
     let checked = roots.check(&joined, true);
     let Some(path) = checked.filter(|_| !escapes) else {
@@ -86,7 +90,10 @@ async fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()>
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     tokio::fs::create_dir_all(dir).await?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.isobot-save-{}-{}",
         std::process::id(),
@@ -143,8 +150,9 @@ async fn save(state: &AppState, path: PathBuf, shown: &str, body: &[u8]) -> Resp
             .into_response()
         }
         // A helper module or JSON file: the plugins that require it were reloaded.
-        None => Json(json!({ "file": shown, "saved": true, "hash": hash, "ok": true }))
-            .into_response(),
+        None => {
+            Json(json!({ "file": shown, "saved": true, "hash": hash, "ok": true })).into_response()
+        }
     }
 }
 

@@ -105,7 +105,11 @@ impl RunStream {
 }
 
 /// The event stream of run `id` (live, else replayed); `None` when no such run is kept.
-pub(super) fn run_events(history: Arc<History>, id: u64, last_event_id: Option<u64>) -> Option<Response> {
+pub(super) fn run_events(
+    history: Arc<History>,
+    id: u64,
+    last_event_id: Option<u64>,
+) -> Option<Response> {
     let live = history.live(id);
     if live.is_none() && history.get(id).is_none() {
         return None;

@@ -11,13 +11,59 @@ use thiserror::Error;
 /// Node's built-in modules (also `node:`-prefixed): never npm packages. The same list as
 /// `NODE_BUILTINS` in `js/50_modules.js` (a test compares them).
 pub const NODE_BUILTINS: &[&str] = &[
-    "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants",
-    "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "fs/promises",
-    "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process",
-    "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers",
-    "tls", "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib",
-    "assert/strict", "dns/promises", "path/posix", "path/win32", "readline/promises",
-    "stream/consumers", "stream/promises", "stream/web", "timers/promises", "util/types",
+    "assert",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
+    "crypto",
+    "dgram",
+    "diagnostics_channel",
+    "dns",
+    "domain",
+    "events",
+    "fs",
+    "fs/promises",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "module",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "process",
+    "punycode",
+    "querystring",
+    "readline",
+    "repl",
+    "stream",
+    "string_decoder",
+    "sys",
+    "timers",
+    "tls",
+    "trace_events",
+    "tty",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "wasi",
+    "worker_threads",
+    "zlib",
+    "assert/strict",
+    "dns/promises",
+    "path/posix",
+    "path/win32",
+    "readline/promises",
+    "stream/consumers",
+    "stream/promises",
+    "stream/web",
+    "timers/promises",
+    "util/types",
 ];
 
 #[derive(Debug, Error)]
@@ -200,7 +246,10 @@ import dayjs from 'dayjs';
 const late = await import(`got`);
 "#;
         let got: Vec<String> = scan(src).into_iter().collect();
-        assert_eq!(got, ["@scope/pkg", "axios", "cheerio", "dayjs", "got", "lodash"]);
+        assert_eq!(
+            got,
+            ["@scope/pkg", "axios", "cheerio", "dayjs", "got", "lodash"]
+        );
     }
 
     #[test]
@@ -208,11 +257,7 @@ const late = await import(`got`);
         let js = include_str!("../../js/50_modules.js");
         let start = js.find("const NODE_BUILTINS = new Set([").unwrap();
         let end = start + js[start..].find("]);").unwrap();
-        let mut names: Vec<&str> = js[start..end]
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .collect();
+        let mut names: Vec<&str> = js[start..end].split('"').skip(1).step_by(2).collect();
         names.sort();
         let mut ours = NODE_BUILTINS.to_vec();
         ours.sort();

@@ -99,8 +99,18 @@ impl Source {
             return "middleware";
         }
         const ES5_GLOBALS: &[&str] = &[
-            "sendText(", "GetContent(", "GetUserID(", "GetImType(", "ImType(", "sendImage(",
-            "bucketGet(", "bucketSet(", "request(", "input(", "GetChatID(", "Debug(",
+            "sendText(",
+            "GetContent(",
+            "GetUserID(",
+            "GetImType(",
+            "ImType(",
+            "sendImage(",
+            "bucketGet(",
+            "bucketSet(",
+            "request(",
+            "input(",
+            "GetChatID(",
+            "Debug(",
         ];
         if ES5_GLOBALS.iter().any(|g| t.contains(g)) {
             "es5"

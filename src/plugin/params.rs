@@ -180,7 +180,13 @@ pub fn parse(raw: &str) -> Option<Param> {
     let (key, title, desc, required, placeholder, secret) =
         match serde_json::from_str::<serde_json::Value>(raw) {
             Ok(serde_json::Value::Object(o)) => {
-                let s = |k: &str| o.get(k).and_then(|v| v.as_str()).unwrap_or("").trim().to_string();
+                let s = |k: &str| {
+                    o.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                };
                 let key = s("key");
                 let password = s("type").eq_ignore_ascii_case("password");
                 let secret = o.get("secret").and_then(flag).or(password.then_some(true));
@@ -263,11 +269,16 @@ mod tests {
         ];
         for (raw, want) in cases {
             let got = parse(raw).map(|p| {
-                (p.key.clone(), p.bucket.clone(), p.name.clone(), p.required, p.secret)
+                (
+                    p.key.clone(),
+                    p.bucket.clone(),
+                    p.name.clone(),
+                    p.required,
+                    p.secret,
+                )
             });
-            let want = want.map(|(k, b, n, r, s)| {
-                (k.to_string(), b.to_string(), n.to_string(), r, s)
-            });
+            let want =
+                want.map(|(k, b, n, r, s)| (k.to_string(), b.to_string(), n.to_string(), r, s));
             assert_eq!(got, want, "{raw}");
         }
         let p = parse(r#"{"key":"weather.city","name":"城市","placeholder":"北京"}"#).unwrap();

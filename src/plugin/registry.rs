@@ -247,7 +247,9 @@ impl Registry {
         let (name, hash) = self.reload_locked(path).await?;
         let entries = self.read_entries();
         let entry = entries.get(&name);
-        let serving = entry.and_then(|e| e.current.as_ref()).map(|p| p.hash.clone());
+        let serving = entry
+            .and_then(|e| e.current.as_ref())
+            .map(|p| p.hash.clone());
         let error = entry.and_then(|e| e.error.clone());
         Some(LoadReport {
             file: name,
@@ -397,7 +399,9 @@ impl Registry {
 
     /// The version serving for plugin file `name`.
     pub fn current(&self, name: &str) -> Option<Arc<PluginVersion>> {
-        self.read_entries().get(name).and_then(|e| e.current.clone())
+        self.read_entries()
+            .get(name)
+            .and_then(|e| e.current.clone())
     }
 
     /// Enables or disables plugin file `name` (persisted in the store; wins over its

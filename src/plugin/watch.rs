@@ -28,7 +28,9 @@ pub struct WatchHandle {
 /// `None` for npm's own files (`.bin`, `.package-lock.json`) and paths outside.
 pub fn package_of(node_modules: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(node_modules).ok()?;
-    let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let mut parts = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
     let first = parts.next()?;
     if first.starts_with('.') {
         return None;

@@ -3,7 +3,8 @@
 //! nothing it started (async ops, timers) is pending, then its outcome goes to the caller.
 
 use super::{
-    HttpReply, LiveRun, LogLine, RunContext, RunEvent, RunOptions, RunOutcome, RunStatus, SendRecord,
+    HttpReply, LiveRun, LogLine, RunContext, RunEvent, RunOptions, RunOutcome, RunStatus,
+    SendRecord,
 };
 use std::collections::HashMap;
 use std::sync::Arc;

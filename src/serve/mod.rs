@@ -145,6 +145,8 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         data_dir: config.data_dir.clone(),
         pid,
     };
+    // Signal handlers first: a SIGTERM right after the readiness line is a clean shutdown.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let loaded = registry.live().len();
     tracing::info!(
         "isobot listening on http://{addr} ({loaded} plugins from {})",
@@ -159,12 +161,11 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     }
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopping = stop.clone();
-    let server = axum::serve(listener, http::app(state, app.routes)).with_graceful_shutdown(
-        async move {
-            shutdown().await;
+    let server =
+        axum::serve(listener, http::app(state, app.routes)).with_graceful_shutdown(async move {
+            shutdown(term).await;
             stopping.notify_waiters();
-        },
-    );
+        });
     // Open event streams never end by themselves: past a grace period they are cut.
     let served = tokio::select! {
         r = server => r.map_err(ServeError::Server),
@@ -179,13 +180,13 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
 }
 
 /// Ctrl-C or SIGTERM (what service managers send).
-async fn shutdown() {
+async fn shutdown(term: Option<tokio::signal::unix::Signal>) {
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match term {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     tokio::select! {

@@ -88,7 +88,10 @@ async fn a_broken_save_answers_with_file_line_while_the_old_version_keeps_answer
     let err = v["error"].as_str().unwrap();
     assert!(err.contains("p.js:3"), "{err}");
     assert!(err.contains("SyntaxError"), "{err}");
-    assert!(v["serving"].is_string(), "the last good version serves: {v}");
+    assert!(
+        v["serving"].is_string(),
+        "the last good version serves: {v}"
+    );
     assert_eq!(bot.say("v").await, ["v1"]);
     assert_eq!(
         std::fs::read_to_string(bot.plugins().join("p.js")).unwrap(),
@@ -129,8 +132,11 @@ async fn source_paths_outside_the_plugins_folder_are_400_and_new_plugins_can_be_
         "top secret"
     );
     // A symlink out of the folder is refused too.
-    std::os::unix::fs::symlink(bot.root.path().join("secret.js"), bot.plugins().join("l.js"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        bot.root.path().join("secret.js"),
+        bot.plugins().join("l.js"),
+    )
+    .unwrap();
     let (status, _) = bot.get("/api/sources/l.js").await;
     assert_eq!(status, 400);
     let (status, _) = bot.get("/api/sources/x.txt").await;
@@ -152,7 +158,11 @@ async fn source_paths_outside_the_plugins_folder_are_400_and_new_plugins_can_be_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enable_and_disable_are_persisted_across_a_restart() {
     let p = plugin("t", "//[rule: ^on$]\n", "await s.reply('here');");
-    let off = plugin("t", "//[rule: ^off$]\n//[disable: true]\n", "await s.reply('woken');");
+    let off = plugin(
+        "t",
+        "//[rule: ^off$]\n//[disable: true]\n",
+        "await s.reply('woken');",
+    );
     let bot = Served::start(&[("p.js", &p), ("off.js", &off)], "");
     assert_eq!(bot.say("on").await, ["here"]);
     assert!(bot.say("off").await.is_empty());
@@ -164,7 +174,10 @@ async fn enable_and_disable_are_persisted_across_a_restart() {
     assert_eq!(bot.say("off").await, ["woken"]);
 
     let bot = bot.restart();
-    assert!(bot.say("on").await.is_empty(), "the override outlives the restart");
+    assert!(
+        bot.say("on").await.is_empty(),
+        "the override outlives the restart"
+    );
     assert_eq!(bot.say("off").await, ["woken"]);
     let (_, list) = bot.get("/api/plugins").await;
     let row = list["plugins"]
@@ -174,10 +187,16 @@ async fn enable_and_disable_are_persisted_across_a_restart() {
         .find(|r| r["file"] == "p.js")
         .unwrap()
         .clone();
-    assert_eq!((&row["enabled"], &row["override"]), (&json!(false), &json!(false)));
+    assert_eq!(
+        (&row["enabled"], &row["override"]),
+        (&json!(false), &json!(false))
+    );
     // A manual run still works on a disabled plugin (the operator tries it).
     let (status, v) = bot
-        .post("/api/plugins/t:p.js/run", json!({"message": {"text": "on"}}))
+        .post(
+            "/api/plugins/t:p.js/run",
+            json!({"message": {"text": "on"}}),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["sends"][0]["body"]["text"], "here");
@@ -237,13 +256,18 @@ async fn buckets_page_with_a_cursor_and_round_trip_through_export_and_import() {
     assert_eq!(page1["entries"][1]["key"], "o2");
     let cursor = page1["next_cursor"].as_str().unwrap().to_string();
     let (_, page2) = bot
-        .get(&format!("/api/buckets/shop.orders?prefix=o&limit=2&cursor={cursor}"))
+        .get(&format!(
+            "/api/buckets/shop.orders?prefix=o&limit=2&cursor={cursor}"
+        ))
         .await;
     assert_eq!(page2["entries"].as_array().unwrap().len(), 1);
     assert_eq!(page2["entries"][0]["key"], "o3");
     assert!(page2["next_cursor"].is_null());
     let (_, list) = bot.get("/api/buckets").await;
-    assert_eq!(list["buckets"][0], json!({"name": "shop.orders", "keys": 4}));
+    assert_eq!(
+        list["buckets"][0],
+        json!({"name": "shop.orders", "keys": 4})
+    );
     let r = reqwest::Client::new()
         .delete(bot.url("/api/buckets/shop.orders/x9"))
         .bearer_auth(crate::served::TOKEN)
@@ -262,7 +286,10 @@ async fn buckets_page_with_a_cursor_and_round_trip_through_export_and_import() {
     assert_eq!(status, 400);
     assert!(v["error"].as_str().unwrap().contains("at most 3"), "{v}");
     let (status, v) = bot
-        .post("/api/import", json!({"buckets": {"ok": {"k": "v"}, "a..b": {"k": "v"}}}))
+        .post(
+            "/api/import",
+            json!({"buckets": {"ok": {"k": "v"}, "a..b": {"k": "v"}}}),
+        )
         .await;
     assert_eq!(status, 400, "{v}");
     let (status, _) = bot.get("/api/buckets/ok/k").await;

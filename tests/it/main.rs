@@ -7,8 +7,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod adapter_stack;
-mod admin_api;
 mod adapters_selection;
+mod admin_api;
 mod cli;
 mod cli_server;
 mod errors;
@@ -27,12 +27,12 @@ mod run_history;
 mod sdk_context;
 mod sdk_push;
 mod sdk_reply;
-mod served;
 mod serve_cron;
 mod serve_dispatch;
 mod serve_http;
 mod serve_limits;
 mod serve_reload;
+mod served;
 mod store;
 mod telegram;
 mod web;

@@ -23,7 +23,12 @@ async fn get(url: String) -> Value {
 }
 
 async fn post(url: String, body: Value) -> (u16, Value) {
-    let r = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
@@ -60,8 +65,16 @@ async fn a_fake_run_is_found_in_the_run_list_with_its_sends() {
     assert_eq!(list["runs"][0]["context"]["user"], "1");
     // The plugin row shows its latest runs.
     let plugins = get(format!("{base}/api/plugins")).await;
-    assert_eq!(plugins["plugins"][0]["recent_runs"].as_array().unwrap().len(), 2);
-    let bad = reqwest::get(format!("{base}/api/runs/999999")).await.unwrap();
+    assert_eq!(
+        plugins["plugins"][0]["recent_runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let bad = reqwest::get(format!("{base}/api/runs/999999"))
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 404);
 }
 
@@ -81,7 +94,11 @@ async fn timeouts_and_heap_cap_hits_are_recorded_with_those_outcomes() {
     )
     .await;
     let base = api(&live).await;
-    for (file, want) in [("busy.js", "timeout"), ("bomb.js", "heap_limit"), ("boom.js", "error")] {
+    for (file, want) in [
+        ("busy.js", "timeout"),
+        ("bomb.js", "heap_limit"),
+        ("boom.js", "error"),
+    ] {
         let (_, v) = post(format!("{base}/api/plugins/{file}/run"), json!({})).await;
         let rec = get(format!("{base}/api/runs/{}", v["id"])).await;
         assert_eq!(rec["outcome"], want, "{file}: {rec}");
@@ -126,7 +143,9 @@ async fn a_live_run_streams_its_console_line_before_it_ends() {
     .await;
     assert_eq!(status, 202, "{v}");
     let id = v["id"].as_u64().unwrap();
-    let r = reqwest::get(format!("{base}/api/runs/{id}/events")).await.unwrap();
+    let r = reqwest::get(format!("{base}/api/runs/{id}/events"))
+        .await
+        .unwrap();
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
         "text/event-stream"
@@ -204,7 +223,9 @@ async fn records_outlive_a_reopen_of_the_history_file_within_retention() {
         let registry = std::sync::Arc::new(isobot::plugin::Registry::new(
             live.dir.path().to_path_buf(),
             services,
-            isobot::engine::IsolateLimits { heap_bytes: 64 << 20 },
+            isobot::engine::IsolateLimits {
+                heap_bytes: 64 << 20,
+            },
             None,
         ));
         registry.load_all().await.unwrap();
@@ -222,7 +243,22 @@ async fn records_outlive_a_reopen_of_the_history_file_within_retention() {
         history.flush();
         ids
     };
-    let reopened = History::open(dir.path(), retention).unwrap();
+    // The file is released once the old registry's isolate threads (which hold the services)
+    // have stopped.
+    let mut reopened = None;
+    for _ in 0..400 {
+        match History::open(dir.path(), retention) {
+            Ok(h) => {
+                reopened = Some(h);
+                break;
+            }
+            Err(isobot::history::HistoryError::InUse { .. }) => {
+                tokio::time::sleep(Duration::from_millis(25)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let reopened = reopened.expect("the history file was released");
     let (runs, _) = reopened.list(&Query {
         limit: 10,
         ..Query::default()

@@ -27,10 +27,16 @@ impl Drop for Served {
 
 fn spawn(root: &Path) -> (std::process::Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args(["serve", "--no-console", "--listen", "127.0.0.1:0", "--config"])
-        .arg(root.join("isobot.toml"))
-        .env("ISOBOT_LOG", "info")
-        .stdout(Stdio::null());
+    cmd.args([
+        "serve",
+        "--no-console",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+    ])
+    .arg(root.join("isobot.toml"))
+    .env("ISOBOT_LOG", "info")
+    .stdout(Stdio::null());
     crate::live::spawn_serve(cmd)
 }
 
@@ -44,7 +50,9 @@ impl Served {
         }
         std::fs::write(
             root.path().join("isobot.toml"),
-            format!("plugins = \"plugins\"\ndata_dir = \"data\"\nadmin_token = \"{TOKEN}\"\n{extra}"),
+            format!(
+                "plugins = \"plugins\"\ndata_dir = \"data\"\nadmin_token = \"{TOKEN}\"\n{extra}"
+            ),
         )
         .unwrap();
         let (child, addr) = spawn(root.path());
@@ -93,7 +101,10 @@ impl Served {
         let r = r.bearer_auth(TOKEN).send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -101,7 +112,8 @@ impl Served {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.client.post(self.url(path)).json(&body)).await
+        self.send(self.client.post(self.url(path)).json(&body))
+            .await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
