@@ -40,9 +40,8 @@ impl Target {
 
     async fn need_server(&self) -> Result<Server, CliError> {
         let dir = self.data_dir()?;
-        Server::find(&dir)
-            .await
-            .ok_or_else(|| CliError::NoServer(dir))
+        let found = Server::find(&dir).await;
+        found.ok_or(CliError::NoServer(dir))
     }
 }
 

@@ -239,7 +239,7 @@ impl History {
                 .map(|e| e.summary.clone())
                 .filter(|s| q.matches(s))
                 .collect();
-            running.sort_by(|a, b| b.id.cmp(&a.id));
+            running.sort_by_key(|s| std::cmp::Reverse(s.id));
             running.truncate(q.limit);
             out = running;
         }

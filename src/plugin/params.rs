@@ -235,10 +235,13 @@ pub fn parse(raw: &str) -> Option<Param> {
 mod tests {
     use super::*;
 
+    /// (key, bucket, name, required, secret)
+    type Want = Option<(&'static str, &'static str, &'static str, bool, bool)>;
+
     #[test]
     fn param_table() {
-        // (header value, key, bucket, name, required, secret)
-        let cases: &[(&str, Option<(&str, &str, &str, bool, bool)>)] = &[
+        // (header value, what it parses to)
+        let cases: &[(&str, Want)] = &[
             (
                 r#"{"key":"weather.city","name":"城市","desc":"默认城市","required":true,"placeholder":"北京"}"#,
                 Some(("weather.city", "weather", "city", true, false)),
