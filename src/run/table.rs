@@ -330,6 +330,30 @@ mod tests {
     }
 
     #[test]
+    fn recorded_lines_and_sends_reach_the_live_run_in_order_within_the_caps() {
+        let live = Arc::new(LiveRun::new(42));
+        let mut runs = Runs::default();
+        let (tx, _rx) = oneshot::channel();
+        let options = RunOptions {
+            events: Some(live.clone()),
+            ..RunOptions::default()
+        };
+        runs.insert(1, RunContext::cron(), options, tx);
+        runs.log(1, "info", "first".into());
+        runs.record_send(1, SendRecord::new(SendKind::Push, "qq"));
+        for i in 0..MAX_LOG_LINES + 10 {
+            runs.log(1, "info", format!("more {i}"));
+        }
+        let batch = live.since(0);
+        assert!(matches!(&batch.events[0], RunEvent::Log(l) if l.text == "first"));
+        assert!(matches!(&batch.events[1], RunEvent::Send(_)));
+        // The live log holds what the run records, no more.
+        assert_eq!(batch.events.len(), MAX_LOG_LINES + 1);
+        assert!(!batch.ended);
+        assert_eq!(live.since(batch.next).events.len(), 0);
+    }
+
+    #[test]
     fn continue_fires_once_and_is_reported() {
         let mut runs = Runs::default();
         let (tx, mut rx) = oneshot::channel();
