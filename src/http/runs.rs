@@ -79,6 +79,7 @@ pub(super) async fn list(State(state): State<AppState>, Q(p): Q<ListParams>) -> 
         limit: p.limit.unwrap_or(50).clamp(1, MAX_PAGE),
     };
     let (runs, next) = state.registry().services().history.list(&q);
+    let runs: Vec<&crate::history::RunSummary> = runs.iter().map(|r| &**r).collect();
     Json(json!({ "runs": runs, "next_cursor": next.map(|n| n.to_string()) })).into_response()
 }
 

@@ -8,7 +8,6 @@ use crate::history::{Query, RunSummary};
 use chrono::Utc;
 use serde::Serialize;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 /// Latest runs shown per plugin.
 pub const RECENT_RUNS: usize = 5;
@@ -49,7 +48,7 @@ pub struct PluginStatus {
     pub failures: u64,
     pub last_run_error: Option<String>,
     /// The latest runs, newest first.
-    pub recent_runs: Vec<Arc<RunSummary>>,
+    pub recent_runs: Vec<RunSummary>,
 }
 
 impl Registry {
@@ -71,6 +70,9 @@ impl Registry {
                                 ..Query::default()
                             })
                             .0
+                            .iter()
+                            .map(|s| RunSummary::clone(s))
+                            .collect()
                     })
                     .unwrap_or_default();
                 PluginStatus {
