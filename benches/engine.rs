@@ -69,6 +69,7 @@ fn opts() -> RunOptions {
     RunOptions {
         timeout: Some(Duration::from_secs(30)),
         on_continue: None,
+        events: None,
     }
 }
 

@@ -152,10 +152,7 @@ fn main() {
         .await;
         report("in-process dispatch", t, lat);
 
-        let state = isobot::http::AppState {
-            dispatcher: dispatcher.clone(),
-            admin_token: None,
-        };
+        let state = isobot::http::AppState::new(dispatcher.clone(), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -101,6 +101,7 @@ impl Bench {
                 RunOptions {
                     timeout: Some(Duration::from_secs(30)),
                     on_continue: None,
+                    events: None,
                 },
             )
             .await;

@@ -30,7 +30,7 @@ pub enum Origin<'a> {
 }
 
 /// Which rule of SDK.md §3 picked the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SelectionRule {
     /// 1. `account_id` / `accountID` / `accountId` named it.
@@ -46,6 +46,17 @@ pub enum SelectionRule {
 }
 
 impl SelectionRule {
+    /// The serialised name (`receiving_account`), for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SelectionRule::Explicit => "explicit",
+            SelectionRule::ReceivingAccount => "receiving_account",
+            SelectionRule::ContextDefault => "context_default",
+            SelectionRule::CrossImDefault => "cross_im_default",
+            SelectionRule::FirstOnline => "first_online",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             SelectionRule::Explicit => "explicit account option",

@@ -1,5 +1,5 @@
 //! The bot assembled from a validated `Config`: the accounts with their adapters, plugin
-//! storage, and the `Services` the SDK ops use. `isobot serve` and the one-shot commands
+//! storage, the run history, and the `Services` the SDK ops use. `isobot serve` and the one-shot commands
 //! (`run`, `check`) build it here, the same way, so they cannot drift apart.
 
 use crate::adapters::console::Console;
@@ -7,6 +7,7 @@ use crate::adapters::{AdapterSet, BuildContext, BuildError, Tasks};
 use crate::config::Config;
 use crate::event::Inbox;
 use crate::ext::{FetchError, NodeSettings, Services};
+use crate::history::{History, HistoryError};
 use crate::store::{RedbStore, StoreError};
 use std::sync::Arc;
 use thiserror::Error;
@@ -29,6 +30,8 @@ pub enum AppError {
     Adapters(#[from] BuildError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 pub struct App {
@@ -63,7 +66,13 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         Some(_) => RedbStore::open(&config.data_dir)?,
         None => RedbStore::lazy(&config.data_dir),
     };
+    // One-shot runs are not recorded (through a running server they are).
+    let history = match inbox {
+        Some(_) => History::open(&config.data_dir, config.history)?,
+        None => History::memory(config.history),
+    };
     let services = Services::builder(Arc::new(built.set))
+        .history(history)
         .fetch_policy(config.fetch.clone())
         .store(Arc::new(store))
         .admins(config.admins.clone())

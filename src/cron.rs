@@ -1,9 +1,12 @@
 //! Cron triggers: one timer task per plugin with a valid `cron` header, starting cron-context
 //! runs and skipping a tick while the previous cron run of that plugin is still going (no
-//! overlap). The scheduler observes the registry: a new version re-schedules, a removed plugin
-//! is unscheduled.
+//! overlap; the skipped tick is recorded in the run history as `skipped_overlap`). The
+//! scheduler observes the registry: a new version (or an enable/disable) re-schedules, a
+//! removed plugin is unscheduled.
 
 use crate::dispatch::run_plugin;
+use crate::history::{reason, SKIPPED_OVERLAP};
+use crate::metrics::OutcomeLabels;
 use crate::plugin::schedule::CronSpec;
 use crate::plugin::{Change, Observer, PluginVersion};
 use crate::run::RunContext;
@@ -39,7 +42,7 @@ impl Scheduler {
         let Some(spec) = plugin.cron().cloned() else {
             return;
         };
-        if plugin.manifest.disable {
+        if !plugin.enabled() {
             return;
         }
         let plugin = plugin.clone();
@@ -54,14 +57,29 @@ impl Scheduler {
                 };
                 let wait = (next - now).to_std().unwrap_or_default();
                 tokio::time::sleep(wait).await;
+                let m = crate::metrics::get();
+                let lag = (Utc::now() - next).to_std().unwrap_or_default();
+                m.cron_lag_seconds.observe(lag.as_secs_f64());
                 if plugin.stats.cron_running.swap(true, Ordering::AcqRel) {
                     tracing::warn!(plugin = %plugin.id, "cron tick skipped: the previous cron run is still going");
+                    plugin.history.skipped(&plugin.id, &plugin.hash);
+                    m.cron_fires
+                        .get_or_create(&OutcomeLabels {
+                            outcome: SKIPPED_OVERLAP,
+                        })
+                        .inc();
                     continue;
                 }
                 let p = plugin.clone();
                 tokio::spawn(async move {
-                    run_plugin(&p, RunContext::cron(), timeout, None).await;
+                    let outcome = run_plugin(&p, RunContext::cron(), timeout, None).await;
                     p.stats.cron_running.store(false, Ordering::Release);
+                    crate::metrics::get()
+                        .cron_fires
+                        .get_or_create(&OutcomeLabels {
+                            outcome: reason(&outcome.status),
+                        })
+                        .inc();
                 });
             }
         });

@@ -10,8 +10,10 @@
 //!   → plugin/        files, manifest, triggers, registry (atomic swap), hot reload
 //!   → engine/        one isolate thread per plugin version, limits, snapshot
 //!   → ext/           the SDK ops, one extension per capability, `Services`
+//!   → history/       run records (runs.redb, retention) and the live runs' event logs
 //!   → media.rs, adapters/   media sources (confined); the `Outbox` of the accounts
 //!   → outgoing.rs, run/, accounts.rs, store/, event.rs, confine.rs, duration.rs, errors.rs
+//!   → metrics.rs, logs.rs   Prometheus families; the server log ring (tracing layer)
 //! ```
 
 pub mod accounts;
@@ -27,8 +29,11 @@ pub mod engine;
 pub mod errors;
 pub mod event;
 pub mod ext;
+pub mod history;
 pub mod http;
+pub mod logs;
 pub mod media;
+pub mod metrics;
 pub mod outgoing;
 pub mod plugin;
 pub mod run;

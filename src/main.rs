@@ -20,14 +20,22 @@ fn main() -> ExitCode {
         Command::Serve(_) => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ISOBOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ISOBOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // `serve` also keeps its log in a ring for `GET /api/logs` (and `isobot logs`).
+    let ring = matches!(cli.command, Command::Serve(_)).then(isobot::logs::LogRing::new);
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(fmt)
+            .with(ring.clone().map(isobot::logs::LogLayer::new))
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,8 +50,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => cli::run(args).await,
             Command::Check { path, config } => cli::check(&path, config.as_deref()).await,
-            Command::Serve(args) => isobot::serve::serve(args).await.map_err(CliError::from),
+            Command::Serve(args) => isobot::serve::serve(args, ring)
+                .await
+                .map_err(CliError::from),
             Command::Store(args) => cli::store::run(args).await,
+            Command::Status(args) => cli::server::status(args).await,
+            Command::Logs(args) => cli::server::logs(args).await,
+            Command::Runs(args) => cli::server::runs(args).await,
+            Command::Deps(args) => cli::server::deps(args).await,
         }
     });
     match result {
@@ -61,11 +75,16 @@ fn exit_code(e: &CliError) -> ExitCode {
         | CliError::Check(..)
         | CliError::Load(_)
         | CliError::Engine(_)
-        | CliError::NoSuchKey { .. } => ExitCode::from(1),
+        | CliError::NoSuchKey { .. }
+        | CliError::NotFound(_)
+        | CliError::Deps(_) => ExitCode::from(1),
         CliError::Config(_)
         | CliError::ReadDir { .. }
         | CliError::App(_)
         | CliError::Serve(_)
-        | CliError::Store(_) => ExitCode::from(2),
+        | CliError::Store(_)
+        | CliError::Server(_)
+        | CliError::NoServer(_)
+        | CliError::History(_) => ExitCode::from(2),
     }
 }

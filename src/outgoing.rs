@@ -200,11 +200,51 @@ pub enum SendError {
     NoSuchAccount { im: String, account: String },
 }
 
+/// One account as `GET /api/accounts` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountStatus {
+    pub im: String,
+    pub id: String,
+    /// The adapter kind (`onebot11`, `telegram`, …).
+    pub adapter: &'static str,
+    pub default: bool,
+    pub online: bool,
+    /// The implementation's last heartbeat (RFC 3339), for adapters that have one.
+    pub last_heartbeat: Option<String>,
+    /// The last inbound message of this account (RFC 3339).
+    pub last_event: Option<String>,
+    pub sends_ok: u64,
+    pub sends_failed: u64,
+}
+
 /// The send path: every configured account and its adapter. Shared by every isolate.
 #[async_trait::async_trait]
 pub trait Outbox: Send + Sync {
     /// The accounts as account selection sees them, online state as of now.
     fn views(&self) -> Vec<AccountView<'_>>;
+
+    /// Every account with its adapter, state and counters.
+    fn accounts(&self) -> Vec<AccountStatus> {
+        self.views()
+            .iter()
+            .map(|v| AccountStatus {
+                im: v.im.to_string(),
+                id: v.id.to_string(),
+                adapter: "unknown",
+                default: v.default,
+                online: v.online,
+                last_heartbeat: None,
+                last_event: None,
+                sends_ok: 0,
+                sends_failed: 0,
+            })
+            .collect()
+    }
+
+    /// A message arrived through `account` of `im` (for `last_event`).
+    fn saw_inbound(&self, im: &str, account: &str) {
+        let _ = (im, account);
+    }
 
     /// Sends through `req.account`, bounded by `req.timeout`.
     async fn send(&self, req: SendRequest) -> Result<Receipt, SendError>;
@@ -213,12 +253,7 @@ pub trait Outbox: Send + Sync {
     async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError>;
 
     /// Calls a protocol action through `req.account`; resolves the platform's result.
-    async fn call(&self, req: ActionRequest) -> Result<Value, SendError> {
-        Err(SendError::NoSuchAccount {
-            im: req.im,
-            account: req.account,
-        })
-    }
+    async fn call(&self, req: ActionRequest) -> Result<Value, SendError>;
 }
 
 impl dyn Outbox {

@@ -46,6 +46,10 @@ pub trait Adapter: Send + Sync + 'static {
     fn is_inline(&self) -> bool {
         false
     }
+    /// When the implementation last said it is alive (OneBot heartbeats), if it does.
+    fn last_heartbeat(&self) -> Option<std::time::SystemTime> {
+        None
+    }
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError>;
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError>;
     /// A protocol action by name (`callAction`); the platform's result on success.
@@ -64,6 +68,15 @@ pub struct Account {
     pub id: String,
     pub default: bool,
     pub adapter: Arc<dyn Adapter>,
+}
+
+/// Counters of one account (`GET /api/accounts`).
+#[derive(Default)]
+pub(crate) struct AccountCounters {
+    pub sends_ok: std::sync::atomic::AtomicU64,
+    pub sends_failed: std::sync::atomic::AtomicU64,
+    /// Unix ms of the last inbound message; 0 = none yet.
+    pub last_event_ms: std::sync::atomic::AtomicI64,
 }
 
 /// The parsed `[[accounts]]` settings of one account, owned by its adapter kind.

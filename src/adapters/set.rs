@@ -3,19 +3,22 @@
 //! config order. `AdapterSet` is the `Outbox` of the SDK ops: it finds the account, bounds the
 //! send with its timeout and runs network adapters on the shared I/O runtime.
 
-use super::{console::Console, Account, AccountSpec, Adapter};
+use super::{console::Console, Account, AccountCounters, AccountSpec, Adapter};
 use crate::accounts::AccountView;
 use crate::event::Inbox;
 use crate::outgoing::{
-    ActionRequest, AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest,
+    AccountStatus, ActionRequest, AdapterError, Outbox, RecallRequest, Receipt, SendError,
+    SendRequest,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use thiserror::Error;
 use tokio::task::JoinHandle;
 
@@ -77,13 +80,57 @@ pub struct Built {
 /// Every configured account with its adapter; shared by every isolate (`Send + Sync`).
 pub struct AdapterSet {
     accounts: Vec<Account>,
+    /// One per account, same order.
+    counters: Vec<AccountCounters>,
     io: tokio::runtime::Handle,
 }
 
 impl AdapterSet {
     /// Accounts built elsewhere (tests with their own adapters); `io` runs network sends.
     pub fn new(accounts: Vec<Account>, io: tokio::runtime::Handle) -> Self {
-        Self { accounts, io }
+        let counters = accounts
+            .iter()
+            .map(|_| AccountCounters::default())
+            .collect();
+        crate::metrics::get()
+            .set_known_accounts(accounts.iter().map(|a| (a.im.clone(), a.id.clone())));
+        Self {
+            accounts,
+            counters,
+            io,
+        }
+    }
+
+    fn counters(&self, im: &str, id: &str) -> Option<&AccountCounters> {
+        let i = self
+            .accounts
+            .iter()
+            .position(|a| a.im == im && a.id == id)?;
+        self.counters.get(i)
+    }
+
+    fn count(
+        &self,
+        im: &str,
+        id: &str,
+        kind: &'static str,
+        started: Instant,
+        ok: Result<(), &SendError>,
+    ) {
+        let outcome = match ok {
+            Ok(()) => "ok",
+            Err(SendError::Timeout { .. }) => "timeout",
+            Err(_) => "failed",
+        };
+        crate::metrics::get().send_done(im, id, kind, outcome, started.elapsed());
+        if let Some(c) = self.counters(im, id) {
+            let n = if ok.is_ok() {
+                &c.sends_ok
+            } else {
+                &c.sends_failed
+            };
+            n.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Builds every account of `specs`, kind by kind; with `ctx.inbound`, also their ingress,
@@ -162,7 +209,70 @@ impl Outbox for AdapterSet {
             .collect()
     }
 
+    fn accounts(&self) -> Vec<AccountStatus> {
+        let rfc = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        self.accounts
+            .iter()
+            .zip(&self.counters)
+            .map(|(a, c)| {
+                let last_ms = c.last_event_ms.load(Ordering::Relaxed);
+                AccountStatus {
+                    im: a.im.clone(),
+                    id: a.id.clone(),
+                    adapter: a.adapter.kind(),
+                    default: a.default,
+                    online: a.adapter.is_online(),
+                    last_heartbeat: a
+                        .adapter
+                        .last_heartbeat()
+                        .map(|t| rfc(chrono::DateTime::<chrono::Utc>::from(t))),
+                    last_event: (last_ms > 0)
+                        .then(|| chrono::DateTime::from_timestamp_millis(last_ms))
+                        .flatten()
+                        .map(rfc),
+                    sends_ok: c.sends_ok.load(Ordering::Relaxed),
+                    sends_failed: c.sends_failed.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
+    }
+
+    fn saw_inbound(&self, im: &str, account: &str) {
+        if let Some(c) = self.counters(im, account) {
+            c.last_event_ms
+                .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        }
+    }
+
     async fn send(&self, req: SendRequest) -> Result<Receipt, SendError> {
+        let started = Instant::now();
+        let (im, id, kind) = (req.im.clone(), req.account.clone(), req.payload.kind_name());
+        let result = self.send_now(req).await;
+        self.count(&im, &id, kind, started, result.as_ref().map(|_| ()));
+        result
+    }
+
+    async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError> {
+        let started = Instant::now();
+        let (im, id) = (req.im.clone(), req.account.clone());
+        let result = self.recall_now(req).await;
+        self.count(&im, &id, "recall", started, result.as_ref().map(|_| ()));
+        result
+    }
+
+    async fn call(&self, req: ActionRequest) -> Result<Value, SendError> {
+        let started = Instant::now();
+        let (im, id) = (req.im.clone(), req.account.clone());
+        let result = self.call_now(req).await;
+        self.count(&im, &id, "action", started, result.as_ref().map(|_| ()));
+        result
+    }
+}
+
+impl AdapterSet {
+    async fn send_now(&self, req: SendRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
@@ -179,7 +289,7 @@ impl Outbox for AdapterSet {
         finish("send", result, im, id, kind, timeout)
     }
 
-    async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError> {
+    async fn recall_now(&self, req: RecallRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
@@ -195,7 +305,7 @@ impl Outbox for AdapterSet {
         finish("recall", result, im, id, kind, timeout)
     }
 
-    async fn call(&self, req: ActionRequest) -> Result<Value, SendError> {
+    async fn call_now(&self, req: ActionRequest) -> Result<Value, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);

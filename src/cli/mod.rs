@@ -1,9 +1,13 @@
 //! The command line, an ingress: the flags of every command and the errors they end with.
-//! `isobot run` (`run.rs`), `isobot check` (`check.rs`), `isobot store` (`store.rs`) and
-//! `isobot serve` (wired in `serve.rs`). Exit codes are decided in `main.rs` from `CliError`.
+//! `isobot run` (`run.rs`), `isobot check` (`check.rs`), `isobot store` (`store.rs`),
+//! `isobot status|logs|runs|deps` (`server.rs`) and `isobot serve` (wired in `serve/`).
+//! Commands that find a running server of their data folder talk to its admin API
+//! (`client.rs`). Exit codes are decided in `main.rs` from `CliError`.
 
 mod check;
+pub mod client;
 mod run;
+pub mod server;
 pub mod store;
 
 pub use check::check;
@@ -30,8 +34,16 @@ pub enum Command {
     Run(RunArgs),
     /// Serve the plugins folder: hot reload, dispatch, cron, HTTP API.
     Serve(crate::serve::ServeArgs),
-    /// Read and write plugin storage (`<data_dir>/isobot.redb`) while the bot is stopped.
+    /// Read and write plugin storage (through the running server, else `<data_dir>/isobot.redb`).
     Store(store::StoreArgs),
+    /// The running server: plugins, accounts, counters.
+    Status(server::StatusArgs),
+    /// The running server's log (`-f` follows it).
+    Logs(server::LogsArgs),
+    /// Run history: the latest runs, or the failed ones.
+    Runs(server::RunsArgs),
+    /// npm packages the plugins require and `node_modules` lacks; `deps install` installs them.
+    Deps(server::DepsArgs),
     /// Parse manifests and compile scripts; print every error with file:line.
     Check {
         /// A plugin file or a plugins folder.
@@ -67,4 +79,14 @@ pub enum CliError {
     Store(#[from] crate::store::StoreError),
     #[error("bucket {bucket} has no key {key}")]
     NoSuchKey { bucket: String, key: String },
+    #[error("server: {0}")]
+    Server(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("no server runs on data folder {} (no server.json there, or its server did not answer); start `isobot serve`, or pass --data-dir/--config of the bot", .0.display())]
+    NoServer(PathBuf),
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
+    #[error(transparent)]
+    Deps(#[from] crate::plugin::deps::DepsError),
 }

@@ -1,15 +1,20 @@
 //! `isobot run PLUGIN`: one run of one plugin (a message, cron or fake context) against the
 //! configured accounts, and a readable report of every send with the account and the rule that
-//! chose it.
+//! chose it. When a server runs on the same data folder and serves that plugin file, the run
+//! goes through its admin API (live storage and accounts, recorded in its history); `--local`
+//! runs it in this process instead.
 
+use super::client::Server;
 use super::CliError;
+use crate::accounts::SelectionRule;
 use crate::app::{self, Mode};
 use crate::config::Config;
 use crate::dispatch::order;
 use crate::engine::IsolatePool;
 use crate::event::Message;
+use crate::outgoing::Target;
 use crate::plugin::Source;
-use crate::run::{ContextKind, RunContext, RunOptions, RunOutcome};
+use crate::run::{ContextKind, RunContext, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -42,10 +47,24 @@ pub struct RunArgs {
     /// Configuration file (TOML); zero-config defaults when omitted.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Data directory of the running server to use (default: the config's `data_dir`).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Run in this process even when a server runs on the data folder.
+    #[arg(long)]
+    pub local: bool,
 }
 
 pub async fn run(args: RunArgs) -> Result<(), CliError> {
     let config = Config::load(args.config.as_deref())?;
+    if !args.local {
+        let data_dir = args.data_dir.clone().unwrap_or(config.data_dir.clone());
+        if let Some(server) = Server::find(&data_dir).await {
+            if let Some(done) = run_on(&server, &args).await? {
+                return done;
+            }
+        }
+    }
     let source = Source::read(&args.plugin)?;
     let manifest = &source.manifest;
     for w in &manifest.warnings {
@@ -98,14 +117,90 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
             RunOptions {
                 timeout: Some(timeout),
                 on_continue: None,
+                events: None,
             },
         )
         .await;
-    print!("{}", report(&header, &outcome));
+    print!(
+        "{}",
+        report(&header, &serde_json::to_value(&outcome).unwrap_or_default())
+    );
     if outcome.status.is_ok() {
         Ok(())
     } else {
         Err(CliError::RunFailed(outcome.status.to_string()))
+    }
+}
+
+/// The run through the server, if it serves `args.plugin` (`None`: run locally).
+async fn run_on(server: &Server, args: &RunArgs) -> Result<Option<Result<(), CliError>>, CliError> {
+    let want = std::fs::canonicalize(&args.plugin).unwrap_or(args.plugin.clone());
+    let plugins = server.get("/api/plugins").await?;
+    let file = plugins["plugins"].as_array().and_then(|all| {
+        all.iter().find_map(|p| {
+            let path = std::path::Path::new(p["path"].as_str()?);
+            let same = std::fs::canonicalize(path).is_ok_and(|p| p == want);
+            same.then(|| p["file"].as_str().map(str::to_string))
+                .flatten()
+        })
+    });
+    let Some(file) = file else {
+        eprintln!(
+            "note: the server on this data folder does not serve {}; running it locally",
+            args.plugin.display()
+        );
+        return Ok(None);
+    };
+    let body = if args.cron {
+        serde_json::json!({ "cron": true })
+    } else {
+        let mut m = serde_json::json!({
+            "im": args.im, "chat": args.chat, "user": args.user,
+            "user_name": args.user_name, "admin": args.admin,
+            "text": args.message.clone().unwrap_or_default(), "message_id": "1",
+        });
+        if let Some(a) = &args.account {
+            m["account"] = a.clone().into();
+        }
+        let key = if args.message.is_some() {
+            "message"
+        } else {
+            "fake"
+        };
+        serde_json::json!({ key: m })
+    };
+    let path = format!("/api/plugins/{}/run", super::client::encode(&file));
+    let outcome = server.post(&path, &body).await?;
+    let header = format!(
+        "plugin {} (through the server at {}, run {})\n",
+        outcome["plugin"].as_str().unwrap_or(&file),
+        server.addr(),
+        outcome["id"]
+    );
+    print!("{}", report(&header, &outcome));
+    let status = outcome["status"].as_str().unwrap_or("");
+    Ok(Some(if status == "ok" {
+        Ok(())
+    } else {
+        Err(CliError::RunFailed(status_text(&outcome)))
+    }))
+}
+
+/// `status` with its detail, as the run's status prints.
+fn status_text(outcome: &serde_json::Value) -> String {
+    let status = outcome["status"].as_str().unwrap_or("?");
+    let d = &outcome["detail"];
+    match status {
+        "failed" => d["stack"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .or(d["message"].as_str())
+            .unwrap_or("failed")
+            .to_string(),
+        "timed_out" => format!("timed out after {} ms", d),
+        "heap_limit" => format!("heap limit of {} MB exceeded", d["limit_mb"]),
+        "crashed" => format!("crashed: {}", d.as_str().unwrap_or("")),
+        s => s.to_string(),
     }
 }
 
@@ -132,40 +227,56 @@ fn describe(id: &str, ctx: &RunContext) -> String {
     }
 }
 
-/// The human-readable report of one run: every send with its account choice, logs, status.
-pub fn report(header: &str, outcome: &RunOutcome) -> String {
+/// The human-readable report of one run (a `RunOutcome` as JSON, local or from the API):
+/// every send with its account choice, logs, status.
+pub fn report(header: &str, outcome: &serde_json::Value) -> String {
     use std::fmt::Write;
+    let str_of = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     let mut out = String::from(header);
-    for log in &outcome.logs {
-        let _ = writeln!(out, "  {:<6} {}", log.level, log.text);
+    for log in outcome["logs"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {:<6} {}",
+            str_of(&log["level"]),
+            str_of(&log["text"])
+        );
     }
-    for (i, s) in outcome.sends.iter().enumerate() {
-        let target = s
-            .target
-            .as_ref()
+    let sends = outcome["sends"].as_array().cloned().unwrap_or_default();
+    for (i, s) in sends.iter().enumerate() {
+        let target = serde_json::from_value::<Target>(s["target"].clone())
             .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "  send #{} {}  {} {}", i + 1, s.action, s.im, target);
-        if let Some(account) = &s.account {
-            let why = s.rule.map(|r| r.describe()).unwrap_or("the current chat");
+            .unwrap_or_else(|_| "-".into());
+        let _ = writeln!(
+            out,
+            "  send #{} {}  {} {}",
+            i + 1,
+            str_of(&s["action"]),
+            str_of(&s["im"]),
+            target
+        );
+        if let Some(account) = s["account"].as_str() {
+            let why = serde_json::from_value::<SelectionRule>(s["rule"].clone())
+                .map(|r| r.describe())
+                .unwrap_or("the current chat");
             let _ = writeln!(out, "         account {account} ({why})");
         }
-        let _ = writeln!(out, "         body    {}", s.body);
-        let result = match (&s.message_id, &s.error) {
-            (_, Some(e)) => format!("{}: {e}", s.result),
-            (Some(id), None) if !id.is_empty() => format!("{} (message id {id})", s.result),
-            _ => s.result.to_string(),
+        let _ = writeln!(out, "         body    {}", s["body"]);
+        let result = str_of(&s["result"]);
+        let result = match (s["message_id"].as_str(), s["error"].as_str()) {
+            (_, Some(e)) => format!("{result}: {e}"),
+            (Some(id), None) if !id.is_empty() => format!("{result} (message id {id})"),
+            _ => result,
         };
         let _ = writeln!(out, "         result  {result}");
     }
-    if outcome.sends.is_empty() {
+    if sends.is_empty() {
         out.push_str("  (no sends)\n");
     }
-    let took = outcome.duration_us.as_secs_f64() * 1000.0;
-    let _ = writeln!(
-        out,
-        "run {} {} in {took:.2} ms",
-        outcome.run_id, outcome.status
-    );
+    let took = outcome["duration_us"].as_f64().unwrap_or(0.0) / 1000.0;
+    let status = match outcome["status"].as_str() {
+        Some("ok") => "ok".to_string(),
+        _ => status_text(outcome),
+    };
+    let _ = writeln!(out, "run {} {status} in {took:.2} ms", outcome["run_id"]);
     out
 }

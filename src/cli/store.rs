@@ -2,8 +2,10 @@
 //! `data_dir` (or `--data-dir`). Writes are durable when the command returns.
 //!
 //! The store file is locked by the process that has it open: while `isobot serve` runs on the
-//! same data directory these commands fail with "in use by another process".
+//! same data directory the commands go through its admin API (`/api/buckets`), so a plugin's
+//! configuration changes without a restart; `--local` opens the file instead.
 
+use super::client::{encode, Server};
 use super::CliError;
 use crate::config::Config;
 use crate::store::{Bucket, Key, RedbStore, Store};
@@ -19,6 +21,10 @@ pub struct StoreArgs {
     /// Data directory (wins over the config file's `data_dir`; default `data`).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
+    /// Open the store file even when a server runs on the data folder (which then fails: the
+    /// server holds it).
+    #[arg(long, global = true)]
+    pub local: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,6 +54,11 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         Some(dir) => dir,
         None => Config::load(args.config.as_deref())?.data_dir,
     };
+    if !args.local {
+        if let Some(server) = Server::find(&data_dir).await {
+            return through(&server, args.command).await;
+        }
+    }
     let store = RedbStore::open(&data_dir)?;
     match args.command {
         StoreCommand::Get { bucket, key } => {
@@ -90,6 +101,61 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
             } else {
                 for (k, v) in all {
                     println!("{}\t{}", escape(&k), escape(&v));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The same commands through a running server's admin API.
+async fn through(server: &Server, command: StoreCommand) -> Result<(), CliError> {
+    let key_path = |b: &str, k: &str| format!("/api/buckets/{}/{}", encode(b), encode(k));
+    match command {
+        StoreCommand::Get { bucket, key } => match server.get(&key_path(&bucket, &key)).await {
+            Ok(v) => println!("{}", v["value"].as_str().unwrap_or("")),
+            Err(CliError::NotFound(_)) => return Err(CliError::NoSuchKey { bucket, key }),
+            Err(e) => return Err(e),
+        },
+        StoreCommand::Set { bucket, key, value } => {
+            server
+                .put(
+                    &key_path(&bucket, &key),
+                    &serde_json::json!({ "value": value }),
+                )
+                .await?;
+        }
+        StoreCommand::Del { bucket, key } => server.delete(&key_path(&bucket, &key)).await?,
+        StoreCommand::List { bucket: None, json } => {
+            let got = server.get("/api/buckets").await?;
+            let mut counts = serde_json::Map::new();
+            for b in got["buckets"].as_array().into_iter().flatten() {
+                let name = b["name"].as_str().unwrap_or("").to_string();
+                if !json {
+                    println!("{}\t{}", escape(&name), b["keys"]);
+                }
+                counts.insert(name, b["keys"].clone());
+            }
+            if json {
+                println!("{}", serde_json::Value::Object(counts));
+            }
+        }
+        StoreCommand::List {
+            bucket: Some(bucket),
+            json,
+        } => {
+            let got = server
+                .get(&format!("/api/export?bucket={}", encode(&bucket)))
+                .await?;
+            let entries = got["buckets"][&bucket]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            if json {
+                println!("{}", serde_json::Value::Object(entries));
+            } else {
+                for (k, v) in entries {
+                    println!("{}\t{}", escape(&k), escape(v.as_str().unwrap_or("")));
                 }
             }
         }

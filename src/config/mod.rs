@@ -8,6 +8,7 @@ mod raw;
 use crate::adapters::{AccountHead, AccountSpec, Settings};
 use crate::engine::{EngineConfig, Limits};
 use crate::ext::FetchPolicy;
+use crate::history::Retention;
 use raw::{RawAccount, RawConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -46,6 +47,8 @@ pub struct Config {
     pub accounts: Vec<AccountSpec>,
     /// `process.env` of plugins: the variables named in `[node] env`, read once at startup.
     pub node_env: BTreeMap<String, String>,
+    /// How many run records `serve` keeps (`[history]`).
+    pub history: Retention,
 }
 
 /// The IMs that get a console account when no accounts are configured.
@@ -149,6 +152,37 @@ impl Config {
         }
         let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
         let engine = engine(raw.engine)?;
+        let mut history = Retention::default();
+        for (key, value, slot, max) in [
+            (
+                "per_plugin",
+                raw.history.per_plugin,
+                &mut history.per_plugin,
+                100_000,
+            ),
+            (
+                "failures",
+                raw.history.failures,
+                &mut history.failures,
+                1_000_000,
+            ),
+            (
+                "log_lines",
+                raw.history.log_lines,
+                &mut history.log_lines,
+                1000,
+            ),
+            ("sends", raw.history.sends, &mut history.sends, 1000),
+        ] {
+            if let Some(v) = value {
+                if !(1..=max).contains(&v) {
+                    return Err(ConfigError::Invalid(format!(
+                        "history.{key} = {v} is out of range; use 1 … {max}"
+                    )));
+                }
+                *slot = v;
+            }
+        }
         Ok(Config {
             fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
@@ -161,6 +195,7 @@ impl Config {
             admins: raw.admins,
             accounts,
             node_env,
+            history,
         })
     }
 }

@@ -25,6 +25,8 @@ pub(super) struct RawConfig {
     pub node: RawNode,
     #[serde(default)]
     pub engine: RawEngine,
+    #[serde(default)]
+    pub history: RawHistory,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +38,15 @@ pub(super) struct RawEngine {
     pub isolates_per_plugin: Option<usize>,
     pub spare: Option<bool>,
     pub plugin_queue: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHistory {
+    pub per_plugin: Option<usize>,
+    pub failures: Option<usize>,
+    pub log_lines: Option<usize>,
+    pub sends: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

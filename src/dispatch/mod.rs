@@ -2,7 +2,8 @@
 //! `listen()`; otherwise it goes to the matching plugins in dispatch order (`order.rs`: the first
 //! one handles it unless it calls `setContinue()`). HTTP requests go to the route plugin that
 //! serves them (`route.rs`); cron and fake runs go to one plugin (`run_plugin`). Every run is
-//! bounded by its timeout and counted in the plugin's stats.
+//! bounded by its timeout, counted in the plugin's stats and the metrics, and recorded in the
+//! run history with a live event log while it is in flight.
 
 pub mod order;
 mod route;
@@ -26,7 +27,25 @@ pub async fn run_plugin(
     default_timeout: Duration,
     on_continue: Option<oneshot::Sender<()>>,
 ) -> RunOutcome {
+    run_recorded(plugin, ctx, default_timeout, on_continue, |_| {})
+        .await
+        .1
+}
+
+/// `run_plugin`, telling `started` the run's history id as soon as it has one (before it
+/// ends), and returning that id with the outcome.
+pub async fn run_recorded(
+    plugin: &PluginVersion,
+    ctx: RunContext,
+    default_timeout: Duration,
+    on_continue: Option<oneshot::Sender<()>>,
+    started: impl FnOnce(u64),
+) -> (u64, RunOutcome) {
     let timeout = plugin.manifest.timeout.unwrap_or(default_timeout);
+    let trigger = crate::history::trigger(ctx.kind);
+    let begun = plugin.history.begin(&plugin.id, &plugin.hash, &ctx);
+    let id = begun.id;
+    started(id);
     let outcome = plugin
         .isolates
         .run(
@@ -34,9 +53,17 @@ pub async fn run_plugin(
             RunOptions {
                 timeout: Some(timeout),
                 on_continue,
+                events: Some(begun.live.clone()),
             },
         )
         .await;
+    crate::metrics::get().run_done(
+        &plugin.id,
+        trigger,
+        crate::history::reason(&outcome.status),
+        outcome.duration_us,
+    );
+    begun.finish(&outcome, &plugin.file);
     plugin.stats.runs.fetch_add(1, Ordering::Relaxed);
     if !outcome.status.is_ok() {
         plugin.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -44,13 +71,15 @@ pub async fn run_plugin(
         tracing::error!(plugin = %plugin.id, run = outcome.run_id, "run failed: {why}");
         plugin.stats.set_last_error(Some(why));
     }
-    outcome
+    (id, outcome)
 }
 
 /// One run a message started.
 #[derive(Debug, Serialize)]
 pub struct Handled {
     pub plugin: String,
+    /// The run's history id (`GET /api/runs/{id}`).
+    pub id: u64,
     #[serde(flatten)]
     pub outcome: RunOutcome,
 }
@@ -120,6 +149,11 @@ impl Dispatcher {
         &self.registry
     }
 
+    /// The run time limit of plugins without a `timeout` header.
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
     /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
     /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
     /// named no receiving account gets the IM's (`accounts::receiving_account`), so its
@@ -138,15 +172,18 @@ impl Dispatcher {
                 msg.account = account;
             }
         }
+        crate::metrics::get().inbound(&msg.im, &msg.account);
+        services.outbox.saw_inbound(&msg.im, &msg.account);
         let event = msg.event.take();
         if event.is_none() && services.listeners.offer(&msg) {
             return Vec::new();
         }
         let live = self.registry.live();
         let manifests: Vec<&Manifest> = live.iter().map(|p| &*p.manifest).collect();
+        let enabled = |i: usize| live[i].enabled();
         let candidates = match &event {
-            Some(e) => order::event_candidates(&manifests, &msg, &e.kind),
-            None => order::candidates(&manifests, &msg),
+            Some(e) => order::event_candidates_where(&manifests, &msg, &e.kind, enabled),
+            None => order::candidates_where(&manifests, &msg, enabled),
         };
         if candidates.is_empty() {
             if let Some(e) = &event {
@@ -166,9 +203,10 @@ impl Dispatcher {
             let (tx, continued) = oneshot::channel();
             let timeout = self.default_timeout;
             started.push(tokio::spawn(async move {
-                let outcome = run_plugin(&plugin, ctx, timeout, Some(tx)).await;
+                let (id, outcome) = run_recorded(&plugin, ctx, timeout, Some(tx), |_| {}).await;
                 Handled {
                     plugin: plugin.id.clone(),
+                    id,
                     outcome,
                 }
             }));

@@ -19,7 +19,17 @@ pub struct Candidate<'a> {
 /// admitted by their selectors, `admin` and `at` flags, with a rule matching the whole text (the
 /// first such rule is used); by priority descending, then id ascending, then input order.
 pub fn candidates<'a>(plugins: &[&'a Manifest], msg: &Message) -> Vec<Candidate<'a>> {
-    ordered(plugins, msg, |m| {
+    candidates_where(plugins, msg, |i| !plugins[i].disable)
+}
+
+/// `candidates` with the enabled test given: `enabled(index)` decides instead of the
+/// `disable` header (the operator's override wins over the header).
+pub fn candidates_where<'a>(
+    plugins: &[&'a Manifest],
+    msg: &Message,
+    enabled: impl Fn(usize) -> bool,
+) -> Vec<Candidate<'a>> {
+    ordered(plugins, msg, enabled, |m| {
         if m.at && !msg.chat.is_empty() && !msg.mentions_me {
             return None;
         }
@@ -34,7 +44,17 @@ pub fn event_candidates<'a>(
     msg: &Message,
     kind: &str,
 ) -> Vec<Candidate<'a>> {
-    ordered(plugins, msg, |m| {
+    event_candidates_where(plugins, msg, kind, |i| !plugins[i].disable)
+}
+
+/// `event_candidates` with the enabled test given (as `candidates_where`).
+pub fn event_candidates_where<'a>(
+    plugins: &[&'a Manifest],
+    msg: &Message,
+    kind: &str,
+    enabled: impl Fn(usize) -> bool,
+) -> Vec<Candidate<'a>> {
+    ordered(plugins, msg, enabled, |m| {
         m.events
             .iter()
             .any(|e| event_matches(e, kind))
@@ -42,16 +62,17 @@ pub fn event_candidates<'a>(
     })
 }
 
-/// The admitted plugins `matcher` accepts, in dispatch order.
+/// The enabled, admitted plugins `matcher` accepts, in dispatch order.
 fn ordered<'a>(
     plugins: &[&'a Manifest],
     msg: &Message,
+    enabled: impl Fn(usize) -> bool,
     matcher: impl Fn(&Manifest) -> Option<(usize, Vec<String>)>,
 ) -> Vec<Candidate<'a>> {
     let mut out: Vec<Candidate<'a>> = plugins
         .iter()
         .enumerate()
-        .filter(|(_, m)| !m.disable && (!m.admin || msg.admin) && admits(m, msg))
+        .filter(|(i, m)| enabled(*i) && (!m.admin || msg.admin) && admits(m, msg))
         .filter_map(|(index, &manifest)| {
             let (rule, params) = matcher(manifest)?;
             Some(Candidate {
@@ -273,6 +294,31 @@ mod tests {
             .map(|c| (c.manifest.id.as_str(), c.rule))
             .collect();
         assert_eq!(got, [("a:ok.js", 0), ("a:slow.js", 1)]);
+    }
+
+    #[test]
+    fn the_enabled_test_overrides_the_disable_header() {
+        let plugins = [
+            plugin("on", "//[rule: go]"),
+            plugin("off", "//[rule: go]\n//[disable: true]"),
+        ];
+        let refs: Vec<&Manifest> = plugins.iter().collect();
+        let m = msg("qq", "", "u", "go", false);
+        // (override per plugin: None = the header decides, want ids)
+        let cases: &[([Option<bool>; 2], &[&str])] = &[
+            ([None, None], &["a:on.js"]),
+            ([Some(false), None], &[]),
+            ([None, Some(true)], &["a:off.js", "a:on.js"]),
+            ([Some(false), Some(true)], &["a:off.js"]),
+        ];
+        for (overrides, want) in cases {
+            let got: Vec<String> =
+                candidates_where(&refs, &m, |i| overrides[i].unwrap_or(!refs[i].disable))
+                    .iter()
+                    .map(|c| c.manifest.id.clone())
+                    .collect();
+            assert_eq!(got, *want, "{overrides:?}");
+        }
     }
 
     #[test]

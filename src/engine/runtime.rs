@@ -37,6 +37,15 @@ const HEAP_HEADROOM: usize = 256 << 20;
 
 impl Blank {
     pub fn new(limits: IsolateLimits) -> Result<Blank, EngineError> {
+        let started = std::time::Instant::now();
+        let blank = Self::create(limits)?;
+        crate::metrics::get()
+            .isolate_cold_start_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(blank)
+    }
+
+    fn create(limits: IsolateLimits) -> Result<Blank, EngineError> {
         let budget = external::Budget::new(limits.external_bytes);
         let params = v8::CreateParams::default()
             .heap_limits(0, limits.heap_bytes)

@@ -249,7 +249,10 @@ fn serve(rt: &tokio::runtime::Runtime, blank: Result<Blank, EngineError>, a: Ass
         grow: a.grow,
         doomed: false,
     };
+    let live = &crate::metrics::get().isolates_live;
+    live.inc();
     rt.block_on(worker.serve(a.queue, a.control));
+    live.dec();
 }
 
 /// How often a busy isolate reports its heap size.
@@ -443,6 +446,7 @@ impl Worker {
     fn recycle(&mut self) {
         self.doomed = false;
         tracing::warn!(plugin = %self.code.info.id, "a run was terminated; restarting its isolate");
+        recycled("terminated");
         self.with_runs(|r| {
             r.finish_all(RunStatus::Crashed(
                 "the isolate was restarted: another run in it was terminated (busy past its time limit)"
@@ -466,9 +470,24 @@ impl Worker {
         self.doomed = false;
         let limit_mb = self.limits.heap_bytes >> 20;
         tracing::warn!(plugin = %self.code.info.id, "heap limit of {limit_mb} MB exceeded; recycling the isolate");
+        recycled("heap_limit");
+        crate::metrics::get()
+            .isolates_recycled
+            .get_or_create(&crate::metrics::ReasonLabels {
+                reason: "heap_limit",
+            })
+            .inc();
         self.with_runs(|r| r.finish_all(RunStatus::HeapLimit { limit_mb }));
         // Dropped now; the next job loads a fresh runtime.
         self.loaded = None;
         false
     }
+}
+
+/// Counts a runtime replaced for `reason` (`heap_limit`, `terminated`).
+fn recycled(reason: &'static str) {
+    crate::metrics::get()
+        .isolates_recycled
+        .get_or_create(&crate::metrics::ReasonLabels { reason })
+        .inc();
 }

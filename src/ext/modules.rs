@@ -2,11 +2,12 @@
 //! module's folder into a file (relative files, npm packages: `packages.rs`, confined to the
 //! plugins folder and the `node_modules` folders above it, symlinks included) and
 //! `op_isobot_module_read` reads it. Files of the plugins folder outside `node_modules` are
-//! recorded as dependencies of the plugin version, so saving one reloads the plugin; package
-//! files are not (the watcher skips `node_modules`: after `npm install`, save the plugin).
+//! recorded as dependencies of the plugin version, so saving one reloads the plugin; for package
+//! files the package name is recorded (and the name of a package a bare `require` did not
+//! find), so a change in `node_modules` reloads the plugins that use it.
 //! JS glue (module cache per plugin version, compile, Node built-ins): `js/50_modules.js`.
 
-use super::packages::{in_node_modules, real, Format, Resolver};
+use super::packages::{bare_package, in_node_modules, package_name_of, real, Format, Resolver};
 use super::{js_file, JsFile};
 use crate::run::PluginInfo;
 use deno_core::{op2, OpState};
@@ -69,12 +70,22 @@ pub(crate) fn op_isobot_module_resolve(
             error: None,
             code: None,
         },
-        Err(e) => Resolution {
-            path: String::new(),
-            format: None,
-            error: Some(e.to_string()),
-            code: Some(e.code()),
-        },
+        Err(e) => {
+            if e.code() == "MODULE_NOT_FOUND" {
+                if let Some(name) = bare_package(&spec) {
+                    let info = state.borrow::<Arc<PluginInfo>>();
+                    if let Ok(mut p) = info.packages.lock() {
+                        p.missing.insert(name.to_string());
+                    }
+                }
+            }
+            Resolution {
+                path: String::new(),
+                format: None,
+                error: Some(e.to_string()),
+                code: Some(e.code()),
+            }
+        }
     }
 }
 
@@ -97,10 +108,14 @@ pub(crate) fn op_isobot_module_read(
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
+    let info = state.borrow::<Arc<PluginInfo>>();
     if !in_node_modules(&path) {
-        let info = state.borrow::<Arc<PluginInfo>>();
         if let Ok(mut deps) = info.deps.lock() {
             deps.insert(path);
+        }
+    } else if let Some(name) = package_name_of(&path) {
+        if let Ok(mut p) = info.packages.lock() {
+            p.used.insert(name);
         }
     }
     Ok(source)

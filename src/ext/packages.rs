@@ -516,6 +516,25 @@ pub(crate) fn in_node_modules(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == "node_modules")
 }
 
+/// The package name (`axios`, `@scope/pkg`) a file under `node_modules` belongs to.
+pub(crate) fn package_name_of(path: &Path) -> Option<String> {
+    let root = package_root(path)?;
+    let comps: Vec<String> = root
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let i = comps.iter().rposition(|c| c == "node_modules")?;
+    Some(comps[i + 1..].join("/"))
+}
+
+/// The package name of a bare specifier (`axios/lib/x` → `axios`).
+pub(crate) fn bare_package(spec: &str) -> Option<&str> {
+    if spec.starts_with('.') || Path::new(spec).is_absolute() {
+        return None;
+    }
+    split_package(spec).map(|(name, _)| name)
+}
+
 /// `…/node_modules/<name>` or `…/node_modules/@scope/<name>` for a file of a package (the last
 /// `node_modules` of the path).
 fn package_root(path: &Path) -> Option<PathBuf> {

@@ -1,5 +1,6 @@
 //! What the SDK ops reach outside the isolate, shared by every isolate: the send path, plugin
-//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, and settings. Each
+//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, the run history, and
+//! settings. Each
 //! collaborator is a trait object, so tests and benches give in-memory ones.
 //!
 //! `Services::builder` is the one way to make them: callers set what they have, the rest gets
@@ -8,6 +9,7 @@
 use super::fetch::{Fetch, FetchError, FetchPolicy, HttpFetch};
 use super::listen::Listeners;
 use super::node::NodeSettings;
+use crate::history::{History, Retention};
 use crate::outgoing::Outbox;
 use crate::store::{MemoryStore, Store};
 use std::collections::BTreeMap;
@@ -25,6 +27,8 @@ pub struct Services {
     pub admins: BTreeMap<String, Vec<String>>,
     /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
     pub node: NodeSettings,
+    /// Where runs are recorded, and the live event logs of the runs in flight.
+    pub history: Arc<History>,
 }
 
 impl Services {
@@ -36,6 +40,7 @@ impl Services {
             store: None,
             admins: BTreeMap::new(),
             node: NodeSettings::default(),
+            history: None,
         }
     }
 }
@@ -51,6 +56,7 @@ impl Services {
             store: Some(self.store.clone()),
             admins: self.admins.clone(),
             node: self.node.clone(),
+            history: Some(self.history.clone()),
         }
     }
 }
@@ -62,6 +68,7 @@ pub struct ServicesBuilder {
     store: Option<Arc<dyn Store>>,
     admins: BTreeMap<String, Vec<String>>,
     node: NodeSettings,
+    history: Option<Arc<History>>,
 }
 
 impl ServicesBuilder {
@@ -92,6 +99,12 @@ impl ServicesBuilder {
         self
     }
 
+    /// The run history (default: in memory, default retention).
+    pub fn history(mut self, history: Arc<History>) -> Self {
+        self.history = Some(history);
+        self
+    }
+
     /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
         let fetch = match self.fetch {
@@ -110,6 +123,9 @@ impl ServicesBuilder {
             listeners: Arc::default(),
             admins: self.admins,
             node: self.node,
+            history: self
+                .history
+                .unwrap_or_else(|| History::memory(Retention::default())),
         }))
     }
 }

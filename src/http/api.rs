@@ -1,6 +1,7 @@
-//! The admin API: `POST /api/messages` (message ingress for bridges and tests; 400 malformed,
-//! 422 missing fields, 413 too large, 503 when `[limits] max_messages` are being handled;
-//! nothing dispatched) and `GET /api/plugins` (status).
+//! The admin API's core: `POST /api/messages` (message ingress for bridges and tests; 400
+//! malformed, 422 missing fields, 413 too large, 503 when `[limits] max_messages` are being
+//! handled; nothing dispatched), `GET /api/plugins` (status of every plugin file),
+//! `GET /api/status` (the server at a glance), `GET /api/accounts` and `GET /metrics`.
 
 use super::{error, AppState};
 use crate::event::Message;
@@ -95,4 +96,68 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
 
 pub(super) async fn list_plugins(State(state): State<AppState>) -> Response {
     Json(json!({ "plugins": state.dispatcher.registry().status() })).into_response()
+}
+
+pub(super) async fn accounts(State(state): State<AppState>) -> Response {
+    let accounts = state.registry().services().outbox.accounts();
+    Json(json!({ "accounts": accounts })).into_response()
+}
+
+pub(super) async fn status(State(state): State<AppState>) -> Response {
+    let registry = state.registry();
+    let plugins = registry.status();
+    let count = |s: &str| plugins.iter().filter(|p| p.state == s).count();
+    let accounts = registry.services().outbox.accounts();
+    let now = chrono::Utc::now();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "pid": std::process::id(),
+        "started_at": state.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "uptime_s": (now - state.started_at).num_seconds(),
+        "plugins_dir": registry.dir().display().to_string(),
+        "plugins": {
+            "total": plugins.len(),
+            "ok": count("ok"),
+            "degraded": count("degraded"),
+            "error": count("error"),
+            "disabled": plugins.iter().filter(|p| p.state != "error" && !p.enabled).count(),
+        },
+        "accounts": {
+            "total": accounts.len(),
+            "online": accounts.iter().filter(|a| a.online).count(),
+        },
+        "runs": plugins.iter().map(|p| p.runs).sum::<u64>(),
+        "failures": plugins.iter().map(|p| p.failures).sum::<u64>(),
+    }))
+    .into_response()
+}
+
+/// OpenMetrics when the scraper asks for it (`Accept`, as Prometheus does), else the classic
+/// text format.
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let openmetrics = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    let m = crate::metrics::get();
+    for a in state.registry().services().outbox.accounts() {
+        m.accounts_online
+            .get_or_create(&m.account_labels(&a.im, &a.id))
+            .set(i64::from(a.online));
+    }
+    let content_type = if openmetrics {
+        crate::metrics::OPENMETRICS
+    } else {
+        crate::metrics::TEXT
+    };
+    match m.encode(openmetrics) {
+        Ok(text) => ([(axum::http::header::CONTENT_TYPE, content_type)], text).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the metrics: {e}"),
+        ),
+    }
 }

@@ -1,12 +1,27 @@
-//! The built-in HTTP server (axum), an ingress: the admin API under `/api` (`api.rs`),
-//! `GET /healthz`, and every other path offered to the route plugins (`route.rs`). An admin
-//! token, when configured, guards `/api/*`. Adapter ingress routes are merged in by `serve`.
+//! The built-in HTTP server (axum), an ingress: the admin API under `/api` (messages and status
+//! `api.rs`, plugin operations `plugins.rs`, plugin files `sources.rs`, storage `buckets.rs`,
+//! run history and live run streams `runs.rs`, the server log `logs.rs`, npm packages
+//! `deps.rs`), `GET /metrics`, `GET /healthz`, and every other path offered to the route
+//! plugins (`route.rs`). An admin token, when configured, guards `/api/*` and `/metrics`.
+//! docs/api.md documents every endpoint; `app` merges in the adapters' ingress routes and
+//! counts every request by route template and status.
+
+// Handlers return early with their error `Response` (built once, on the failing path).
+#![allow(clippy::result_large_err)]
 
 mod api;
+mod buckets;
+mod deps;
+mod logs;
+mod plugins;
 mod route;
+mod runs;
+mod sources;
+mod sse;
 
 use crate::dispatch::Dispatcher;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use crate::logs::LogRing;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,17 +33,90 @@ use std::sync::Arc;
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Largest plugin source a `PUT …/source` accepts.
+pub const SOURCE_LIMIT: usize = 1 << 20;
+
+/// Largest `POST /api/import` body.
+pub const IMPORT_LIMIT: usize = 16 << 20;
+
 #[derive(Clone)]
 pub struct AppState {
     pub dispatcher: Arc<Dispatcher>,
     pub admin_token: Option<String>,
+    /// The server log (`GET /api/logs`); empty unless a `logs::LogLayer` feeds it.
+    pub logs: Arc<LogRing>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl AppState {
+    pub fn new(dispatcher: Arc<Dispatcher>, admin_token: Option<String>) -> AppState {
+        AppState {
+            dispatcher,
+            admin_token,
+            logs: LogRing::new(),
+            started_at: chrono::Utc::now(),
+        }
+    }
+
+    fn registry(&self) -> &Arc<crate::plugin::Registry> {
+        self.dispatcher.registry()
+    }
+}
+
+/// The API, `/metrics`, `/healthz` and route plugins (no adapter routes).
 pub fn router(state: AppState) -> Router {
+    app(state, Router::new())
+}
+
+/// `router` with the adapters' ingress `routes` merged in, every request counted.
+pub fn app(state: AppState, routes: Router) -> Router {
     let api = Router::new()
         .route("/api/messages", post(api::post_message))
+        .route("/api/status", get(api::status))
+        .route("/api/accounts", get(api::accounts))
         .route("/api/plugins", get(api::list_plugins))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+        .route("/api/plugins/{id}/run", post(plugins::run))
+        .route("/api/plugins/{id}/enable", post(plugins::enable))
+        .route("/api/plugins/{id}/disable", post(plugins::disable))
+        .route(
+            "/api/plugins/{id}/params",
+            get(plugins::get_params).put(plugins::put_params),
+        )
+        .route(
+            "/api/plugins/{id}/source",
+            get(sources::get_plugin_source)
+                .put(sources::put_plugin_source)
+                .layer(DefaultBodyLimit::max(SOURCE_LIMIT)),
+        )
+        .route(
+            "/api/sources/{*path}",
+            get(sources::get_source)
+                .put(sources::put_source)
+                .layer(DefaultBodyLimit::max(SOURCE_LIMIT)),
+        )
+        .route("/api/buckets", get(buckets::list))
+        .route("/api/buckets/{bucket}", get(buckets::entries))
+        .route(
+            "/api/buckets/{bucket}/{key}",
+            get(buckets::get_key)
+                .put(buckets::put_key)
+                .delete(buckets::del_key),
+        )
+        .route("/api/export", get(buckets::export))
+        .route(
+            "/api/import",
+            post(buckets::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/api/runs", get(runs::list))
+        .route("/api/runs/{id}", get(runs::get))
+        .route("/api/runs/{id}/events", get(runs::events))
+        .route("/api/logs", get(logs::recent))
+        .route("/api/logs/stream", get(logs::stream))
+        .route("/api/deps", get(deps::list))
+        .route("/api/deps/install", post(deps::install))
+        .route("/metrics", get(api::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth))
+        .route_layer(middleware::from_fn(label_route));
     Router::new()
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
@@ -37,11 +125,62 @@ pub fn router(state: AppState) -> Router {
         .fallback(route::plugin_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+        .merge(routes)
+        .layer(middleware::from_fn(count_request))
+}
+
+/// The route template a response came from, for the request metric.
+#[derive(Clone)]
+struct RouteLabel(String);
+
+async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(RouteLabel(label));
+    response
+}
+
+async fn count_request(request: Request, next: Next) -> Response {
+    let healthz = request.uri().path() == "/healthz";
+    let response = next.run(request).await;
+    let route = match response.extensions().get::<RouteLabel>() {
+        Some(RouteLabel(l)) => l.clone(),
+        None if healthz => "/healthz".to_string(),
+        None => "adapter".to_string(),
+    };
+    crate::metrics::get()
+        .http_requests
+        .get_or_create(&crate::metrics::HttpLabels {
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
 }
 
 /// A JSON error answer: `{"error": message}`.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A JSON body, or the 400 that says what is wrong with it.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], example: &str) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("body is not valid ({e}); send JSON like {example}"),
+        )
+    })
+}
+
+/// The plugin file name of `{id}` (a plugin id or a file name), or the 404.
+fn plugin_file(state: &AppState, id: &str) -> Result<String, Response> {
+    state.registry().find(id).ok_or_else(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            format!("no plugin {id}; GET /api/plugins lists the plugin ids and files"),
+        )
+    })
 }
 
 async fn auth(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -57,6 +57,14 @@ pub(super) async fn plugin_route(
         .dispatcher
         .route(request(&method, &uri, &headers, body))
         .await;
+    let mut response = answer_of(answer, &method, &uri);
+    response
+        .extensions_mut()
+        .insert(super::RouteLabel("plugin_route".into()));
+    response
+}
+
+fn answer_of(answer: RouteAnswer, method: &Method, uri: &Uri) -> Response {
     match answer {
         RouteAnswer::Reply(r) => {
             let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);

@@ -83,6 +83,42 @@ impl Source {
         }
     }
 
+    /// `es5` when the header says `language: es5`, or the file never `require`s/`import`s and
+    /// calls an es5 global (docs/spec/ES5.md §1); else `middleware`.
+    pub fn style(&self) -> &'static str {
+        if self
+            .manifest
+            .extra
+            .get("language")
+            .is_some_and(|l| l.trim().eq_ignore_ascii_case("es5"))
+        {
+            return "es5";
+        }
+        let t = &self.text;
+        if t.contains("require(") || t.contains("import ") || t.contains("import(") {
+            return "middleware";
+        }
+        const ES5_GLOBALS: &[&str] = &[
+            "sendText(",
+            "GetContent(",
+            "GetUserID(",
+            "GetImType(",
+            "ImType(",
+            "sendImage(",
+            "bucketGet(",
+            "bucketSet(",
+            "request(",
+            "input(",
+            "GetChatID(",
+            "Debug(",
+        ];
+        if ES5_GLOBALS.iter().any(|g| t.contains(g)) {
+            "es5"
+        } else {
+            "middleware"
+        }
+    }
+
     /// The cron and route triggers of the header. A broken one is off, with the reason, and
     /// the plugin's rules still work (SDK.md §9).
     pub fn triggers(&self) -> Triggers {

@@ -1,17 +1,22 @@
 //! Plugins as files: which files are plugins (`files`), the header of one (`manifest`), its
-//! triggers (`schedule` for cron, `routes` for HTTP), loading a file into a compiled version
-//! (`load`), the registry of the versions serving now (`registry`) and hot reload (`watch`).
+//! triggers (`schedule` for cron, `routes` for HTTP), its settings (`params`), its npm packages
+//! (`deps`), loading a file into a compiled version (`load`), the registry of the versions
+//! serving now (`registry`, `status`) and hot reload (`watch`).
 //!
 //! Data comes from the plugins folder and leaves as `Arc<PluginVersion>` snapshots that
 //! dispatch, cron and the HTTP server read.
 
+pub mod deps;
 pub mod files;
 pub mod load;
 pub mod manifest;
+pub mod params;
 pub mod registry;
 pub mod routes;
 pub mod schedule;
+pub mod status;
 pub mod watch;
 
 pub use load::{LoadError, Source, Triggers};
-pub use registry::{Change, Observer, PluginStatus, PluginVersion, Registry, Stats};
+pub use registry::{Change, LoadReport, Observer, PluginVersion, Registry, Stats};
+pub use status::PluginStatus;

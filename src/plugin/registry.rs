@@ -10,18 +10,24 @@
 use super::files::{plugin_files, plugin_in};
 use super::load::{LoadError, Source, Triggers};
 use super::manifest::Manifest;
+use super::params::Param;
 use super::routes::{Route, RouteTable};
 use super::schedule::CronSpec;
 use crate::engine::{Engine, IsolateLimits, IsolatePool, PoolOptions};
 use crate::ext::Services;
-use crate::run::Deps;
-use chrono::Utc;
-use serde::Serialize;
+use crate::history::History;
+use crate::run::{Deps, Packages};
+use crate::store::{Bucket, Key, StoreError};
 use sha2::Digest;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+/// The bucket of the operator's enable/disable overrides (key: plugin file name, value
+/// `enabled` or `disabled`): they outlive restarts and win over the `disable` header.
+pub const OVERRIDES_BUCKET: &str = "isobot.plugins";
 
 /// One loaded, valid plugin version.
 pub struct PluginVersion {
@@ -36,11 +42,24 @@ pub struct PluginVersion {
     pub stats: Arc<Stats>,
     /// Module files this version loaded (`require`), filled while it runs.
     pub deps: Deps,
+    /// npm packages this version loaded or failed to find, filled while it runs.
+    pub packages: Packages,
+    /// The `param` headers, parsed.
+    pub params: Vec<Param>,
+    /// `middleware` or `es5` (docs/spec/ES5.md §1).
+    pub style: &'static str,
+    /// Where its runs are recorded.
+    pub history: Arc<History>,
 }
 
 impl PluginVersion {
     pub fn cron(&self) -> Option<&CronSpec> {
         self.triggers.cron.as_ref()
+    }
+
+    /// Whether triggers start runs of it: the operator's override, else its `disable` header.
+    pub fn enabled(&self) -> bool {
+        self.stats.enabled(&self.manifest)
     }
 }
 
@@ -52,16 +71,40 @@ pub struct Stats {
     pub last_error: Mutex<Option<String>>,
     /// A cron run of this plugin is in flight (the next tick is skipped).
     pub cron_running: AtomicBool,
+    /// The operator's override: 0 none, 1 enabled, 2 disabled.
+    enabled_override: AtomicU8,
 }
 
 impl Stats {
+    /// The operator's override, if any.
+    pub fn override_state(&self) -> Option<bool> {
+        match self.enabled_override.load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+
+    fn set_override(&self, enabled: Option<bool>) {
+        let v = match enabled {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        self.enabled_override.store(v, Ordering::Relaxed);
+    }
+
+    pub fn enabled(&self, m: &Manifest) -> bool {
+        self.override_state().unwrap_or(!m.disable)
+    }
+
     pub fn set_last_error(&self, error: Option<String>) {
         if let Ok(mut e) = self.last_error.lock() {
             *e = error;
         }
     }
 
-    fn last_error(&self) -> Option<String> {
+    pub(super) fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
     }
 }
@@ -79,11 +122,26 @@ pub trait Observer: Send + Sync {
     fn changed(&self, change: Change<'_>);
 }
 
-struct Entry {
-    current: Option<Arc<PluginVersion>>,
+pub(super) struct Entry {
+    pub(super) current: Option<Arc<PluginVersion>>,
     /// The last load error (file:line), cleared by the next good save.
-    error: Option<String>,
-    stats: Arc<Stats>,
+    pub(super) error: Option<String>,
+    pub(super) stats: Arc<Stats>,
+}
+
+/// The load result of one file version (`Registry::reload_file`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    /// The plugin file name.
+    pub file: String,
+    /// The hash of the content that was loaded (`None`: the file is gone or unreadable).
+    pub hash: Option<String>,
+    /// That content serves now.
+    pub ok: bool,
+    /// Why it does not (file:line).
+    pub error: Option<String>,
+    /// The version serving instead (the last good one), if any.
+    pub serving: Option<String>,
 }
 
 pub struct Registry {
@@ -92,41 +150,13 @@ pub struct Registry {
     engine: Arc<Engine>,
     limits: IsolateLimits,
     /// The cron zone (`None` = local), for the next fire time in the status.
-    tz: Option<chrono_tz::Tz>,
+    pub(super) tz: Option<chrono_tz::Tz>,
     entries: RwLock<BTreeMap<String, Entry>>,
     live: RwLock<Arc<Vec<Arc<PluginVersion>>>>,
     routes: RwLock<Arc<RouteTable<Arc<PluginVersion>>>>,
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
-}
-
-/// One row of `GET /api/plugins`.
-#[derive(Debug, Serialize)]
-pub struct PluginStatus {
-    pub file: String,
-    pub id: Option<String>,
-    pub title: Option<String>,
-    pub version: Option<String>,
-    pub hash: Option<String>,
-    /// `ok` (serving), `error` (no good version) or `degraded` (serving the last good version
-    /// while the newest save is broken).
-    pub state: &'static str,
-    pub error: Option<String>,
-    pub disabled: bool,
-    pub priority: Option<f64>,
-    pub rules: Vec<String>,
-    /// The platform events (`event` headers) that start the plugin.
-    pub events: Vec<String>,
-    pub cron: Option<String>,
-    pub cron_error: Option<String>,
-    pub next_cron: Option<String>,
-    pub router: Option<String>,
-    pub methods: Vec<String>,
-    pub route_error: Option<String>,
-    pub runs: u64,
-    pub failures: u64,
-    pub last_run_error: Option<String>,
 }
 
 impl Registry {
@@ -215,8 +245,62 @@ impl Registry {
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
     pub async fn reload(&self, path: &Path) {
         let _one_at_a_time = self.reloading.lock().await;
+        self.reload_locked(path).await;
+    }
+
+    /// Reloads `path` now and reports the result of the content it read (the API saves a file
+    /// and answers with the load result of that exact version).
+    pub async fn reload_file(&self, path: &Path) -> Option<LoadReport> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let (name, hash) = self.reload_locked(path).await?;
+        let entries = self.read_entries();
+        let entry = entries.get(&name);
+        let serving = entry
+            .and_then(|e| e.current.as_ref())
+            .map(|p| p.hash.clone());
+        let error = entry.and_then(|e| e.error.clone());
+        Some(LoadReport {
+            file: name,
+            ok: hash.is_some() && serving == hash && error.is_none(),
+            hash,
+            error,
+            serving,
+        })
+    }
+
+    /// Rebuilds the plugins that use any of the npm `packages` (or failed to find one): their
+    /// module caches hold the old package code.
+    pub async fn reload_packages(&self, packages: &BTreeSet<String>) {
+        let _one_at_a_time = self.reloading.lock().await;
+        let users: Vec<(PathBuf, String)> = self
+            .live()
+            .iter()
+            .filter(|p| {
+                let any_installed = packages.contains(super::watch::ANY_NOW_INSTALLED);
+                p.packages.lock().is_ok_and(|u| {
+                    packages
+                        .iter()
+                        .any(|n| u.used.contains(n) || u.missing.contains(n))
+                        || (any_installed
+                            && u.missing
+                                .iter()
+                                .any(|n| super::deps::installed(&self.dir, n)))
+                })
+            })
+            .filter_map(|p| Some((p.file.clone(), plugin_in(&self.dir, &p.file)?)))
+            .collect();
+        for (file, name) in users {
+            tracing::info!("node_modules changed: reloading {name}, which uses a changed package");
+            self.reload_plugin(&file, name, true).await;
+        }
+    }
+
+    /// `(plugin file name, hash read)` when `path` is a plugin file.
+    async fn reload_locked(&self, path: &Path) -> Option<(String, Option<String>)> {
+        let mut report = None;
         if let Some(name) = plugin_in(&self.dir, path) {
-            self.reload_plugin(path, name, false).await;
+            let hash = self.reload_plugin(path, name.clone(), false).await;
+            report = Some((name, hash));
         }
         // Plugins that `require`d this file are rebuilt too (their module cache is stale).
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -238,15 +322,20 @@ impl Registry {
             );
             self.reload_plugin(&file, name, true).await;
         }
+        report
     }
 
-    /// `force`: rebuild even if the file itself is unchanged (a dependency changed).
-    async fn reload_plugin(&self, path: &Path, name: String, force: bool) {
+    /// `force`: rebuild even if the file itself is unchanged (a dependency changed). Returns
+    /// the hash of the content read (`None`: gone or unreadable).
+    async fn reload_plugin(&self, path: &Path, name: String, force: bool) -> Option<String> {
+        let m = crate::metrics::get();
+        let outcome = |o: &'static str| crate::metrics::OutcomeLabels { outcome: o };
         let text = match tokio::fs::read_to_string(path).await {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.remove(&name);
-                return;
+                m.reloads.get_or_create(&outcome("removed")).inc();
+                return None;
             }
             Err(source) => {
                 let error = LoadError::Read {
@@ -254,7 +343,8 @@ impl Registry {
                     source,
                 };
                 self.fail(&name, error.to_string());
-                return;
+                m.reloads.get_or_create(&outcome("error")).inc();
+                return None;
             }
         };
         let hash = short_hash(&text);
@@ -263,17 +353,86 @@ impl Registry {
             if let Some(entry) = entries.get(&name) {
                 let same = entry.current.as_ref().is_some_and(|p| p.hash == hash);
                 if same && entry.error.is_none() && !force {
-                    return;
+                    return Some(hash);
                 }
                 entry.stats.clone()
             } else {
-                Arc::default()
+                let stats = Arc::new(Stats::default());
+                stats.set_override(self.stored_override(&name));
+                stats
             }
         };
-        match self.build(path, text, hash, stats).await {
-            Ok(plugin) => self.swap_in(name, Arc::new(plugin)),
-            Err(error) => self.fail(&name, error.to_string()),
+        let started = Instant::now();
+        let built = self.build(path, text, hash.clone(), stats).await;
+        m.reload_seconds.observe(started.elapsed().as_secs_f64());
+        match built {
+            Ok(plugin) => {
+                self.swap_in(name, Arc::new(plugin));
+                m.reloads.get_or_create(&outcome("ok")).inc();
+            }
+            Err(error) => {
+                self.fail(&name, error.to_string());
+                m.reloads.get_or_create(&outcome("error")).inc();
+            }
         }
+        Some(hash)
+    }
+
+    /// The override stored for plugin file `name`.
+    fn stored_override(&self, name: &str) -> Option<bool> {
+        let bucket = Bucket::parse(OVERRIDES_BUCKET).ok()?;
+        let key = Key::parse(bucket, name).ok()?;
+        match self.services.store.get(bucket, key) {
+            Ok(Some(v)) if v == "enabled" => Some(true),
+            Ok(Some(v)) if v == "disabled" => Some(false),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("cannot read the enable/disable override of {name}: {e}");
+                None
+            }
+        }
+    }
+
+    /// The plugin file name of `id_or_file` (a plugin id like `author:x.js`, or a file name).
+    pub fn find(&self, id_or_file: &str) -> Option<String> {
+        let entries = self.read_entries();
+        if entries.contains_key(id_or_file) {
+            return Some(id_or_file.to_string());
+        }
+        entries
+            .iter()
+            .find(|(_, e)| e.current.as_ref().is_some_and(|p| p.id == id_or_file))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The version serving for plugin file `name`.
+    pub fn current(&self, name: &str) -> Option<Arc<PluginVersion>> {
+        self.read_entries()
+            .get(name)
+            .and_then(|e| e.current.clone())
+    }
+
+    /// Enables or disables plugin file `name` (persisted in the store; wins over its
+    /// `disable` header); triggers follow at once (cron is rescheduled, routes republished).
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let bucket = Bucket::parse(OVERRIDES_BUCKET)?;
+        let key = Key::parse(bucket, name)?;
+        let value = if enabled { "enabled" } else { "disabled" };
+        self.services.store.set(bucket, key, value.into()).await?;
+        let current = {
+            let entries = self.read_entries();
+            let Some(entry) = entries.get(name) else {
+                return Ok(false);
+            };
+            entry.stats.set_override(Some(enabled));
+            entry.current.clone()
+        };
+        self.publish();
+        if let Some(version) = current {
+            tracing::info!(plugin = %version.id, "{value} by the operator");
+            self.tell(Change::Loaded(&version));
+        }
+        Ok(true)
     }
 
     async fn build(
@@ -300,6 +459,9 @@ impl Registry {
         }
         let code = source.code();
         let deps = code.info.deps.clone();
+        let packages = code.info.packages.clone();
+        let style = source.style();
+        let params = super::params::parse_all(&source.manifest.params);
         let isolates = IsolatePool::load(
             &self.engine,
             code,
@@ -316,6 +478,10 @@ impl Registry {
             triggers,
             stats,
             deps,
+            packages,
+            params,
+            style,
+            history: self.services.history.clone(),
         })
     }
 
@@ -340,7 +506,7 @@ impl Registry {
         }
     }
 
-    fn read_entries(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Entry>> {
+    pub(super) fn read_entries(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Entry>> {
         self.entries.read().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -357,7 +523,12 @@ impl Registry {
                 error: None,
                 stats: plugin.stats.clone(),
             });
-            entry.current = Some(plugin.clone());
+            if entry.current.replace(plugin.clone()).is_some() {
+                crate::metrics::get()
+                    .isolates_recycled
+                    .get_or_create(&crate::metrics::ReasonLabels { reason: "replaced" })
+                    .inc();
+            }
             entry.error = None;
         }
         self.publish();
@@ -379,6 +550,10 @@ impl Registry {
         let removed = self.write_entries().remove(name);
         self.publish();
         if let Some(plugin) = removed.and_then(|e| e.current) {
+            crate::metrics::get()
+                .isolates_recycled
+                .get_or_create(&crate::metrics::ReasonLabels { reason: "removed" })
+                .inc();
             tracing::info!(plugin = %plugin.id, "removed {}", plugin.file.display());
             self.tell(Change::Removed(&plugin.id));
         }
@@ -393,7 +568,7 @@ impl Registry {
             .collect();
         let routes = RouteTable::new(
             live.iter()
-                .filter(|p| !p.manifest.disable)
+                .filter(|p| p.enabled())
                 .filter_map(|p| {
                     let r = p.triggers.route.as_ref()?;
                     Some(Route {
@@ -408,51 +583,10 @@ impl Registry {
         let mut slot = self.live.write().unwrap_or_else(|p| p.into_inner());
         *slot = Arc::new(live);
     }
-
-    pub fn status(&self) -> Vec<PluginStatus> {
-        let now = Utc::now();
-        self.read_entries()
-            .iter()
-            .map(|(name, e)| {
-                let p = e.current.as_ref();
-                let m = p.map(|p| &p.manifest);
-                PluginStatus {
-                    file: name.clone(),
-                    id: p.map(|p| p.id.clone()),
-                    title: m.map(|m| m.title.clone()),
-                    version: m.map(|m| m.version.clone()),
-                    hash: p.map(|p| p.hash.clone()),
-                    state: match (p.is_some(), e.error.is_some()) {
-                        (true, false) => "ok",
-                        (true, true) => "degraded",
-                        (false, _) => "error",
-                    },
-                    error: e.error.clone(),
-                    disabled: m.is_some_and(|m| m.disable),
-                    priority: m.map(|m| m.priority),
-                    rules: m
-                        .map(|m| m.rules.iter().map(|r| r.source.clone()).collect())
-                        .unwrap_or_default(),
-                    events: m.map(|m| m.events.clone()).unwrap_or_default(),
-                    cron: m.and_then(|m| m.cron.clone()),
-                    cron_error: p.and_then(|p| p.triggers.cron_error.clone()),
-                    router: m.and_then(|m| m.router.clone()),
-                    methods: m.map(|m| m.methods.clone()).unwrap_or_default(),
-                    route_error: p.and_then(|p| p.triggers.route_error.clone()),
-                    next_cron: p
-                        .and_then(|p| p.cron())
-                        .and_then(|c| c.next_after(now, self.tz))
-                        .map(|t| t.to_rfc3339()),
-                    runs: e.stats.runs.load(Ordering::Relaxed),
-                    failures: e.stats.failures.load(Ordering::Relaxed),
-                    last_run_error: e.stats.last_error(),
-                }
-            })
-            .collect()
-    }
 }
 
-fn short_hash(source: &str) -> String {
+/// The version hash of a source text: the first 12 hex digits of its SHA-256.
+pub fn short_hash(source: &str) -> String {
     let digest = sha2::Sha256::digest(source.as_bytes());
     hex::encode(&digest[..6])
 }

@@ -5,9 +5,11 @@
 //! Ingress builds a `RunContext`, the engine carries it into the isolate, the ops read it and
 //! record sends and log lines on the run; the outcome travels back up to whoever started it.
 
+mod live;
 mod outcome;
 mod table;
 
+pub use live::{LiveBatch, LiveRun, RunEvent};
 pub use outcome::{LogLine, RunOutcome, RunStatus, SendKind, SendRecord, SendResult};
 pub use table::{Run, Runs, MAX_LOG_LINES, MAX_SEND_RECORDS};
 
@@ -148,7 +150,19 @@ pub struct PluginInfo {
     pub dir: PathBuf,
     /// Files the plugin loaded with `require`/`importJs` (filled as it runs).
     pub deps: Deps,
+    /// npm packages (names) the plugin loaded files of, and bare `require`s that found no
+    /// package (filled as it runs): `node_modules` changes reload the plugins that use them.
+    pub packages: Packages,
 }
+
+/// Package names one plugin version loaded (`used`) or failed to find (`missing`).
+#[derive(Debug, Default)]
+pub struct PackageUse {
+    pub used: BTreeSet<String>,
+    pub missing: BTreeSet<String>,
+}
+
+pub type Packages = Arc<Mutex<PackageUse>>;
 
 impl PluginInfo {
     pub fn new(id: String, file: PathBuf, title: String, version: String) -> Self {
@@ -160,6 +174,7 @@ impl PluginInfo {
             file,
             dir,
             deps: Deps::default(),
+            packages: Packages::default(),
         }
     }
 }
@@ -171,4 +186,6 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Fired when the run calls `sender.setContinue()` (the dispatcher then offers the message on).
     pub on_continue: Option<oneshot::Sender<()>>,
+    /// Where the run publishes its console lines and sends as they happen (live streams).
+    pub events: Option<Arc<LiveRun>>,
 }

@@ -2,7 +2,10 @@
 //! by id; nothing is keyed on a "current run". A run ends when its plugin function settled *and*
 //! nothing it started (async ops, timers) is pending, then its outcome goes to the caller.
 
-use super::{HttpReply, LogLine, RunContext, RunOptions, RunOutcome, RunStatus, SendRecord};
+use super::{
+    HttpReply, LiveRun, LogLine, RunContext, RunEvent, RunOptions, RunOutcome, RunStatus,
+    SendRecord,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,6 +28,8 @@ pub struct Run {
     /// Async ops and timers started by the run and not finished yet: the run stays open
     /// while any is pending, so `main()` called without `await` still delivers its sends.
     holds: u32,
+    /// Followers of the run (live streams) see each log line and send as it is recorded.
+    events: Option<Arc<LiveRun>>,
 }
 
 /// Most log lines one run keeps (a chatty loop must not grow memory without bound).
@@ -62,6 +67,7 @@ impl Runs {
                 started: Instant::now(),
                 settled: None,
                 holds: 0,
+                events: options.events,
             },
         );
     }
@@ -122,6 +128,9 @@ impl Runs {
     pub fn record_send(&mut self, id: u32, rec: SendRecord) {
         if let Some(run) = self.map.get_mut(&id) {
             if run.sends.len() < MAX_SEND_RECORDS {
+                if let Some(events) = &run.events {
+                    events.publish(RunEvent::Send(rec.clone()));
+                }
                 run.sends.push(rec);
             } else {
                 run.sends_dropped += 1;
@@ -141,7 +150,11 @@ impl Runs {
     pub fn log(&mut self, id: u32, level: &'static str, text: String) {
         if let Some(run) = self.map.get_mut(&id) {
             if run.logs.len() < MAX_LOG_LINES {
-                run.logs.push(LogLine { level, text });
+                let line = LogLine { level, text };
+                if let Some(events) = &run.events {
+                    events.publish(RunEvent::Log(line.clone()));
+                }
+                run.logs.push(line);
             }
         }
     }
@@ -322,6 +335,30 @@ mod tests {
     }
 
     #[test]
+    fn recorded_lines_and_sends_reach_the_live_run_in_order_within_the_caps() {
+        let live = Arc::new(LiveRun::new(42));
+        let mut runs = Runs::default();
+        let (tx, _rx) = oneshot::channel();
+        let options = RunOptions {
+            events: Some(live.clone()),
+            ..RunOptions::default()
+        };
+        runs.insert(1, RunContext::cron(), options, tx);
+        runs.log(1, "info", "first".into());
+        runs.record_send(1, SendRecord::new(SendKind::Push, "qq"));
+        for i in 0..MAX_LOG_LINES + 10 {
+            runs.log(1, "info", format!("more {i}"));
+        }
+        let batch = live.since(0);
+        assert!(matches!(&batch.events[0], RunEvent::Log(l) if l.text == "first"));
+        assert!(matches!(&batch.events[1], RunEvent::Send(_)));
+        // The live log holds what the run records, no more.
+        assert_eq!(batch.events.len(), MAX_LOG_LINES + 1);
+        assert!(!batch.ended);
+        assert_eq!(live.since(batch.next).events.len(), 0);
+    }
+
+    #[test]
     fn continue_fires_once_and_is_reported() {
         let mut runs = Runs::default();
         let (tx, mut rx) = oneshot::channel();
@@ -332,6 +369,7 @@ mod tests {
             RunOptions {
                 timeout: None,
                 on_continue: Some(ctx_tx),
+                events: None,
             },
             tx,
         );

@@ -192,7 +192,7 @@ async fn exclusive_mode_gives_each_run_its_own_isolate() {
                         ctx,
                         RunOptions {
                             timeout: Some(Duration::from_secs(20)),
-                            on_continue: None,
+                            ..RunOptions::default()
                         },
                     )
                     .await;

@@ -253,6 +253,7 @@ pub async fn run_within(iso: &IsolatePool, ctx: RunContext, limit: Duration) -> 
         RunOptions {
             timeout: Some(limit),
             on_continue: None,
+            events: None,
         },
     )
     .await

@@ -220,7 +220,7 @@ async fn a_flooded_plugin_refuses_runs_beyond_its_queue_bound() {
                     RunContext::cron(),
                     RunOptions {
                         timeout: Some(WAIT),
-                        on_continue: None,
+                        ..RunOptions::default()
                     },
                 )
                 .await
@@ -254,10 +254,7 @@ async fn a_flood_of_messages_beyond_max_messages_gets_503() {
         Duration::from_secs(10),
         2,
     ));
-    let state = isobot::http::AppState {
-        dispatcher: dispatcher.clone(),
-        admin_token: None,
-    };
+    let state = isobot::http::AppState::new(dispatcher.clone(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });

@@ -17,10 +17,12 @@ const LAYERS: &[&[&str]] = &[
     &["plugin"],
     &["engine"],
     &["ext"],
+    &["history"],
     &["media", "adapters"],
     &["run"],
     &["outgoing", "store"],
     &["accounts", "event", "confine", "duration", "errors"],
+    &["metrics", "logs"],
 ];
 
 fn rank(module: &str) -> Option<usize> {

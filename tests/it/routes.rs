@@ -6,10 +6,7 @@ use isobot::http::{router, AppState};
 use serde_json::{json, Value};
 
 async fn http(live: &Live) -> String {
-    let state = AppState {
-        dispatcher: live.dispatcher.clone(),
-        admin_token: Some("admin".into()),
-    };
+    let state = AppState::new(live.dispatcher.clone(), Some("admin".into()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

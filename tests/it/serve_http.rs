@@ -6,10 +6,7 @@ use isobot::http::{router, AppState, BODY_LIMIT};
 use serde_json::{json, Value};
 
 async fn serve(live: &Live, token: Option<&str>) -> String {
-    let state = AppState {
-        dispatcher: live.dispatcher.clone(),
-        admin_token: token.map(str::to_string),
-    };
+    let state = AppState::new(live.dispatcher.clone(), token.map(str::to_string));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

@@ -215,6 +215,11 @@ impl Adapter for OneBot {
         }
     }
 
+    fn last_heartbeat(&self) -> Option<std::time::SystemTime> {
+        let at = self.link.lock().ok()?.heartbeat?.at;
+        std::time::SystemTime::now().checked_sub(at.elapsed())
+    }
+
     async fn send(&self, req: SendRequest) -> Result<Receipt, AdapterError> {
         let mut ids = Vec::new();
         let mut last = Value::Null;

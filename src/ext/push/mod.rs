@@ -103,11 +103,24 @@ fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<(OpScope, Hold), R
     ))
 }
 
+/// Records a send on the run, and says in the server log which account and which selection
+/// rule it used (SDK.md §3) and how it went.
 fn record(state: &Rc<RefCell<OpState>>, run_id: u32, rec: SendRecord) {
-    state
-        .borrow_mut()
-        .borrow_mut::<Runs>()
-        .record_send(run_id, rec);
+    let mut state = state.borrow_mut();
+    let plugin = &state.borrow::<Arc<PluginInfo>>().id;
+    tracing::info!(
+        plugin = %plugin,
+        run = run_id,
+        "{} {} {} via account {} (rule {}): {}{}",
+        rec.action,
+        rec.im,
+        rec.target.as_ref().map_or_else(|| "-".to_string(), |t| t.to_string()),
+        rec.account.as_deref().unwrap_or("-"),
+        rec.rule.map_or("-", |r| r.as_str()),
+        rec.result,
+        rec.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default(),
+    );
+    state.borrow_mut::<Runs>().record_send(run_id, rec);
 }
 
 /// A line in the run log (and the server log) about a send that did not go as asked.

@@ -1,6 +1,9 @@
 //! `isobot serve`: wires the long-running bot together — config → the app (accounts and
-//! adapters, storage, services) → registry (initial load + hot reload) with the cron scheduler
-//! observing it → HTTP server with the adapters' ingress routes → optional stdin console.
+//! adapters, storage, run history, services) → registry (initial load + hot reload) with the
+//! cron scheduler observing it → HTTP server with the adapters' ingress routes → the server
+//! file other commands find it by (`server_file.rs`) → optional stdin console.
+
+pub mod server_file;
 
 use crate::adapters::console::ConsoleConfig;
 use crate::app::{self, Mode};
@@ -9,6 +12,7 @@ use crate::cron::Scheduler;
 use crate::dispatch::Dispatcher;
 use crate::event::Message;
 use crate::http::{self, AppState};
+use crate::logs::LogRing;
 use crate::plugin::Registry;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,9 +64,16 @@ pub enum ServeError {
     App(#[from] crate::app::AppError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
+    #[error("cannot write the server file {path}: {source}; check the permissions of data_dir")]
+    ServerFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+/// Runs the bot until Ctrl-C (or SIGTERM). `logs` is the ring the process's log layer feeds
+/// (`GET /api/logs`); `None` serves an empty one.
+pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), ServeError> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(p) = args.plugins {
         config.plugins_dir = p;
@@ -107,10 +118,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         config.limits.max_messages,
     ));
     tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
-    let state = AppState {
-        dispatcher: dispatcher.clone(),
-        admin_token: config.admin_token.clone(),
-    };
+    let mut state = AppState::new(dispatcher.clone(), config.admin_token.clone());
+    if let Some(logs) = logs {
+        state.logs = logs;
+    }
+    let history = registry.services().history.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -118,6 +130,28 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Server)?;
+    let pid = std::process::id();
+    let reachable = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    server_file::ServerFile {
+        addr: reachable.to_string(),
+        token: config.admin_token.clone(),
+        pid,
+    }
+    .write(&config.data_dir)
+    .map_err(|source| ServeError::ServerFile {
+        path: server_file::ServerFile::path(&config.data_dir),
+        source,
+    })?;
+    let _server_file = server_file::Guard {
+        data_dir: config.data_dir.clone(),
+        pid,
+    };
+    // Signal handlers first: a SIGTERM right after the readiness line is a clean shutdown.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let loaded = registry.live().len();
     tracing::info!(
         "isobot listening on http://{addr} ({loaded} plugins from {})",
@@ -130,14 +164,45 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
-    axum::serve(listener, http::router(state).merge(app.routes))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(ServeError::Server)
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopping = stop.clone();
+    let server =
+        axum::serve(listener, http::app(state, app.routes)).with_graceful_shutdown(async move {
+            shutdown(term).await;
+            stopping.notify_waiters();
+        });
+    // Open event streams never end by themselves: past a grace period they are cut.
+    let served = tokio::select! {
+        r = server => r.map_err(ServeError::Server),
+        () = async {
+            stop.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    };
+    // Every finished run is on disk before the process goes.
+    history.flush();
+    served
 }
+
+/// Ctrl-C or SIGTERM (what service managers send).
+async fn shutdown(term: Option<tokio::signal::unix::Signal>) {
+    let term = async {
+        match term {
+            Some(mut s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// How long open connections (event streams) get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
 const INBOX_CAPACITY: usize = 1024;
