@@ -5,8 +5,14 @@
 //! bounded by its timeout, counted in the plugin's stats and the metrics, and recorded in the
 //! run history with a live event log while it is in flight.
 
+mod index;
 pub mod order;
 mod route;
+
+pub use index::RuleIndex;
+
+/// A registry snapshot and the rule index built from it.
+type IndexedSnapshot = (Arc<Vec<Arc<PluginVersion>>>, Arc<RuleIndex>);
 
 pub use route::RouteAnswer;
 
@@ -93,6 +99,9 @@ pub struct Dispatcher {
     max: usize,
     /// Messages and requests refused because `max` were being handled.
     pub overloaded: AtomicU64,
+    /// The rule index of the registry snapshot it was built for (rebuilt after a reload, on
+    /// the first message that sees the new snapshot).
+    index: std::sync::Mutex<Option<IndexedSnapshot>>,
 }
 
 /// A message's place among those being handled (released when dropped).
@@ -122,6 +131,7 @@ impl Dispatcher {
             permits: Arc::new(Semaphore::new(max)),
             max,
             overloaded: AtomicU64::new(0),
+            index: std::sync::Mutex::new(None),
         }
     }
 
@@ -147,6 +157,23 @@ impl Dispatcher {
 
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// The rule index of `live`, built once per registry snapshot.
+    fn index_of(
+        &self,
+        live: &Arc<Vec<Arc<PluginVersion>>>,
+        manifests: &[&Manifest],
+    ) -> Arc<RuleIndex> {
+        let mut cached = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((of, index)) = cached.as_ref() {
+            if Arc::ptr_eq(of, live) {
+                return index.clone();
+            }
+        }
+        let index = Arc::new(RuleIndex::build(manifests));
+        *cached = Some((live.clone(), index.clone()));
+        index
     }
 
     /// The run time limit of plugins without a `timeout` header.
@@ -183,7 +210,10 @@ impl Dispatcher {
         let enabled = |i: usize| live[i].enabled();
         let candidates = match &event {
             Some(e) => order::event_candidates_where(&manifests, &msg, &e.kind, enabled),
-            None => order::candidates_where(&manifests, &msg, enabled),
+            None => {
+                let index = self.index_of(&live, &manifests);
+                order::candidates_indexed(&index, &manifests, &msg, enabled)
+            }
         };
         if candidates.is_empty() {
             if let Some(e) = &event {

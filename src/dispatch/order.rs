@@ -1,5 +1,6 @@
 //! Dispatch order: which plugins may handle a message or a platform event, and in what order
 //! (SDK.md §8). Pure: the manifests and the message in, the candidates out.
+use super::index::RuleIndex;
 use crate::event::Message;
 use crate::plugin::manifest::Manifest;
 
@@ -35,6 +36,50 @@ pub fn candidates_where<'a>(
         }
         first_match(m, &msg.text)
     })
+}
+
+/// `candidates_where` through the snapshot's rule index: the same candidates, found in one pass
+/// over the text whatever the number of plugins.
+pub fn candidates_indexed<'a>(
+    index: &RuleIndex,
+    plugins: &[&'a Manifest],
+    msg: &Message,
+    enabled: impl Fn(usize) -> bool,
+) -> Vec<Candidate<'a>> {
+    let possible = index.possible(&msg.text);
+    let mut out = Vec::new();
+    let mut pairs = possible.iter().peekable();
+    while let Some(&(plugin, first)) = pairs.next() {
+        // The plugin's possible rules, in rule order; the first that matches wins.
+        let mut rules = vec![first];
+        while let Some(&&(p, r)) = pairs.peek() {
+            if p != plugin {
+                break;
+            }
+            rules.push(r);
+            pairs.next();
+        }
+        let m = plugins[plugin];
+        if !enabled(plugin) || (m.admin && !msg.admin) || !admits(m, msg) {
+            continue;
+        }
+        if m.at && !msg.chat.is_empty() && !msg.mentions_me {
+            continue;
+        }
+        let hit = rules
+            .into_iter()
+            .find_map(|r| captures(&m.rules[r], &msg.text).map(|params| (r, params)));
+        if let Some((rule, params)) = hit {
+            out.push(Candidate {
+                index: plugin,
+                rule,
+                params,
+                manifest: m,
+            });
+        }
+    }
+    sort(&mut out);
+    out
 }
 
 /// Plugins with an `event` header naming `kind` (docs/adapters.md: event names), admitted by
@@ -83,14 +128,19 @@ fn ordered<'a>(
             })
         })
         .collect();
-    // Stable sort: equal priority and id keep input order, so the result is deterministic.
+    sort(&mut out);
+    out
+}
+
+/// Priority descending, then id ascending; a stable sort, so equal ones keep input order and
+/// the result is deterministic.
+fn sort(out: &mut [Candidate<'_>]) {
     out.sort_by(|a, b| {
         b.manifest
             .priority
             .total_cmp(&a.manifest.priority)
             .then_with(|| a.manifest.id.cmp(&b.manifest.id))
     });
-    out
 }
 
 /// Whether an `event` header names the event `kind`: ASCII case, `-` and `_` do not matter (the
@@ -137,16 +187,24 @@ fn admits(m: &Manifest, msg: &Message) -> bool {
 /// The first rule matching `text`, with its captures. A runtime regex error (backtrack limit)
 /// counts as no match, so one pathological rule cannot block the message.
 fn first_match(m: &Manifest, text: &str) -> Option<(usize, Vec<String>)> {
-    m.rules.iter().enumerate().find_map(|(i, rule)| {
-        let caps = rule.regex.captures(text).ok().flatten()?;
-        let params = (1..caps.len())
+    m.rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, rule)| captures(rule, text).map(|params| (i, params)))
+}
+
+/// The captures 1.. of `rule` on `text` (a group that did not take part is `""`), if it
+/// matches; a runtime regex error is no match.
+fn captures(rule: &crate::plugin::manifest::Rule, text: &str) -> Option<Vec<String>> {
+    let caps = rule.regex.captures(text).ok().flatten()?;
+    Some(
+        (1..caps.len())
             .map(|g| {
                 caps.get(g)
                     .map_or_else(String::new, |c| c.as_str().to_string())
             })
-            .collect();
-        Some((i, params))
-    })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -177,6 +235,50 @@ mod tests {
             .iter()
             .map(|c| c.manifest.id.clone())
             .collect()
+    }
+
+    #[test]
+    fn the_index_finds_what_matching_rule_by_rule_finds() {
+        let plugins = [
+            plugin("w", "//[rule: 天气 ?]\n//[rule: raw (\\S+)天气]"),
+            plugin("two", "//[rule: raw (a)(x)?(b)]\n//[rule: raw (a)b]"),
+            plugin("first", "//[rule: raw 天气 (.)(.+)]\n//[priority: 3]"),
+            plugin("look", "//[rule: raw (?=ab)(a)b]\n//[rule: raw (\\w)\\1]"),
+            plugin("slow", "//[rule: raw ((?=a)a+)+b]\n//[rule: raw (a+)+]"),
+            plugin("any", "//[rule: raw .*]\n//[priority: -1]"),
+            plugin("admin", "//[rule: hi]\n//[admin: true]"),
+            plugin("group", "//[rule: hi]\n//[groupid: g1]"),
+            plugin("off", "//[rule: hi]\n//[disable: true]"),
+        ];
+        let refs: Vec<&Manifest> = plugins.iter().collect();
+        let index = RuleIndex::build(&refs);
+        let texts = [
+            "天气 北京",
+            "北京天气",
+            "ab",
+            "axb",
+            "aa",
+            "hi",
+            "",
+            "x ab",
+            &"a".repeat(40),
+        ];
+        for text in texts {
+            for (chat, admin) in [("", false), ("g1", true)] {
+                let m = msg("qq", chat, "u", text, admin);
+                let enabled = |i: usize| !refs[i].disable;
+                let want: Vec<(usize, usize, Vec<String>)> = candidates_where(&refs, &m, enabled)
+                    .into_iter()
+                    .map(|c| (c.index, c.rule, c.params))
+                    .collect();
+                let got: Vec<(usize, usize, Vec<String>)> =
+                    candidates_indexed(&index, &refs, &m, enabled)
+                        .into_iter()
+                        .map(|c| (c.index, c.rule, c.params))
+                        .collect();
+                assert_eq!(got, want, "{text:?} chat {chat:?}");
+            }
+        }
     }
 
     #[test]
