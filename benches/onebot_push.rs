@@ -94,7 +94,6 @@ fn bench(c: &mut Criterion) {
             secret: None,
         },
         reqwest::Client::new(),
-        Vec::new(),
     );
     let outbox = Arc::new(AdapterSet::new(
         vec![Account {

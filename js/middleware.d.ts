@@ -42,6 +42,21 @@ export interface PushOptions {
   [key: string]: unknown;
 }
 
+/** A media item of the message or event (`getMediaItems()`). */
+export interface MediaItem {
+  type: "image" | "voice" | "video" | "file" | string;
+  source: string;
+  name?: string;
+  mime_type?: string;
+  platform_payload?: Record<string, unknown>;
+}
+
+/**
+ * autClaw functions isobot has no data or action for reject with an Error
+ * "<name> is not supported in isobot; …" whose `code` is this.
+ */
+export type Unsupported = "ERR_ISOBOT_UNSUPPORTED";
+
 type Id = string | number | null | undefined;
 type Push<C> = (
   imType: string,
@@ -68,9 +83,17 @@ export class Sender {
   getMessageID(): Promise<string>;
   /** 1-based capture of the rule that matched; '' when out of range. */
   param(i: number): Promise<string>;
+  /** The `title` header, else the file name without `.js`. */
   getPluginName(): Promise<string>;
   getPluginVersion(): Promise<string>;
-  setContinue(): Promise<void>;
+  /** Offer the message to the next matching plugin too; resolves `true`. */
+  setContinue(): Promise<boolean>;
+  /**
+   * Re-inject `text` as a message of this user in this chat into dispatch (resolves `true` once
+   * queued). This run's own `listen()` does not take it; a chain stops after 3 re-injections.
+   * Rejects outside a message run and without a dispatcher (`isobot run`).
+   */
+  breakIn(text: string): Promise<boolean>;
   reply(text: string, options?: object): Promise<SendReceipt>;
   replyText(text: string, options?: object): Promise<SendReceipt>;
   replyMarkdown(markdown: string, options?: object): Promise<SendReceipt>;
@@ -89,10 +112,39 @@ export class Sender {
   getRouterQuery(): Promise<Record<string, string>>;
   getRouterHeaders(): Promise<Record<string, string>>;
   getRouterCookies(): Promise<Record<string, string>>;
-  getRouterBody(): Promise<string>;
-  getRouterData(): Promise<unknown>;
+  /** The body parsed: JSON, else form fields, else the text; `{}` without a body. */
+  getRouterBody(): Promise<unknown>;
+  /** The raw body as text ('' without a body). */
+  getRouterData(): Promise<string>;
   /** Route context: the HTTP response body as JSON (a string is sent as text). */
   response(data: unknown, status?: number): Promise<boolean>;
+  /** autClaw alias of getRouterPath. */
+  getRouter(): Promise<string>;
+  /** autClaw alias of getRouterMethod. */
+  getMethod(): Promise<string>;
+  /** The platform event's type ('' for a plain message). */
+  getEventType(): Promise<string>;
+  /** The platform event's data ({} when none). */
+  getEventData(): Promise<Record<string, unknown>>;
+  /** Media of the message, else of the event's data (`media_items`); [] when none. */
+  getMediaItems(): Promise<MediaItem[]>;
+  /** Route run: the response body (as `response`); elsewhere logged. Resolves true. */
+  returnValue(value: unknown): Promise<boolean>;
+  /** Always false: isobot has no AI trigger. */
+  isAI(): Promise<boolean>;
+  getAIParam(): Promise<string>;
+  /** Always false: isobot has no payment flow. */
+  atWaitPay(): Promise<boolean>;
+  /** Rejects: not supported in isobot. */
+  waitPay(exitCode: string, timeoutMs: number, amount?: number): Promise<never>;
+  /** Rejects: not supported in isobot (no message history). */
+  getHistoryMessageIDs(count: number): Promise<never>;
+  /** Rejects: not supported in isobot (no adapter action). */
+  groupKick(userId: string, ...rest: unknown[]): Promise<never>;
+  /** Rejects: not supported in isobot (no adapter action). */
+  groupBan(userId: string, ...rest: unknown[]): Promise<never>;
+  /** Rejects: not supported in isobot (no adapter action). */
+  getGroupMemberList(...args: unknown[]): Promise<never>;
   get(key: string): Promise<string>;
   set(key: string, value: unknown): Promise<boolean>;
   del(key: string): Promise<boolean>;
@@ -116,6 +168,31 @@ export function sleep(ms: number): Promise<void>;
 export function notifyMasters(text: string, imtypes?: string): Promise<number>;
 export function getPluginName(): Promise<string>;
 export function getPluginVersion(): Promise<string>;
+/** The raw request body of a route run (as Sender.getRouterData). */
+export function getRouterData(): Promise<string>;
+/** "isobot". */
+export function name(): Promise<string>;
+/** isobot's version. */
+export function version(): Promise<string>;
+/** The HTTP server's port; rejects when the command serves none. */
+export function port(): Promise<string>;
+/** IMs with at least one account online now. */
+export function getActiveImtypes(): Promise<string[]>;
+/** require() of an installed package (isobot installs nothing; the version is not checked). */
+export function importModule(
+  module: string,
+  versionOrOptions?: string | { package?: string; version?: string; manager?: string },
+): Promise<unknown>;
+/** Rejects: not supported in isobot. */
+export function domain(): Promise<never>;
+/** Rejects: not supported in isobot. */
+export function machineId(): Promise<never>;
+/** Rejects: not supported in isobot (use fetch() and fs). */
+export function fileDownload(url: string, path?: string): Promise<never>;
+/** Rejects: not supported in isobot. */
+export function accessService(...args: unknown[]): Promise<never>;
+/** Throws: not supported in isobot (use the `cron` header). */
+export function Cron(...args: unknown[]): never;
 /** Another script of the plugins folder as a CommonJS module ('file.js' or 'author:file.js'). */
 export function importJs(name: string): unknown;
 export function get(key: string): Promise<string>;

@@ -61,6 +61,7 @@ fn exit_code(e: &CliError) -> ExitCode {
         | CliError::Check(..)
         | CliError::Load(_)
         | CliError::Engine(_)
+        | CliError::Requires(_)
         | CliError::NoSuchKey { .. } => ExitCode::from(1),
         CliError::Config(_)
         | CliError::ReadDir { .. }

@@ -198,6 +198,11 @@ pub trait Outbox: Send + Sync {
 
     /// Recalls a message through `req.account`.
     async fn recall(&self, req: RecallRequest) -> Result<Receipt, SendError>;
+
+    /// Whether `im` has an account `id` (checked for every inbound message: no allocation).
+    fn has_account(&self, im: &str, id: &str) -> bool {
+        self.views().iter().any(|a| a.im == im && a.id == id)
+    }
 }
 
 impl dyn Outbox {

@@ -137,8 +137,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
 const INBOX_CAPACITY: usize = 1024;
 
-/// Dispatches every inbound adapter message on its own task.
-async fn dispatch_inbox(mut rx: tokio::sync::mpsc::Receiver<Message>, dispatcher: Arc<Dispatcher>) {
+/// Dispatches every inbound message (adapters, `breakIn`) on its own task.
+pub async fn dispatch_inbox(
+    mut rx: tokio::sync::mpsc::Receiver<Message>,
+    dispatcher: Arc<Dispatcher>,
+) {
     while let Some(msg) = rx.recv().await {
         let d = dispatcher.clone();
         tokio::spawn(async move {

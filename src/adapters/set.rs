@@ -9,7 +9,6 @@ use crate::event::Inbox;
 use crate::outgoing::{AdapterError, Outbox, RecallRequest, Receipt, SendError, SendRequest};
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,20 +33,12 @@ pub struct BuildContext {
     pub console: Arc<Console>,
     /// One HTTP client (connection pool) for every network adapter.
     pub client: reqwest::Client,
-    /// Bot admins per IM: inbound messages of theirs carry `admin = true`.
-    pub admins: BTreeMap<String, Vec<String>>,
     /// Adapter state (Telegram offsets) lives under here.
     pub data_dir: PathBuf,
     /// Build the inbound side too (`serve`); a one-shot `isobot run` only sends.
     pub inbound: bool,
     /// The runtime network adapters run on.
     pub io: tokio::runtime::Handle,
-}
-
-impl BuildContext {
-    pub fn admins_of(&self, im: &str) -> Vec<String> {
-        self.admins.get(im).cloned().unwrap_or_default()
-    }
 }
 
 /// Background tasks of the adapters; dropping this stops them.
@@ -157,6 +148,10 @@ impl Outbox for AdapterSet {
                 online: a.adapter.is_online(),
             })
             .collect()
+    }
+
+    fn has_account(&self, im: &str, id: &str) -> bool {
+        self.find(im, id).is_ok()
     }
 
     async fn send(&self, req: SendRequest) -> Result<Receipt, SendError> {

@@ -1,11 +1,13 @@
-//! `isobot check DIR|FILE`: every plugin file's manifest parsed and its script compiled, with
-//! the same predicate, loader and limits as `serve`; errors and warnings as `file:line`.
+//! `isobot check DIR|FILE`: every plugin file's manifest parsed, its script compiled and its
+//! static relative `require`s resolved (`plugin::requires`), with the same predicate, loader,
+//! resolver and limits as `serve`; errors and warnings as `file:line`.
 
 use super::CliError;
 use crate::app::{self, Mode};
 use crate::config::Config;
 use crate::engine::Isolate;
 use crate::plugin::files::plugin_files;
+use crate::plugin::requires;
 use crate::plugin::Source;
 use std::path::Path;
 
@@ -35,10 +37,21 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                 {
                     println!("warning: {e}");
                 }
-                Isolate::start(source.code(), app.services.clone(), config.limits.isolate())
+                match Isolate::start(source.code(), app.services.clone(), config.limits.isolate())
                     .await
-                    .map(|_| source.manifest.id)
-                    .map_err(CliError::from)
+                {
+                    Err(e) => Err(CliError::from(e)),
+                    Ok(_) => {
+                        // What `require('./x')` would throw at run time, said now.
+                        let dir = source.file.parent().unwrap_or(Path::new("."));
+                        let errors = requires::check(dir, &source.file, &source.text);
+                        if errors.is_empty() {
+                            Ok(source.manifest.id)
+                        } else {
+                            Err(CliError::Requires(errors.join("\n")))
+                        }
+                    }
+                }
             }
             Err(e) => Err(e.into()),
         };

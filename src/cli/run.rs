@@ -5,7 +5,7 @@
 use super::CliError;
 use crate::app::{self, Mode};
 use crate::config::Config;
-use crate::dispatch::order;
+use crate::dispatch::{self, order};
 use crate::engine::Isolate;
 use crate::event::Message;
 use crate::plugin::Source;
@@ -52,14 +52,9 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         eprintln!("warning: {}:{w}", args.plugin.display());
     }
     let app = app::build(&config, Mode::OneShot)?;
-    let account = args
-        .account
-        .clone()
-        .or_else(|| app.services.outbox.receiving_account(&args.im))
-        .unwrap_or_default();
-    let message = Message {
+    let mut message = Message {
         im: args.im.clone(),
-        account,
+        account: args.account.clone().unwrap_or_default(),
         chat: args.chat.clone(),
         user: args.user.clone(),
         user_name: args.user_name.clone(),
@@ -68,6 +63,8 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         admin: args.admin,
         ..Message::default()
     };
+    // Receiving account and `[admins]`, as dispatch settles them for every ingress.
+    dispatch::complete(&app.services, &mut message);
     let ctx = if args.cron {
         RunContext::cron()
     } else if args.message.is_some() {
@@ -105,7 +102,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
     if outcome.status.is_ok() {
         Ok(())
     } else {
-        Err(CliError::RunFailed(outcome.status.to_string()))
+        Err(CliError::RunFailed(manifest.id.clone()))
     }
 }
 
@@ -162,10 +159,15 @@ pub fn report(header: &str, outcome: &RunOutcome) -> String {
         out.push_str("  (no sends)\n");
     }
     let took = outcome.duration_us.as_secs_f64() * 1000.0;
-    let _ = writeln!(
-        out,
-        "run {} {} in {took:.2} ms",
-        outcome.run_id, outcome.status
-    );
+    // The failure is printed here once, the plugin's own stack frames first (the run table
+    // orders them); the exit line of `main` only refers to it.
+    if outcome.status.is_ok() {
+        let _ = writeln!(out, "run {} ok in {took:.2} ms", outcome.run_id);
+    } else {
+        let _ = writeln!(out, "run {} failed in {took:.2} ms:", outcome.run_id);
+        for line in outcome.status.to_string().lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     out
 }

@@ -10,6 +10,7 @@ mod route;
 pub use route::RouteAnswer;
 
 use crate::event::Message;
+use crate::ext::Services;
 use crate::plugin::manifest::Manifest;
 use crate::plugin::{PluginVersion, Registry};
 use crate::run::{RunContext, RunOptions, RunOutcome};
@@ -47,6 +48,28 @@ pub async fn run_plugin(
     outcome
 }
 
+/// What every ingress leaves to dispatch, decided here once for adapters, `POST /api/messages`,
+/// the stdin console and `isobot run`:
+/// - a message whose ingress named no receiving account, or one that is not an account of its
+///   IM (a bridge's own name for it), gets the IM's (`accounts::receiving_account`: default,
+///   else first online, else first), so its replies always have an account to go through, the
+///   same one a push to that IM picks;
+/// - a sender listed in the config's `[admins]` for the message's IM is an admin (`isAdmin()`,
+///   `admin: true` plugins); an ingress may have said so already (a group owner or admin).
+pub fn complete(services: &Services, msg: &mut Message) {
+    if msg.account.is_empty() || !services.outbox.has_account(&msg.im, &msg.account) {
+        if let Some(account) = services.outbox.receiving_account(&msg.im) {
+            msg.account = account;
+        }
+    }
+    if !msg.admin {
+        msg.admin = services
+            .admins
+            .get(&msg.im)
+            .is_some_and(|users| users.contains(&msg.user));
+    }
+}
+
 /// One run a message started.
 #[derive(Debug, Serialize)]
 pub struct Handled {
@@ -74,16 +97,11 @@ impl Dispatcher {
     }
 
     /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
-    /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
-    /// named no receiving account gets the IM's (`accounts::receiving_account`), so its
-    /// replies always have an account to go through.
+    /// waiting in `listen`/`input` takes is consumed: it starts no run. The message is first
+    /// completed (`complete`): receiving account and admin flag.
     pub async fn handle(&self, mut msg: Message) -> Vec<Handled> {
         let services = self.registry.services();
-        if msg.account.is_empty() {
-            if let Some(account) = services.outbox.receiving_account(&msg.im) {
-                msg.account = account;
-            }
-        }
+        complete(services, &mut msg);
         if services.listeners.offer(&msg) {
             return Vec::new();
         }

@@ -332,9 +332,13 @@ fn load(
         .map_err(|e| EngineError::Thread(e.to_string()))?;
 
     // The plugin body becomes an async function; wrapping on the first line keeps line numbers.
+    // A `#!` line (docs/sdk.md: skipped) is not valid inside a function: it becomes a comment.
+    let (hashbang, body) = match code.source.strip_prefix("#!") {
+        Some(rest) => ("//", rest),
+        None => ("", &*code.source),
+    };
     let wrapped = format!(
-        "(async function (require, module, exports, __filename, __dirname) {{{}\n}})",
-        code.source
+        "(async function (require, module, exports, __filename, __dirname) {{{hashbang}{body}\n}})"
     );
     let file_name = code.info.file.to_string_lossy().into_owned();
     let plugin_fn = runtime

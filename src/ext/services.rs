@@ -1,13 +1,15 @@
 //! What the SDK ops reach outside the isolate, shared by every isolate: the send path, plugin
-//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, and settings. Each
-//! collaborator is a trait object, so tests and benches give in-memory ones.
+//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, the inbound path
+//! (`breakIn`), and settings. Each collaborator is a trait object, so tests and benches give
+//! in-memory ones.
 //!
 //! `Services::builder` is the one way to make them: callers set what they have, the rest gets
-//! a default (an in-memory store, the default network policy, no admins).
+//! a default (an in-memory store, the default network policy, no admins, no inbox).
 
 use super::fetch::{Fetch, FetchError, FetchPolicy, HttpFetch};
 use super::listen::Listeners;
 use super::node::NodeSettings;
+use crate::event::Inbox;
 use crate::outgoing::Outbox;
 use crate::store::{MemoryStore, Store};
 use std::collections::BTreeMap;
@@ -21,10 +23,15 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// Runs waiting in `listen`/`input` for a chat message (dispatch offers messages here).
     pub listeners: Arc<Listeners>,
-    /// Bot admins per IM, for `notifyMasters`.
+    /// Bot admins per IM: `notifyMasters`, and dispatch marks their messages `admin`.
     pub admins: BTreeMap<String, Vec<String>>,
     /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
     pub node: NodeSettings,
+    /// The inbound path dispatch reads (`serve` wires it): `breakIn` re-injects messages here.
+    /// `None` in one-shot commands, where `breakIn` rejects.
+    pub inbox: Option<Inbox>,
+    /// The HTTP server's address (`port()`), when there is one.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl Services {
@@ -36,6 +43,8 @@ impl Services {
             store: None,
             admins: BTreeMap::new(),
             node: NodeSettings::default(),
+            inbox: None,
+            listen: None,
         }
     }
 }
@@ -51,6 +60,8 @@ impl Services {
             store: Some(self.store.clone()),
             admins: self.admins.clone(),
             node: self.node.clone(),
+            inbox: self.inbox.clone(),
+            listen: self.listen,
         }
     }
 }
@@ -62,6 +73,8 @@ pub struct ServicesBuilder {
     store: Option<Arc<dyn Store>>,
     admins: BTreeMap<String, Vec<String>>,
     node: NodeSettings,
+    inbox: Option<Inbox>,
+    listen: Option<std::net::SocketAddr>,
 }
 
 impl ServicesBuilder {
@@ -92,6 +105,17 @@ impl ServicesBuilder {
         self
     }
 
+    /// Where `breakIn` submits messages: the same inbound channel the adapters feed.
+    pub fn inbox(mut self, inbox: Inbox) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    pub fn listen(mut self, addr: std::net::SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
     /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
         let fetch = match self.fetch {
@@ -110,6 +134,8 @@ impl ServicesBuilder {
             listeners: Arc::default(),
             admins: self.admins,
             node: self.node,
+            inbox: self.inbox,
+            listen: self.listen,
         }))
     }
 }

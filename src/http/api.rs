@@ -30,6 +30,9 @@ struct MessageIn {
     message_id: String,
     #[serde(default)]
     admin: bool,
+    /// MediaItem objects (`getMediaItems()`), for bridges that carry media.
+    #[serde(default)]
+    media: Vec<serde_json::Value>,
 }
 
 pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> Response {
@@ -75,6 +78,8 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         text: input.text.unwrap_or_default(),
         message_id: input.message_id,
         admin: input.admin,
+        media: input.media,
+        ..Message::default()
     };
     let runs = state.dispatcher.handle(msg).await;
     Json(json!({ "runs": runs })).into_response()

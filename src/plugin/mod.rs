@@ -1,6 +1,7 @@
 //! Plugins as files: which files are plugins (`files`), the header of one (`manifest`), its
 //! triggers (`schedule` for cron, `routes` for HTTP), loading a file into a compiled version
-//! (`load`), the registry of the versions serving now (`registry`) and hot reload (`watch`).
+//! (`load`), the registry of the versions serving now (`registry`), hot reload (`watch`), and
+//! the static requires `isobot check` resolves (`requires`).
 //!
 //! Data comes from the plugins folder and leaves as `Arc<PluginVersion>` snapshots that
 //! dispatch, cron and the HTTP server read.
@@ -9,6 +10,7 @@ pub mod files;
 pub mod load;
 pub mod manifest;
 pub mod registry;
+pub mod requires;
 pub mod routes;
 pub mod schedule;
 pub mod watch;

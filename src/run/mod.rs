@@ -42,6 +42,19 @@ pub struct RunContext {
     pub rule: Option<String>,
     /// The HTTP request (route context).
     pub route: Option<RouteRequest>,
+    /// The platform event behind the run (`getEventType()`, `getEventData()`), for ingresses
+    /// that have events beyond chat text; `None` for a plain message, cron, fake and route.
+    pub event: Option<EventInfo>,
+}
+
+/// A platform event as plugins read it: its type name and its data object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventInfo {
+    /// E.g. `group_increase`, `friend_request`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The event's fields (an object; `{}` when it has none).
+    pub data: serde_json::Value,
 }
 
 /// An HTTP request to a route plugin (`getRouter*`), parsed by the HTTP server.
@@ -77,6 +90,7 @@ impl RunContext {
             params,
             rule,
             route: None,
+            event: None,
         }
     }
 
@@ -105,6 +119,7 @@ impl RunContext {
             params: Vec::new(),
             rule: None,
             route: None,
+            event: None,
         }
     }
 
@@ -137,6 +152,17 @@ pub struct PluginInfo {
 }
 
 impl PluginInfo {
+    /// `getPluginName()`: the `title` header, else the file name without `.js` (as autClaw).
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        if !self.title.is_empty() {
+            return self.title.as_str().into();
+        }
+        self.file
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    }
+
     pub fn new(id: String, file: PathBuf, title: String, version: String) -> Self {
         let dir = file.parent().map(PathBuf::from).unwrap_or_default();
         Self {

@@ -251,6 +251,7 @@ async fn getters_return_message_fields() {
         text: "weather paris".into(),
         message_id: "m-77".into(),
         admin: true,
+        ..Message::default()
     };
     let o = run(&iso, msg_ctx(m, &["paris"])).await;
     assert_ok(&o);

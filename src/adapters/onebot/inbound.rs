@@ -298,11 +298,13 @@ fn to_message(bot: &OneBot, m: MessageEvent) -> Option<Message> {
         chat,
         chat_name: m.group_name.clone().unwrap_or_default(),
         user_avatar: format!("https://q1.qlogo.cn/g?b=qq&nk={user}&s=640"),
-        admin: group_admin || bot.admins.contains(&user),
+        // Group owners and admins; the bot's own `[admins]` are dispatch's decision.
+        admin: group_admin,
         user,
         user_name,
         text: m.message.text(),
         message_id: m.message_id.to_string(),
+        ..Message::default()
     })
 }
 
@@ -322,7 +324,6 @@ mod tests {
                 secret: None,
             },
             reqwest::Client::new(),
-            vec!["7".into()],
         )
     }
 
@@ -366,7 +367,10 @@ mod tests {
             (m.chat.as_str(), m.text.as_str(), m.user_name.as_str()),
             ("", "hello ", "boss")
         );
-        assert!(m.admin, "configured bot admin");
+        assert!(
+            !m.admin,
+            "[admins] are applied by dispatch, not by the adapter"
+        );
         let member = event(json!({
             "post_type": "message", "message_type": "group", "self_id": 42,
             "message_id": 2, "user_id": 8, "group_id": 1, "message": [],

@@ -65,24 +65,16 @@ pub struct Telegram {
     config: TelegramConfig,
     /// False while long polling fails (bad token, unreachable API).
     online: AtomicBool,
-    admins: Vec<String>,
 }
 
 impl Telegram {
-    pub fn new(
-        im: &str,
-        account: &str,
-        config: &TelegramConfig,
-        client: reqwest::Client,
-        admins: Vec<String>,
-    ) -> Self {
+    pub fn new(im: &str, account: &str, config: &TelegramConfig, client: reqwest::Client) -> Self {
         Self {
             im: im.to_string(),
             account: account.to_string(),
             api: Api::new(client, &config.api_url, &config.token),
             config: config.clone(),
             online: AtomicBool::new(true),
-            admins,
         }
     }
 
