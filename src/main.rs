@@ -15,9 +15,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // One-shot commands report through their own output; `serve` logs what it does.
+    // One-shot commands report through their own output; `serve` logs what it does. The
+    // report of `isobot run` shows the plugin's log lines, so they are not logged a second time.
     let default_level = match cli.command {
         Command::Serve(_) => "info",
+        Command::Run(_) => "warn,isobot::ext::run=off",
         _ => "warn",
     };
     tracing_subscriber::fmt()

@@ -119,9 +119,12 @@ fn op_isobot_run_fail(
     #[string] message: &str,
     #[string] stack: &str,
 ) {
-    state
-        .borrow_mut::<Runs>()
-        .fail(run_id, failed(message, stack));
+    let status = failed(message, stack);
+    if !state.borrow_mut::<Runs>().fail(run_id, status.clone()) {
+        // An unref'd timer or a late promise of a run that already ended: only the log has it.
+        let plugin = &state.borrow::<Arc<PluginInfo>>().id;
+        tracing::warn!(plugin = %plugin, run = run_id, "uncaught after the run ended: {status}");
+    }
 }
 
 fn failed(message: &str, stack: &str) -> RunStatus {

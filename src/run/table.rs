@@ -77,9 +77,10 @@ impl Runs {
     /// Something of run `id` failed outside its body's promise (an unhandled rejection, a
     /// throwing callback): the run fails, also when its body already returned. The first
     /// failure is the status; later ones go to the run log.
-    pub fn fail(&mut self, id: u32, status: RunStatus) {
+    /// Returns false when the run has already ended (the caller logs the error instead).
+    pub fn fail(&mut self, id: u32, status: RunStatus) -> bool {
         let Some(run) = self.map.get_mut(&id) else {
-            return;
+            return false;
         };
         match &run.settled {
             Some(s) if !s.is_ok() => {
@@ -95,6 +96,7 @@ impl Runs {
                 self.ready.push(id);
             }
         }
+        true
     }
 
     pub fn hold(&mut self, id: u32) {
@@ -320,8 +322,8 @@ mod tests {
         let (mut runs, mut rx) = one();
         runs.hold(1);
         runs.settle(1, RunStatus::Ok);
-        runs.fail(1, failed("first"));
-        runs.fail(1, failed("second"));
+        assert!(runs.fail(1, failed("first")));
+        assert!(runs.fail(1, failed("second")));
         runs.release(1);
         runs.sweep();
         let outcome = rx.try_recv().unwrap();
@@ -335,6 +337,10 @@ mod tests {
         runs.settle(1, RunStatus::Ok);
         runs.sweep();
         assert_eq!(ended(&mut rx), Some(failed("early")));
+        assert!(
+            !runs.fail(1, failed("after the end")),
+            "an ended run is not failed again"
+        );
     }
 
     #[test]

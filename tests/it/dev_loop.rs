@@ -12,7 +12,8 @@ fn isobot(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_isobot"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("ISOBOT_LOG", "warn")
+        // What an author sees: the default log level of each command.
+        .env_remove("ISOBOT_LOG")
         .output()
         .unwrap()
 }
@@ -73,13 +74,18 @@ fn a_failed_run_is_printed_once_with_the_plugin_frames_first() {
     let file = write(
         dir.path(),
         "fail.js",
-        "//[author: t]\n//[rule: go]\nconst { Sender } = require('./middleware.js');\nasync function main() {\n  return new Sender('not-an-id');\n}\nawait main();\n",
+        "//[author: t]\n//[rule: go]\nconst { Sender } = require('./middleware.js');\nasync function main() {\n  return new Sender('not-an-id');\n}\nconsole.warn('about to fail');\nawait main();\n",
     );
     let o = isobot(&["run", &file, "--message", "go"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     let all = format!("{out}\n{err}");
     assert_eq!(all.matches("not a sender id").count(), 1, "{all}");
+    assert_eq!(
+        all.matches("about to fail").count(),
+        1,
+        "a log line once too: {all}"
+    );
     let frames: Vec<&str> = out
         .lines()
         .filter(|l| l.trim_start().starts_with("at "))
