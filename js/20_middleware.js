@@ -149,6 +149,7 @@
 
   function makeSender(runId) {
     const ctx = contextOf(runId);
+    const A = I.autclaw;
     const msg = () => ctx().message;
     const route = () => ctx().route ?? {};
     // The body arrives as bytes (binary bodies stay intact); decoded as UTF-8 on first use.
@@ -207,6 +208,22 @@
         warnPromise(runId, "breakIn", "text", text);
         return ops.op_isobot_break_in(runId, str(text));
       },
+      // The rest of autClaw's Sender (js/25_autclaw.js). In the literal: a property assigned
+      // afterwards costs more per run than this whole literal.
+      getRouter: () => s.getRouterPath(),
+      getMethod: () => s.getRouterMethod(),
+      getEventType: () => A.getEventType(ctx),
+      getEventData: () => A.getEventData(ctx),
+      getMediaItems: () => A.getMediaItems(ctx),
+      returnValue: (value) => A.returnValue(s, runId, ctx, value),
+      isAI: A.isAI,
+      getAIParam: A.getAIParam,
+      atWaitPay: A.atWaitPay,
+      waitPay: A.waitPay,
+      getHistoryMessageIDs: A.getHistoryMessageIDs,
+      groupKick: A.groupKick,
+      groupBan: A.groupBan,
+      getGroupMemberList: A.getGroupMemberList,
       // listen(waitMs?, recallMs?, scope?) / input(ms, recallMs, forGroup): SDK.md sec. 5, sec. 9.
       listen: (waitMs, b, c) => listen(runId, waitMs, b, c),
       input: (waitMs, b, c) => listen(runId, waitMs, b, c),
@@ -217,7 +234,7 @@
         return P.PromisePrototypeThen(ops.op_isobot_recall(runId, mid), receipt);
       },
     };
-    for (let i = 0; i < I.senderExtensions.length; i++) I.senderExtensions[i](s, runId, ctx);
+    for (let i = 0; i < I.senderExtensions.length; i++) I.senderExtensions[i](s, runId);
     return s;
   }
 
@@ -242,6 +259,7 @@
   /** The object `require('./middleware.js')` returns inside run `runId`. */
   I.makeSdk = (runId) => {
     const ctx = contextOf(runId);
+    const A = I.autclaw;
     let sender = null;
     const own = () => (sender === null ? (sender = makeSender(runId)) : sender);
     const sdk = {
@@ -257,6 +275,18 @@
       getPluginVersion: () => P.PromiseResolve(ctx().plugin.version),
       // autClaw has it at the top level too: the raw request body of a route run.
       getRouterData: () => own().getRouterData(),
+      // The rest of autClaw's top level (js/25_autclaw.js), shared by every run.
+      name: A.name,
+      version: A.version,
+      port: A.port,
+      getActiveImtypes: A.getActiveImtypes,
+      domain: A.domain,
+      machineId: A.machineId,
+      fileDownload: A.fileDownload,
+      accessService: A.accessService,
+      getGroupMemberList: A.getGroupMemberList,
+      importModule: A.importModule,
+      Cron: A.Cron,
     };
     for (const name of P.ObjectKeys(MEDIA_KIND)) {
       sdk[name] = makePush(runId, MEDIA_KIND[name]);

@@ -1,8 +1,9 @@
 // 25_autclaw.js - the rest of autClaw's middleware.js surface, so plugins written for it find
-// every function they call (docs/sdk.md, "autClaw functions"): route aliases, the event and
-// media getters, the bot's name/version/port and active IMs (op_isobot_host, src/ext/host.rs),
-// importModule, and - where isobot has neither the data nor the action - functions that reject
-// with "<name> is not supported in isobot" and what to do instead, never "is not a function".
+// every function they call (docs/sdk.md, "autClaw functions"): the event and media getters,
+// the bot's name/version/port and active IMs (op_isobot_host, src/ext/host.rs), importModule,
+// and - where isobot has neither the data nor the action - functions that reject with
+// "<name> is not supported in isobot" and what to do instead, never "is not a function".
+// `I.autclaw` holds them; 20_middleware.js puts them on every Sender and SDK object.
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
@@ -41,40 +42,41 @@
 
   const copy = (v) => (v !== null && typeof v === "object" ? P.JSONParse(P.JSONStringify(v)) : v);
 
-  I.senderExtensions.push((s, runId, ctx) => {
-    const event = () => ctx().event ?? null;
-    // Route aliases of autClaw.
-    s.getRouter = () => s.getRouterPath();
-    s.getMethod = () => s.getRouterMethod();
-    s.getEventType = () => P.PromiseResolve(event()?.type ?? "");
-    s.getEventData = () => P.PromiseResolve(copy(event()?.data ?? {}) ?? {});
-    // The message's media, else the media list of the event's data.
-    s.getMediaItems = () => {
-      const own = mediaItems(ctx().message.media);
-      if (own.length > 0) return P.PromiseResolve(own);
-      const data = event()?.data ?? {};
-      return P.PromiseResolve(mediaItems(data.media_items ?? data.mediaItems));
-    };
-    // The run's result: in a route run the response body (as `response(value)`), elsewhere a
-    // line in the run log.
-    s.returnValue = (value) => {
-      if (ctx().kind === "route") return s.response(value);
-      ops.op_isobot_log(runId, 1, `returnValue: ${I.format([value])}`);
-      return P.PromiseResolve(true);
-    };
-    // isobot has no AI trigger and no payment flow: never an AI message, never waiting to pay.
-    s.isAI = () => P.PromiseResolve(false);
-    s.getAIParam = () => P.PromiseResolve("");
-    s.atWaitPay = () => P.PromiseResolve(false);
-    s.waitPay = unsupported("waitPay", "isobot has no payment integration; wait for the user's confirmation with listen()");
-    s.getHistoryMessageIDs = unsupported(
-      "getHistoryMessageIDs",
-      "isobot keeps no message history; store the ids you need (getMessageID(), receipts) in a bucket",
-    );
-    s.groupKick = unsupported("groupKick", NO_ADAPTER_ACTION);
-    s.groupBan = unsupported("groupBan", NO_ADAPTER_ACTION);
-    s.getGroupMemberList = unsupported("getGroupMemberList", NO_ADAPTER_ACTION);
-  });
+  // Shared by every Sender and SDK object: 20_middleware.js puts them into its object literals
+  // (a property assigned after the literal costs more than the whole literal; a run builds a
+  // Sender and an SDK object, so nothing here may add per-run work).
+  const A = {};
+  I.autclaw = A;
+
+  const event = (ctx) => ctx().event ?? null;
+  A.getEventType = (ctx) => P.PromiseResolve(event(ctx)?.type ?? "");
+  A.getEventData = (ctx) => P.PromiseResolve(copy(event(ctx)?.data ?? {}) ?? {});
+  // The message's media, else the media list of the event's data.
+  A.getMediaItems = (ctx) => {
+    const own = mediaItems(ctx().message.media);
+    if (own.length > 0) return P.PromiseResolve(own);
+    const data = event(ctx)?.data ?? {};
+    return P.PromiseResolve(mediaItems(data.media_items ?? data.mediaItems));
+  };
+  // The run's result: in a route run the response body (as `response(value)`), elsewhere a line
+  // in the run log.
+  A.returnValue = (s, runId, ctx, value) => {
+    if (ctx().kind === "route") return s.response(value);
+    ops.op_isobot_log(runId, 1, `returnValue: ${I.format([value])}`);
+    return P.PromiseResolve(true);
+  };
+  // isobot has no AI trigger and no payment flow: never an AI message, never waiting to pay.
+  A.isAI = () => P.PromiseResolve(false);
+  A.getAIParam = () => P.PromiseResolve("");
+  A.atWaitPay = () => P.PromiseResolve(false);
+  A.waitPay = unsupported("waitPay", "isobot has no payment integration; wait for the user's confirmation with listen()");
+  A.getHistoryMessageIDs = unsupported(
+    "getHistoryMessageIDs",
+    "isobot keeps no message history; store the ids you need (getMessageID(), receipts) in a bucket",
+  );
+  A.groupKick = unsupported("groupKick", NO_ADAPTER_ACTION);
+  A.groupBan = unsupported("groupBan", NO_ADAPTER_ACTION);
+  A.getGroupMemberList = unsupported("getGroupMemberList", NO_ADAPTER_ACTION);
 
   /** `importModule(module, versionOrOptions?)`: require() of an installed package. */
   function importModule(module, versionOrOptions) {
@@ -89,22 +91,23 @@
     throw unsupportedError("Cron", "schedule a plugin with a //[cron: ...] header line");
   }
 
-  I.sdkExtensions.push((sdk) => {
-    let host = null;
-    const info = () => (host === null ? (host = ops.op_isobot_host()) : host);
-    sdk.name = () => P.PromiseResolve(info().name);
-    sdk.version = () => P.PromiseResolve(info().version);
-    sdk.port = () => {
-      const port = info().port;
-      return port === null ? unsupported("port", "this command serves no HTTP (run the plugin under isobot serve)")() : P.PromiseResolve(P.StringCtor(port));
-    };
-    // Fresh each call: accounts go on- and offline.
-    sdk.getActiveImtypes = () => P.PromiseResolve(ops.op_isobot_host().ims);
-    sdk.domain = unsupported("domain", "isobot does not know its public address; keep it in a bucket or in your plugin");
-    sdk.machineId = unsupported("machineId", "isobot does not identify the machine to plugins");
-    sdk.fileDownload = unsupported("fileDownload", "download with fetch() and save with require('fs') inside the plugins or data folder");
-    sdk.accessService = unsupported("accessService", "call the service's HTTP API with fetch()");
-    sdk.importModule = importModule;
-    sdk.Cron = Cron;
-  });
+  // The bot itself: the same for every run of the isolate (asked once; the IMs online are
+  // asked on each call, as accounts come and go).
+  let host = null;
+  const info = () => (host === null ? (host = ops.op_isobot_host()) : host);
+  A.name = () => P.PromiseResolve(info().name);
+  A.version = () => P.PromiseResolve(info().version);
+  A.port = () => {
+    const port = info().port;
+    return port === null
+      ? P.PromiseReject(unsupportedError("port", "this command serves no HTTP (run the plugin under isobot serve)"))
+      : P.PromiseResolve(P.StringCtor(port));
+  };
+  A.getActiveImtypes = () => P.PromiseResolve(ops.op_isobot_host().ims);
+  A.domain = unsupported("domain", "isobot does not know its public address; keep it in a bucket or in your plugin");
+  A.machineId = unsupported("machineId", "isobot does not identify the machine to plugins");
+  A.fileDownload = unsupported("fileDownload", "download with fetch() and save with require('fs') inside the plugins or data folder");
+  A.accessService = unsupported("accessService", "call the service's HTTP API with fetch()");
+  A.importModule = importModule;
+  A.Cron = Cron;
 })(globalThis);

@@ -38,7 +38,9 @@
     for (const name of P.ObjectKeys(I.makeSdk(0))) {
       ambient[name] = (...args) => I.makeSdk(I.currentRunId())[name](...args);
     }
+    // Constructors stay themselves (an arrow wrapper cannot be called with `new`).
     ambient.Sender = I.makeSdk(0).Sender;
+    ambient.Cron = I.makeSdk(0).Cron;
     return ambient;
   }
 

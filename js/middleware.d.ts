@@ -191,6 +191,8 @@ export function machineId(): Promise<never>;
 export function fileDownload(url: string, path?: string): Promise<never>;
 /** Rejects: not supported in isobot. */
 export function accessService(...args: unknown[]): Promise<never>;
+/** Rejects: not supported in isobot (no adapter action). */
+export function getGroupMemberList(...args: unknown[]): Promise<never>;
 /** Throws: not supported in isobot (use the `cron` header). */
 export function Cron(...args: unknown[]): never;
 /** Another script of the plugins folder as a CommonJS module ('file.js' or 'author:file.js'). */

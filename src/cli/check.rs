@@ -44,11 +44,14 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                     Ok(_) => {
                         // What `require('./x')` would throw at run time, said now.
                         let dir = source.file.parent().unwrap_or(Path::new("."));
-                        let errors = requires::check(dir, &source.file, &source.text);
-                        if errors.is_empty() {
+                        let found = requires::check(dir, &source.file, &source.text);
+                        for w in &found.warnings {
+                            println!("warning: {w}");
+                        }
+                        if found.errors.is_empty() {
                             Ok(source.manifest.id)
                         } else {
-                            Err(CliError::Requires(errors.join("\n")))
+                            Err(CliError::Requires(found.errors.join("\n")))
                         }
                     }
                 }

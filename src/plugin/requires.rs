@@ -22,17 +22,40 @@ const SDK_SPECS: &[&str] = &[
 /// Most helper files one check follows (a folder of thousands of helpers is not checked whole).
 const MAX_FILES: usize = 200;
 
-/// Errors (`file:line: message`) of the static relative requires of `file` and of the helper
-/// files they reach inside `plugins_dir`.
-pub fn check(plugins_dir: &Path, file: &Path, source: &str) -> Vec<String> {
+/// One `require('<literal>')` call found in a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Require {
+    /// 1-based.
+    pub line: usize,
+    pub spec: String,
+    /// Inside a `try` block: the code expects it may fail (an optional config file).
+    pub guarded: bool,
+}
+
+/// What the static requires of a plugin gave: errors make the check fail; warnings are
+/// requires inside `try` (a fallback is expected) that do not resolve.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The static relative requires of `file` and of the helper files they reach inside
+/// `plugins_dir`, each unresolvable one as `file:line: message`.
+pub fn check(plugins_dir: &Path, file: &Path, source: &str) -> Findings {
     let mut resolver = StaticResolver::new(plugins_dir);
     let mut seen = BTreeSet::new();
-    let mut errors = Vec::new();
+    let mut found = Findings::default();
     let mut queue = vec![(file.to_path_buf(), source.to_string())];
     seen.insert(file.to_path_buf());
     while let Some((path, text)) = queue.pop() {
         let from = path.parent().unwrap_or(plugins_dir);
-        for (line, spec) in static_requires(&text) {
+        for Require {
+            line,
+            spec,
+            guarded,
+        } in static_requires(&text)
+        {
             if SDK_SPECS.contains(&spec.as_str())
                 || !(spec.starts_with("./") || spec.starts_with("../"))
             {
@@ -47,15 +70,20 @@ pub fn check(plugins_dir: &Path, file: &Path, source: &str) -> Vec<String> {
                     }
                 }
                 Ok(StaticTarget::Other) => {}
-                Err(message) => errors.push(format!(
-                    "{}:{line}: {message}{}",
-                    path.display(),
-                    hint(&spec)
-                )),
+                Err(message) => {
+                    let text = format!("{}:{line}: {message}{}", path.display(), hint(&spec));
+                    if guarded {
+                        found
+                            .warnings
+                            .push(format!("{text} (inside `try`: left to run time)"));
+                    } else {
+                        found.errors.push(text);
+                    }
+                }
             }
         }
     }
-    errors
+    found
 }
 
 /// A likely typo of the SDK's name gets the right spelling.
@@ -86,8 +114,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `(line, spec)` of every `require('<literal>')` in `source`, 1-based lines.
-pub fn static_requires(source: &str) -> Vec<(usize, String)> {
+/// Every `require('<literal>')` call of `source`.
+pub fn static_requires(source: &str) -> Vec<Require> {
     let s: Vec<char> = source.chars().collect();
     let mut out = Vec::new();
     let mut line = 1;
@@ -97,6 +125,9 @@ pub fn static_requires(source: &str) -> Vec<(usize, String)> {
     // Open `${` of template literals: a `}` at depth 0 of one resumes its template.
     let mut templates: Vec<usize> = Vec::new();
     let mut braces = 0usize;
+    // Brace depths of the open `try` blocks; `try` seen, its `{` not yet.
+    let mut tries: Vec<usize> = Vec::new();
+    let mut try_next = false;
     while i < s.len() {
         let c = s[i];
         match c {
@@ -133,6 +164,9 @@ pub fn static_requires(source: &str) -> Vec<(usize, String)> {
             }
             '{' => {
                 braces += 1;
+                if std::mem::take(&mut try_next) {
+                    tries.push(braces);
+                }
                 i += 1;
                 regex_ok = true;
             }
@@ -142,6 +176,9 @@ pub fn static_requires(source: &str) -> Vec<(usize, String)> {
                     i = template_at(&s, i + 1, &mut line, &mut templates, braces);
                     regex_ok = false;
                 } else {
+                    if tries.last() == Some(&braces) {
+                        tries.pop();
+                    }
                     braces = braces.saturating_sub(1);
                     i += 1;
                     regex_ok = true;
@@ -156,10 +193,15 @@ pub fn static_requires(source: &str) -> Vec<(usize, String)> {
                 let member = start > 0 && prev_significant(&s, start) == Some('.');
                 if word == "require" && !member {
                     if let Some((spec, end)) = literal_call(&s, i, &mut line.clone()) {
-                        out.push((line, spec));
+                        out.push(Require {
+                            line,
+                            spec,
+                            guarded: !tries.is_empty(),
+                        });
                         i = end;
                     }
                 }
+                try_next = word == "try";
                 regex_ok = matches!(
                     word.as_str(),
                     "return"
@@ -313,14 +355,23 @@ const r = /require\\('\\.\\/re'\\)/;    // 8
 const d = require(name);                // 9
 const e = x.require('./member.js');     // 10
 const f = 4 / 2; const g = require('./after-division.js'); // 11
+try { if (x) { y(); } cfg = require('./optional.json'); } catch { cfg = {}; } // 12
+const h = require('./after-try.js'); // 13
 ";
+        let found = static_requires(src);
+        let got: Vec<(usize, &str, bool)> = found
+            .iter()
+            .map(|r| (r.line, r.spec.as_str(), r.guarded))
+            .collect();
         assert_eq!(
-            static_requires(src),
+            got,
             vec![
-                (1, "./a.js".to_string()),
-                (2, "../lib/b".to_string()),
-                (7, "./in-expr.js".to_string()),
-                (11, "./after-division.js".to_string()),
+                (1, "./a.js", false),
+                (2, "../lib/b", false),
+                (7, "./in-expr.js", false),
+                (11, "./after-division.js", false),
+                (12, "./optional.json", true),
+                (13, "./after-try.js", false),
             ]
         );
     }
@@ -345,8 +396,18 @@ const f = 4 / 2; const g = require('./after-division.js'); // 11
         )
         .unwrap();
         let plugin = dir.join("p.js");
-        let src = "//[author: t]\nconst m = require('./middleware.js');\nconst x = require('./middlware.js');\nrequire('./lib/ok.js');\nrequire('./lib/ok.js');\n";
-        let errors = check(&dir, &plugin, src);
+        let src = "//[author: t]\nconst m = require('./middleware.js');\nconst x = require('./middlware.js');\nrequire('./lib/ok.js');\nrequire('./lib/ok.js');\ntry { require('./local.json'); } catch {}\n";
+        let found = check(&dir, &plugin, src);
+        assert_eq!(found.warnings.len(), 1, "{found:?}");
+        assert!(
+            found.warnings[0].starts_with(&format!(
+                "{}:6: Cannot find module './local.json'",
+                plugin.display()
+            )),
+            "{}",
+            found.warnings[0]
+        );
+        let errors = found.errors;
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert!(
             errors[0].starts_with(&format!(

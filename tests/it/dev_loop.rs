@@ -121,7 +121,7 @@ fn check_reports_relative_requires_that_do_not_resolve() {
     write(
         dir.path(),
         "good.js",
-        "//[author: t]\n//[rule: y]\nconst sdk = require('./middleware.js');\nconst h = require('./lib/helper');\nconst dynamic = (n) => require(n);\n",
+        "//[author: t]\n//[rule: y]\nconst sdk = require('./middleware.js');\nconst h = require('./lib/helper');\nconst dynamic = (n) => require(n);\nlet cfg = {};\ntry { cfg = require('./config.json'); } catch {}\n",
     );
     let helper = write(
         dir.path(),
@@ -151,6 +151,12 @@ fn check_reports_relative_requires_that_do_not_resolve() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains("ok      "), "{out}");
+    // An optional file required inside `try` is a warning, not an error.
+    assert!(
+        out.contains("good.js:7: Cannot find module './config.json'")
+            && out.contains("(inside `try`: left to run time)"),
+        "{out}"
+    );
 }
 
 /// Item 17: a Promise where text is expected (a forgotten `await`) is named in the run log;

@@ -81,6 +81,7 @@ const mode = await s.getMessage();
 if (mode === 'async-callback') setTimeout(async () => {{ const user = null; await sleep(1); user.name; }}, 1);
 if (mode === 'unawaited-main') {{ async function main() {{ await sleep(1); null.x; }} main(); }}
 if (mode === 'sync-callback') setTimeout(() => {{ JSON.parse('{{'); }}, 1);
+if (mode === 'unawaited-push') {{ push('qq', '', 'u', '', 'x', {{ account_id: 'nope' }}); await sleep(5); }}
 if (mode === 'two') {{ Promise.reject(new Error('first')); Promise.reject(new Error('second')); }}
 if (mode === 'handled') {{ const p = Promise.reject(new Error('caught in the same tick')); await null; await p.catch(() => {{}}); }}
 out(mode);
@@ -98,6 +99,10 @@ out(mode);
             "TypeError: Cannot read properties of null (reading 'x')",
         ),
         ("sync-callback", "SyntaxError:"),
+        (
+            "unawaited-push",
+            "Error: push: account `nope` does not exist for qq",
+        ),
     ] {
         let o = run(&iso, ctx(mode)).await;
         assert_eq!(outs(&o), vec![json!(mode)], "the body ran to its end");
@@ -322,7 +327,7 @@ async fn helpers_in_sub_folders_get_the_sdk_for_parent_middleware_paths() {
     bot.write("middleware.js", "module.exports = { onDisk: true };\n");
     bot.write(
         "lib/helper.js",
-        "const sdk = require('../middleware.js');\nconst again = require('../middleware');\nmodule.exports = async (text) => [typeof sdk.push, sdk.onDisk === undefined, typeof again.Sender, await sdk.push('qq', '', 'u1', '', text), require('./deep/x.js')];\n",
+        "const sdk = require('../middleware.js');\nconst again = require('../middleware');\nconst cron = () => { try { new sdk.Cron(); } catch (e) { return e.message.split(';')[0]; } };\nmodule.exports = async (text) => [typeof sdk.push, sdk.onDisk === undefined, typeof again.Sender, await sdk.push('qq', '', 'u1', '', text), require('./deep/x.js'), cron()];\n",
     );
     bot.write(
         "lib/deep/x.js",
@@ -334,7 +339,14 @@ async fn helpers_in_sub_folders_get_the_sdk_for_parent_middleware_paths() {
     assert_ok(&o);
     assert_eq!(
         outs(&o),
-        vec![json!(["function", true, "function", 1, "function"])]
+        vec![json!([
+            "function",
+            true,
+            "function",
+            1,
+            "function",
+            "Cron is not supported in isobot"
+        ])]
     );
     assert_eq!(
         bot.console_sends()[0]["payload"]["text"],
