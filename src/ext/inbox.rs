@@ -20,6 +20,9 @@ deno_core::extension!(isobot_inbox, ops = [op_isobot_break_in]);
 /// again counts one more).
 pub const MAX_DEPTH: u8 = 3;
 
+/// Longest re-injected text, in bytes: what `POST /api/messages` accepts as a whole message.
+pub const MAX_TEXT: usize = 64 * 1024;
+
 #[derive(Debug, thiserror::Error, deno_error::JsError)]
 pub enum BreakInError {
     #[class(inherit)]
@@ -37,6 +40,10 @@ pub enum BreakInError {
     #[property("code" = "ERR_ISOBOT_BREAKIN_DEPTH")]
     #[error("breakIn: the message was already re-injected {MAX_DEPTH} times in a row; a plugin that re-injects what it receives would loop, so the chain stops here")]
     Depth,
+    #[class(type)]
+    #[property("code" = "ERR_ISOBOT_BREAKIN_TOO_LONG")]
+    #[error("breakIn: the text is {0} bytes; a message is at most {MAX_TEXT} bytes (what an ingress accepts), so send less or split it")]
+    TooLong(usize),
     #[class(generic)]
     #[property("code" = "ERR_ISOBOT_BREAKIN_CLOSED")]
     #[error("breakIn: the bot is shutting down; the message was not re-injected")]
@@ -51,6 +58,9 @@ pub(crate) async fn op_isobot_break_in(
     run_id: u32,
     #[string] text: String,
 ) -> Result<bool, BreakInError> {
+    if text.len() > MAX_TEXT {
+        return Err(BreakInError::TooLong(text.len()));
+    }
     let _hold = Hold::new(&state, run_id);
     let (inbox, msg) = {
         let s = state.borrow();

@@ -85,7 +85,8 @@ async fn break_in_re_injects_a_message_from_the_same_user_and_chat() {
 }
 
 /// Item 4: the run's own `listen()` does not take the message it re-injected (another plugin
-/// does, through dispatch); the next real message is still its answer.
+/// does, through dispatch); the next real message is still its answer. (deno_core polls an
+/// async op once when it is called, so the waiter exists before `breakIn` runs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_does_not_hear_its_own_break_in() {
     let live = Live::start(&[
@@ -161,6 +162,24 @@ async fn break_in_loops_are_bounded() {
     assert!(
         texts[depth + 1].ends_with("ERR_ISOBOT_BREAKIN_DEPTH"),
         "{texts:?}"
+    );
+}
+
+/// Item 4: a re-injected text is at most what an ingress accepts as a message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn break_in_refuses_an_oversized_text() {
+    let live = Live::start(&[(
+        "big.js",
+        &plugin(
+            "t",
+            "//[rule: ^long$]\n",
+            "try { await s.breakIn('x'.repeat(70000)); } catch (e) { await s.reply(e.code + ' ' + (e instanceof TypeError)); }",
+        ),
+    )])
+    .await;
+    assert_eq!(
+        live.replies("long").await,
+        ["ERR_ISOBOT_BREAKIN_TOO_LONG true"]
     );
 }
 
