@@ -96,7 +96,6 @@ fn bench(c: &mut Criterion) {
             ..OneBotConfig::default()
         },
         reqwest::Client::new(),
-        Vec::new(),
     );
     let outbox = Arc::new(AdapterSet::new(
         vec![Account {

@@ -111,24 +111,45 @@
     return ops.op_isobot_listen(runId, P.NumberIsFinite(ms) ? ms : 0, group);
   }
 
-  /** The request body as data: parsed JSON, or form fields, else the query parameters. */
-  function routeData(r, body) {
-    const type = (r.headers ?? {})["content-type"] ?? "";
-    if (body !== "" && type.includes("json")) {
-      try {
-        return JSON.parse(body);
-      } catch {
-        return body;
-      }
+  /**
+   * `getRouterBody()` as autClaw: the body parsed - JSON (whatever the content type says, as
+   * clients often send JSON as a form), else form fields, else the text; `{}` without a body.
+   * `getRouterData()` is the raw text.
+   */
+  function routeBodyParsed(r, body) {
+    if (body === "") return {};
+    try {
+      return P.JSONParse(body);
+    } catch {
+      // not JSON
     }
-    if (body !== "" && type.includes("x-www-form-urlencoded")) {
+    const type = (r.headers ?? {})["content-type"] ?? "";
+    if (type.includes("x-www-form-urlencoded")) {
       return P.ObjectFromEntries([...new globalThis.URLSearchParams(body)]);
     }
-    return body !== "" ? body : { ...(r.query ?? {}) };
+    return body;
+  }
+
+  /**
+   * Text is expected here: a Promise - passed, or turned into "[object Promise]" by `+` or a
+   * template - is almost always a forgotten `await` (`reply('hi ' + s.getUserName())` sends
+   * "hi [object Promise]"). The send goes ahead as written; the run log says why it looks odd.
+   */
+  function warnPromise(runId, fn, what, v) {
+    let why = null;
+    if (v instanceof P.PromiseCtor || (v !== null && typeof v === "object" && typeof v.then === "function")) {
+      why = `the ${what} is a Promise, not text`;
+    } else if (typeof v === "string" && P.StringPrototypeIncludes(v, "[object Promise]")) {
+      why = `the ${what} contains "[object Promise]", a Promise turned into text`;
+    }
+    if (why !== null) {
+      ops.op_isobot_log(runId, 2, `${fn}(): ${why}; is an \`await\` missing? (e.g. \`await s.getUserName()\`)`);
+    }
   }
 
   function makeSender(runId) {
     const ctx = contextOf(runId);
+    const A = I.autclaw;
     const msg = () => ctx().message;
     const route = () => ctx().route ?? {};
     // The body arrives as bytes (binary bodies stay intact); decoded as UTF-8 on first use.
@@ -136,11 +157,13 @@
     const routeBody = () =>
       bodyText === null ? (bodyText = I.decode(ops.op_isobot_route_body(runId))) : bodyText;
     const value = (f) => () => P.PromiseResolve(f());
-    const reply = (kind) => (content, options) =>
-      P.PromisePrototypeThen(
+    const reply = (kind, fn) => (content, options) => {
+      warnPromise(runId, fn, "content", content);
+      return P.PromisePrototypeThen(
         ops.op_isobot_reply(runId, { kind, content, options: optionsArg(options) }),
         receipt,
       );
+    };
     const s = {
       getSenderID: value(() => P.StringCtor(runId)),
       getImtype: value(() => ctx().imtype),
@@ -165,21 +188,49 @@
       getRouterQuery: value(() => ({ ...(route().query ?? {}) })),
       getRouterHeaders: value(() => ({ ...(route().headers ?? {}) })),
       getRouterCookies: value(() => ({ ...(route().cookies ?? {}) })),
-      getRouterBody: value(routeBody),
-      getRouterData: value(() => routeData(route(), routeBody())),
+      getRouterBody: value(() => routeBodyParsed(route(), routeBody())),
+      getRouterData: value(routeBody),
       response: (data, status) =>
         P.PromiseResolve(ops.op_isobot_respond(runId, data === undefined ? null : data, P.NumberCtor(status) || 200)),
       getPluginName: value(() => ctx().plugin.title),
       getPluginVersion: value(() => ctx().plugin.version),
       setContinue: () => P.PromiseResolve(ops.op_isobot_set_continue(runId)),
-      reply: reply("text"),
-      replyText: reply("text"),
-      replyMarkdown: reply("markdown"),
-      replyImage: reply("image"),
-      replyVoice: reply("voice"),
-      replyVideo: reply("video"),
-      replyFile: reply("file"),
-      replyMixed: reply("mixed"),
+      reply: reply("text", "reply"),
+      replyText: reply("text", "replyText"),
+      replyMarkdown: reply("markdown", "replyMarkdown"),
+      replyImage: reply("image", "replyImage"),
+      replyVoice: reply("voice", "replyVoice"),
+      replyVideo: reply("video", "replyVideo"),
+      replyFile: reply("file", "replyFile"),
+      replyMixed: reply("mixed", "replyMixed"),
+      // Re-injects a message from this user and chat into dispatch (src/ext/inbox.rs).
+      breakIn: (text) => {
+        warnPromise(runId, "breakIn", "text", text);
+        return ops.op_isobot_break_in(runId, str(text));
+      },
+      // The rest of autClaw's Sender (js/25_autclaw.js). In the literal: a property assigned
+      // afterwards costs more per run than this whole literal.
+      getRouter: () => s.getRouterPath(),
+      getMethod: () => s.getRouterMethod(),
+      getEventType: () => A.getEventType(ctx),
+      getEventData: () => A.getEventData(ctx),
+      getMediaItems: () => A.getMediaItems(ctx),
+      // Mentions, quotes and protocol actions (docs/adapters.md).
+      getAtList: value(() => P.ArrayPrototypeSlice(msg().mentions ?? [])),
+      isAtMe: value(() => msg().mentions_me === true),
+      getReplyID: value(() => msg().reply_to ?? ""),
+      callAction: (name, params, options) => callAction(runId, name, params, options),
+      answerRequest: (approve, note) => answerRequest(runId, ctx, approve, note),
+      answerCallbackQuery: (text, options) => answerCallbackQuery(runId, ctx, text, options),
+      returnValue: (value) => A.returnValue(s, runId, ctx, value),
+      isAI: A.isAI,
+      getAIParam: A.getAIParam,
+      atWaitPay: A.atWaitPay,
+      waitPay: A.waitPay,
+      getHistoryMessageIDs: A.getHistoryMessageIDs,
+      groupKick: A.groupKick,
+      groupBan: A.groupBan,
+      getGroupMemberList: A.getGroupMemberList,
       // listen(waitMs?, recallMs?, scope?) / input(ms, recallMs, forGroup): SDK.md sec. 5, sec. 9.
       listen: (waitMs, b, c) => listen(runId, waitMs, b, c),
       input: (waitMs, b, c) => listen(runId, waitMs, b, c),
@@ -200,22 +251,50 @@
     return makeSender(parseRunId(senderId));
   }
 
+  const PUSH_NAME = { text: "push", image: "pushImage", voice: "pushVoice", video: "pushVideo", file: "pushFile", mixed: "pushMixed" };
+
   function makePush(runId, kind) {
-    return (...args) => ops.op_isobot_push(runId, pushArgs(kind, args));
+    return (...args) => {
+      const a0 = args[0];
+      const form = args.length === 1 && a0 !== null && typeof a0 === "object";
+      warnPromise(runId, PUSH_NAME[kind], "title", form ? a0.title : args[3]);
+      warnPromise(runId, PUSH_NAME[kind], "content", form ? a0.content : args[4]);
+      return ops.op_isobot_push(runId, pushArgs(kind, args));
+    };
   }
 
   /** The object `require('./middleware.js')` returns inside run `runId`. */
   I.makeSdk = (runId) => {
     const ctx = contextOf(runId);
+    const A = I.autclaw;
+    let sender = null;
+    const own = () => (sender === null ? (sender = makeSender(runId)) : sender);
     const sdk = {
       Sender,
       getSenderID: () => P.StringCtor(runId),
       push: makePush(runId, "text"),
       sleep,
-      notifyMasters: (text, imtypes) =>
-        ops.op_isobot_notify_masters(runId, str(text), str(imtypes)),
+      notifyMasters: (text, imtypes) => {
+        warnPromise(runId, "notifyMasters", "text", text);
+        return ops.op_isobot_notify_masters(runId, str(text), str(imtypes));
+      },
       getPluginName: () => P.PromiseResolve(ctx().plugin.title),
       getPluginVersion: () => P.PromiseResolve(ctx().plugin.version),
+      // autClaw has it at the top level too: the raw request body of a route run.
+      getRouterData: () => own().getRouterData(),
+      // The rest of autClaw's top level (js/25_autclaw.js), shared by every run.
+      name: A.name,
+      version: A.version,
+      port: A.port,
+      getActiveImtypes: A.getActiveImtypes,
+      domain: A.domain,
+      machineId: A.machineId,
+      fileDownload: A.fileDownload,
+      accessService: A.accessService,
+      getGroupMemberList: A.getGroupMemberList,
+      importModule: A.importModule,
+      callAction: (name, params, options) => callAction(runId, name, params, options),
+      Cron: A.Cron,
     };
     for (const name of P.ObjectKeys(MEDIA_KIND)) {
       sdk[name] = makePush(runId, MEDIA_KIND[name]);
@@ -225,9 +304,8 @@
     return sdk;
   };
   // ---- Mentions, inbound media, platform events and protocol actions (issue 17) ------------
-  // Read optional context fields: `event` ({kind, data}) of an event run and the message's
-  // `mentions`, `mentions_me`, `reply_to`, `media`; absent values give '' / {} / [] / false.
-  // Added through the extension lists so this block stands on its own.
+  // The Sender and SDK literals above call these; the getters read optional context fields
+  // (`event` {kind, data}, the message's `mentions`, `mentions_me`, `reply_to`, `media`).
   function callAction(runId, name, params, options) {
     return ops.op_isobot_call_action(runId, {
       name: str(name),
@@ -277,21 +355,4 @@
     return callAction(runId, "answerCallbackQuery", params);
   }
 
-  P.ArrayPrototypePush(I.senderExtensions, (s, runId) => {
-    const ctx = contextOf(runId);
-    const msg = () => ctx().message;
-    const value = (f) => () => P.PromiseResolve(f());
-    s.getEventType = value(() => eventOf(ctx)?.kind ?? "");
-    s.getEventData = value(() => eventOf(ctx)?.data ?? {});
-    s.getMediaItems = value(() => P.ArrayPrototypeMap(msg().media ?? [], (m) => ({ ...m })));
-    s.getAtList = value(() => P.ArrayPrototypeSlice(msg().mentions ?? []));
-    s.isAtMe = value(() => msg().mentions_me === true);
-    s.getReplyID = value(() => msg().reply_to ?? "");
-    s.callAction = (name, params, options) => callAction(runId, name, params, options);
-    s.answerRequest = (approve, note) => answerRequest(runId, ctx, approve, note);
-    s.answerCallbackQuery = (text, options) => answerCallbackQuery(runId, ctx, text, options);
-  });
-  P.ArrayPrototypePush(I.sdkExtensions, (sdk, runId) => {
-    sdk.callAction = (name, params, options) => callAction(runId, name, params, options);
-  });
 })(globalThis);

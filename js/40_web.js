@@ -98,8 +98,9 @@
       try {
         callback(...args);
       } catch (e) {
-        // process.exit() in a callback ends the run; it is not an error of the event loop.
-        if (!(I.isExit && I.isExit(e))) throw e;
+        // An error of a run's callback fails that run (process.exit() ends it) and is not an
+        // error of the event loop that serves every run.
+        if (!I.uncaught(e)) throw e;
       } finally {
         I.setAsyncContext(prev);
         // The run is held until the callback has returned: a callback that never returns (a

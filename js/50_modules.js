@@ -1,5 +1,6 @@
 // 50_modules.js - CommonJS `require` of relative files and npm packages (one module cache per
 // plugin version, so a package is evaluated once per isolate; a reload starts empty), `importJs`,
+// the SDK for `middleware.js` by any relative path that reaches the plugins folder's one,
 // and Node built-ins through `I.nodeBuiltin` (js/6x_node_*.js) or a clear error. Resolution and
 // confinement are Rust (op_isobot_module_resolve / op_isobot_module_read, src/ext/modules.rs).
 "use strict";
@@ -37,7 +38,9 @@
     for (const name of P.ObjectKeys(I.makeSdk(0))) {
       ambient[name] = (...args) => I.makeSdk(I.currentRunId())[name](...args);
     }
+    // Constructors stay themselves (an arrow wrapper cannot be called with `new`).
     ambient.Sender = I.makeSdk(0).Sender;
+    ambient.Cron = I.makeSdk(0).Cron;
     return ambient;
   }
 
@@ -116,7 +119,11 @@
   }
 
   function load(fromDir, spec) {
-    const r = resolve(fromDir, spec);
+    return loadResolved(resolve(fromDir, spec));
+  }
+
+  function loadResolved(r) {
+    if (r.format === "sdk") return ambientSdk();
     const hit = cache[r.path];
     if (hit !== undefined) return hit.exports;
     if (r.format === "empty") {
@@ -163,10 +170,14 @@
   function makeRequire(dir, sdk) {
     function require(name) {
       const spec = P.StringCtor(name);
-      if (MIDDLEWARE.has(spec)) return sdk !== null ? sdk() : ambientSdk();
+      const sdkHere = () => (sdk !== null ? sdk() : ambientSdk());
+      if (MIDDLEWARE.has(spec)) return sdkHere();
       if (spec.startsWith("node:") || NODE_BUILTINS.has(spec)) return builtin(spec, dir);
-      // Relative files and npm packages (node_modules): resolved in Rust.
-      return load(dir, spec);
+      // Relative files and npm packages (node_modules): resolved in Rust, which also says
+      // whether a path such as '../middleware.js' reaches the plugins folder's SDK.
+      const r = resolve(dir, spec);
+      if (r.format === "sdk") return sdkHere();
+      return loadResolved(r);
     }
     require.cache = cache;
     require.resolve = (spec) => {

@@ -3,7 +3,9 @@
 // require in an isolate and shared by every later one. Built-ins isobot cannot offer (sockets,
 // processes, workers) throw a clear error when plugin code requires them; package code gets a
 // stub whose functions throw that error when called, so a library that merely loads them
-// (cheerio loads undici, which loads net, tls, http2 ...) still works.
+// (cheerio loads undici, which loads net, tls, http2 ...) still works. `http`, `https` and
+// `child_process` load for plugin code too (70_node_misc.js): plugins import them for an
+// `Agent` or a branch they never take.
 "use strict";
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
@@ -41,24 +43,32 @@
     vm: "plugins cannot create JavaScript contexts",
   };
 
-  /**
-   * A stand-in for an unavailable module when a package loads it: data members a library reads
-   * at load time are there, and every function throws the not-available error when called.
-   */
   /** The error for a module isobot does not offer. */
   const moduleError = (name) =>
     I.unavailable(`require('${name}'): the Node built-in module '${name}'`, INSTEAD[name]);
 
+  /**
+   * A stand-in for a module whose functions would leave the sandbox: data members a library
+   * reads at load time are there, and every other member is a function that throws the
+   * not-available error (naming it, e.g. `child_process.exec()`) when it is called.
+   */
   function stubModule(name, members) {
-    const error = () => moduleError(name);
-    const fail = function () {
-      throw error();
+    const fails = new P.MapCtor();
+    const fail = (key) => {
+      let f = P.MapPrototypeGet(fails, key);
+      if (f === undefined) {
+        f = function () {
+          throw I.unavailable(`${name}.${key}()`, INSTEAD[name]);
+        };
+        P.MapPrototypeSet(fails, key, f);
+      }
+      return f;
     };
     const handler = {
       get(target, key) {
         if (key in target) return target[key];
         if (typeof key === "symbol" || key === "then" || key === "__esModule") return undefined;
-        return fail;
+        return fail(key);
       },
     };
     return new Proxy(P.ObjectAssign(P.ObjectCreate(null), members ?? {}), handler);

@@ -30,7 +30,7 @@
       try {
         callback(...args);
       } catch (e) {
-        if (!I.isExit(e)) throw e;
+        if (!I.uncaught(e)) throw e;
       } finally {
         I.setAsyncContext(prev);
       }

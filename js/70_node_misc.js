@@ -222,10 +222,52 @@
       return false;
     }
   };
-  const http = () => ({ STATUS_CODES, METHODS, maxHeaderSize: 16384, globalAgent: {} });
+  // ---- http, https, child_process: they load; what leaves the sandbox throws when called --
+  // Plugins import them without using them on the path that runs: an `https.Agent` handed to
+  // axios (`new Agent({ rejectUnauthorized: false })`), an `exec` branch for another setup.
+  // An Agent is accepted and ignored: fetch() and the fetch-based clients pool connections
+  // themselves. `http.request()`, `https.get()`, `child_process.exec()` ... throw.
+  class Agent {
+    constructor(options) {
+      this.options = { ...(options ?? {}) };
+      this.keepAlive = !!this.options.keepAlive;
+      this.maxSockets = this.options.maxSockets ?? Infinity;
+      this.maxFreeSockets = this.options.maxFreeSockets ?? 256;
+      this.sockets = {};
+      this.freeSockets = {};
+      this.requests = {};
+    }
+    destroy() {}
+  }
+  class HttpAgent extends Agent {
+    get defaultPort() {
+      return 80;
+    }
+    get protocol() {
+      return "http:";
+    }
+  }
+  class HttpsAgent extends Agent {
+    get defaultPort() {
+      return 443;
+    }
+    get protocol() {
+      return "https:";
+    }
+  }
+  const httpModule = (name, AgentClass) => () =>
+    I.stubModule(name, {
+      STATUS_CODES,
+      METHODS,
+      maxHeaderSize: 16384,
+      Agent: AgentClass,
+      globalAgent: new AgentClass({ keepAlive: true }),
+    });
+  I.nodeModule("http", httpModule("http", HttpAgent));
+  I.nodeModule("https", httpModule("https", HttpsAgent));
+  I.nodeModule("child_process", () => I.stubModule("child_process", {}));
+
   P.ObjectAssign(I.nodeStubs, {
-    http,
-    https: http,
     http2: () => ({ constants: {}, sensitiveHeaders: Symbol("nodejs.http2.sensitiveHeaders") }),
     net: () => ({ isIP: (s) => (isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), isIPv4, isIPv6 }),
     zlib: () => ({ constants: {} }),

@@ -16,29 +16,43 @@
     return I.makeRequire(plugin.dirname, () => (sdk === null ? (sdk = I.makeSdk(runId)) : sdk));
   }
 
-  function done(runId, ok, error) {
-    if (ok) {
-      ops.op_isobot_run_done(runId, true, "", "");
-      return;
-    }
-    if (error !== null && typeof error === "object" && error[EXIT] !== undefined) {
-      ops.op_isobot_run_done(runId, true, "", "");
-      return;
-    }
-    let message;
-    let stack = "";
+  /** `[message, stack]` of a thrown value, as the run's status shows it. */
+  function describe(error) {
     if (error instanceof P.ErrorCtor) {
-      message = `${error.name}: ${error.message}`;
-      stack = P.StringCtor(error.stack ?? "");
-    } else {
-      message = `Uncaught ${I.format([error])}`;
+      return [`${error.name}: ${error.message}`, P.StringCtor(error.stack ?? "")];
     }
+    return [`Uncaught ${I.format([error])}`, ""];
+  }
+
+  const isExit = (error) => error !== null && typeof error === "object" && error[EXIT] !== undefined;
+
+  function done(runId, ok, error) {
+    if (ok || isExit(error)) {
+      ops.op_isobot_run_done(runId, true, "", "");
+      return;
+    }
+    const [message, stack] = describe(error);
     ops.op_isobot_run_done(runId, false, message, stack);
   }
+
+  /**
+   * An error nobody caught in code of the current run (an unhandled rejection, a throwing timer
+   * or nextTick callback) fails that run (SDK.md sec. 1), also after its body returned. Returns
+   * false when no run is current (code of a module's top level): the caller reports it.
+   */
+  I.uncaught = (error) => {
+    if (isExit(error)) return true;
+    const runId = I.currentRunId();
+    if (runId === 0) return false;
+    const [message, stack] = describe(error);
+    ops.op_isobot_run_fail(runId, message, stack);
+    return true;
+  };
 
   I.install = (fn, filename, dirname) => {
     plugin = { fn, filename, dirname };
     I.pluginFilename = filename;
+    I.pluginDirname = dirname;
   };
 
   I.start = (runId) => {
@@ -73,11 +87,13 @@
     return e;
   };
 
-  // A rejected promise nobody awaited (e.g. an un-awaited push that failed) must not stop the
-  // event loop of an isolate that serves other runs: log it against its run and carry on.
+  // A rejected promise nobody handled fails the run it belongs to: deno_core calls this in the
+  // async context that was current when the promise was rejected, which is that run's. It must
+  // not stop the event loop of an isolate that serves other runs, so it is always "handled".
   I.setUnhandledPromiseRejectionHandler((_promise, reason) => {
-    if (reason !== null && typeof reason === "object" && reason[EXIT] !== undefined) return true;
-    ops.op_isobot_log(I.currentRunId(), 3, `unhandled promise rejection: ${I.format([reason])}`);
+    if (!I.uncaught(reason)) {
+      ops.op_isobot_log(0, 3, `unhandled promise rejection: ${I.format([reason])}`);
+    }
     return true;
   });
 

@@ -46,14 +46,18 @@ export interface PushOptions {
   [key: string]: unknown;
 }
 
-/** An attachment of an inbound message. */
+/** An attachment of an inbound message (`getMediaItems()`), as autClaw's MediaItem. */
 export interface MediaItem {
-  type: "image" | "voice" | "video" | "file";
-  /** Download URL when the platform gives one, else ''. */
-  url: string;
+  type: "image" | "voice" | "video" | "file" | string;
+  /** Where it is: the download URL when the platform gives one, else the platform's reference. */
+  source: string;
+  /** Download URL, when the platform gives one. */
+  url?: string;
   /** The platform's own reference (OneBot `file`/`file_id`, Telegram `file_id`). */
-  file: string;
-  name: string;
+  file?: string;
+  name?: string;
+  mime_type?: string;
+  platform_payload?: Record<string, unknown>;
 }
 
 /** Options of `callAction`. */
@@ -67,6 +71,12 @@ export interface ActionOptions {
   /** Milliseconds (default 10 000). */
   timeout?: number;
 }
+
+/**
+ * autClaw functions isobot has no data or action for reject with an Error
+ * "<name> is not supported in isobot; …" whose `code` is this.
+ */
+export type Unsupported = "ERR_ISOBOT_UNSUPPORTED";
 
 type Id = string | number | null | undefined;
 type Push<C> = (
@@ -100,6 +110,7 @@ export class Sender {
   isAtMe(): Promise<boolean>;
   /** Id of the quoted message; '' when none. */
   getReplyID(): Promise<string>;
+  /** Media of the message, else of the event's data (`media_items`); [] when none. */
   getMediaItems(): Promise<MediaItem[]>;
   /** The platform event that started the run (`qq-notice-group_increase`, …); '' for a message. */
   getEventType(): Promise<string>;
@@ -114,9 +125,17 @@ export class Sender {
   ): Promise<unknown>;
   /** Any protocol action of the run's account (or the one named in options). */
   callAction(name: string, params?: Record<string, unknown>, options?: ActionOptions): Promise<unknown>;
+  /** The `title` header, else the file name without `.js`. */
   getPluginName(): Promise<string>;
   getPluginVersion(): Promise<string>;
-  setContinue(): Promise<void>;
+  /** Offer the message to the next matching plugin too; resolves `true`. */
+  setContinue(): Promise<boolean>;
+  /**
+   * Re-inject `text` as a message of this user in this chat into dispatch (resolves `true` once
+   * queued). This run's own `listen()` does not take it; a chain stops after 3 re-injections.
+   * Rejects outside a message run and without a dispatcher (`isobot run`).
+   */
+  breakIn(text: string): Promise<boolean>;
   reply(text: string, options?: object): Promise<SendReceipt>;
   replyText(text: string, options?: object): Promise<SendReceipt>;
   replyMarkdown(markdown: string, options?: object): Promise<SendReceipt>;
@@ -135,10 +154,33 @@ export class Sender {
   getRouterQuery(): Promise<Record<string, string>>;
   getRouterHeaders(): Promise<Record<string, string>>;
   getRouterCookies(): Promise<Record<string, string>>;
-  getRouterBody(): Promise<string>;
-  getRouterData(): Promise<unknown>;
+  /** The body parsed: JSON, else form fields, else the text; `{}` without a body. */
+  getRouterBody(): Promise<unknown>;
+  /** The raw body as text ('' without a body). */
+  getRouterData(): Promise<string>;
   /** Route context: the HTTP response body as JSON (a string is sent as text). */
   response(data: unknown, status?: number): Promise<boolean>;
+  /** autClaw alias of getRouterPath. */
+  getRouter(): Promise<string>;
+  /** autClaw alias of getRouterMethod. */
+  getMethod(): Promise<string>;
+  /** Route run: the response body (as `response`); elsewhere logged. Resolves true. */
+  returnValue(value: unknown): Promise<boolean>;
+  /** Always false: isobot has no AI trigger. */
+  isAI(): Promise<boolean>;
+  getAIParam(): Promise<string>;
+  /** Always false: isobot has no payment flow. */
+  atWaitPay(): Promise<boolean>;
+  /** Rejects: not supported in isobot. */
+  waitPay(exitCode: string, timeoutMs: number, amount?: number): Promise<never>;
+  /** Rejects: not supported in isobot (no message history). */
+  getHistoryMessageIDs(count: number): Promise<never>;
+  /** Rejects: not supported in isobot (use callAction with the platform's action). */
+  groupKick(userId: string, ...rest: unknown[]): Promise<never>;
+  /** Rejects: not supported in isobot (use callAction with the platform's action). */
+  groupBan(userId: string, ...rest: unknown[]): Promise<never>;
+  /** Rejects: not supported in isobot (use callAction with the platform's action). */
+  getGroupMemberList(...args: unknown[]): Promise<never>;
   get(key: string): Promise<string>;
   set(key: string, value: unknown): Promise<boolean>;
   del(key: string): Promise<boolean>;
@@ -168,6 +210,33 @@ export function callAction(
   params?: Record<string, unknown>,
   options?: ActionOptions,
 ): Promise<unknown>;
+/** The raw request body of a route run (as Sender.getRouterData). */
+export function getRouterData(): Promise<string>;
+/** "isobot". */
+export function name(): Promise<string>;
+/** isobot's version. */
+export function version(): Promise<string>;
+/** The HTTP server's port; rejects when the command serves none. */
+export function port(): Promise<string>;
+/** IMs with at least one account online now. */
+export function getActiveImtypes(): Promise<string[]>;
+/** require() of an installed package (isobot installs nothing; the version is not checked). */
+export function importModule(
+  module: string,
+  versionOrOptions?: string | { package?: string; version?: string; manager?: string },
+): Promise<unknown>;
+/** Rejects: not supported in isobot. */
+export function domain(): Promise<never>;
+/** Rejects: not supported in isobot. */
+export function machineId(): Promise<never>;
+/** Rejects: not supported in isobot (use fetch() and fs). */
+export function fileDownload(url: string, path?: string): Promise<never>;
+/** Rejects: not supported in isobot. */
+export function accessService(...args: unknown[]): Promise<never>;
+/** Rejects: not supported in isobot (use callAction with the platform's action). */
+export function getGroupMemberList(...args: unknown[]): Promise<never>;
+/** Throws: not supported in isobot (use the `cron` header). */
+export function Cron(...args: unknown[]): never;
 /** Another script of the plugins folder as a CommonJS module ('file.js' or 'author:file.js'). */
 export function importJs(name: string): unknown;
 export function get(key: string): Promise<string>;

@@ -56,7 +56,6 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
     let ctx = BuildContext {
         console: console.clone(),
         client: reqwest::Client::new(),
-        admins: config.admins.clone(),
         data_dir: config.data_dir.clone(),
         inbound: inbox.is_some(),
         io,
@@ -71,7 +70,7 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         Some(_) => History::open(&config.data_dir, config.history)?,
         None => History::memory(config.history),
     };
-    let services = Services::builder(Arc::new(built.set))
+    let mut services = Services::builder(Arc::new(built.set))
         .history(history)
         .fetch_policy(config.fetch.clone())
         .store(Arc::new(store))
@@ -80,7 +79,12 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
             env: config.node_env.clone(),
             data_dir: Some(config.data_dir.clone()),
         })
-        .build()?;
+        .listen(config.listen);
+    // `breakIn` re-injects into the same inbound path the adapters feed.
+    if let Some(inbox) = inbox {
+        services = services.inbox(inbox.clone());
+    }
+    let services = services.build()?;
     Ok(App {
         services,
         console,

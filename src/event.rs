@@ -43,6 +43,19 @@ pub struct Message {
     /// Set when this is a platform event rather than a chat message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
+    /// Set only on a message a run re-injected with `sender.breakIn(text)`; no ingress sets it
+    /// (it is not part of the JSON form).
+    #[serde(skip)]
+    pub break_in: Option<BreakIn>,
+}
+
+/// Where a re-injected message comes from: the run that called `breakIn` (its own `listen()`
+/// does not take the message) and how many re-injections deep the message is (bounded, so two
+/// plugins re-injecting each other's messages cannot loop forever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakIn {
+    pub run: u32,
+    pub depth: u8,
 }
 
 /// One attachment of an inbound message, as the platform describes it.
@@ -52,12 +65,20 @@ pub struct MediaItem {
     /// `image`, `voice`, `video` or `file`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Where it can be downloaded, when the platform says ("" otherwise).
+    /// Where it can be downloaded, when the platform says ("" otherwise). autClaw's `source`
+    /// is read here too (`POST /api/messages`).
+    #[serde(alias = "source")]
     pub url: String,
     /// The platform's own reference (OneBot `file`, Telegram `file_id`).
     pub file: String,
     /// The file name, when known.
     pub name: String,
+    /// The MIME type, when known.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mime_type: String,
+    /// What the platform said about it beyond the fields above (autClaw's `platform_payload`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_payload: Option<Value>,
 }
 
 /// A platform event: its name (`qq-notice-group_increase`, `telegram-callback_query`, …, see

@@ -15,9 +15,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // One-shot commands report through their own output; `serve` logs what it does.
+    // One-shot commands report through their own output; `serve` logs what it does. The
+    // report of `isobot run` shows the plugin's log lines, so they are not logged a second time.
     let default_level = match cli.command {
         Command::Serve(_) => "info",
+        Command::Run(_) => "warn,isobot::ext::run=off",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ISOBOT_LOG")
@@ -75,6 +77,7 @@ fn exit_code(e: &CliError) -> ExitCode {
         | CliError::Check(..)
         | CliError::Load(_)
         | CliError::Engine(_)
+        | CliError::Requires(_)
         | CliError::NoSuchKey { .. }
         | CliError::NotFound(_)
         | CliError::Deps(_) => ExitCode::from(1),

@@ -254,6 +254,11 @@ pub trait Outbox: Send + Sync {
 
     /// Calls a protocol action through `req.account`; resolves the platform's result.
     async fn call(&self, req: ActionRequest) -> Result<Value, SendError>;
+
+    /// Whether `im` has an account `id` (checked for every inbound message: no allocation).
+    fn has_account(&self, im: &str, id: &str) -> bool {
+        self.views().iter().any(|a| a.im == im && a.id == id)
+    }
 }
 
 impl dyn Outbox {

@@ -13,7 +13,6 @@ use crate::outgoing::{
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,20 +39,12 @@ pub struct BuildContext {
     pub console: Arc<Console>,
     /// One HTTP client (connection pool) for every network adapter.
     pub client: reqwest::Client,
-    /// Bot admins per IM: inbound messages of theirs carry `admin = true`.
-    pub admins: BTreeMap<String, Vec<String>>,
     /// Adapter state (Telegram offsets) lives under here.
     pub data_dir: PathBuf,
     /// Build the inbound side too (`serve`); a one-shot `isobot run` only sends.
     pub inbound: bool,
     /// The runtime network adapters run on.
     pub io: tokio::runtime::Handle,
-}
-
-impl BuildContext {
-    pub fn admins_of(&self, im: &str) -> Vec<String> {
-        self.admins.get(im).cloned().unwrap_or_default()
-    }
 }
 
 /// Background tasks of the adapters; dropping this stops them.
@@ -244,6 +235,10 @@ impl Outbox for AdapterSet {
             c.last_event_ms
                 .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
         }
+    }
+
+    fn has_account(&self, im: &str, id: &str) -> bool {
+        self.find(im, id).is_ok()
     }
 
     async fn send(&self, req: SendRequest) -> Result<Receipt, SendError> {

@@ -1,11 +1,12 @@
-//! `isobot check DIR|FILE`: every plugin file's manifest parsed and its script compiled, with
-//! the same predicate, loader, limits and compile checker as `serve`; errors and warnings as
-//! `file:line`.
+//! `isobot check DIR|FILE`: every plugin file's manifest parsed, its script compiled and its
+//! static relative `require`s resolved (`plugin::requires`), with the same predicate, loader,
+//! resolver, limits and compile checker as `serve`; errors and warnings as `file:line`.
 
 use super::CliError;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::plugin::files::plugin_files;
+use crate::plugin::requires;
 use crate::plugin::Source;
 use std::path::Path;
 
@@ -35,11 +36,25 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                     println!("warning: {e}");
                 }
                 // The compile checker of `serve`: the same wrapper, the same errors, no isolate.
-                Engine::shared()
+                match Engine::shared()
                     .check(&source.code(), config.limits.isolate())
                     .await
-                    .map(|_| source.manifest.id)
-                    .map_err(CliError::from)
+                {
+                    Err(e) => Err(CliError::from(e)),
+                    Ok(_) => {
+                        // What `require('./x')` would throw at run time, said now.
+                        let dir = source.file.parent().unwrap_or(Path::new("."));
+                        let found = requires::check(dir, &source.file, &source.text);
+                        for w in &found.warnings {
+                            println!("warning: {w}");
+                        }
+                        if found.errors.is_empty() {
+                            Ok(source.manifest.id)
+                        } else {
+                            Err(CliError::Requires(found.errors.join("\n")))
+                        }
+                    }
+                }
             }
             Err(e) => Err(e.into()),
         };

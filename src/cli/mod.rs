@@ -67,9 +67,13 @@ pub enum CliError {
     Load(#[from] crate::plugin::LoadError),
     #[error("{0}")]
     Engine(#[from] crate::engine::EngineError),
+    /// Static `require`s that do not resolve, one `file:line: …` per line.
+    #[error("{0}")]
+    Requires(String),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
-    #[error("the run failed: {0}")]
+    /// The report printed the failure already; this is only the exit code.
+    #[error("the run of {0} failed (the error is in the report above)")]
     RunFailed(String),
     #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),

@@ -9,7 +9,7 @@ use super::CliError;
 use crate::accounts::SelectionRule;
 use crate::app::{self, Mode};
 use crate::config::Config;
-use crate::dispatch::order;
+use crate::dispatch::{self, order};
 use crate::engine::IsolatePool;
 use crate::event::Message;
 use crate::outgoing::Target;
@@ -71,14 +71,9 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         eprintln!("warning: {}:{w}", args.plugin.display());
     }
     let app = app::build(&config, Mode::OneShot)?;
-    let account = args
-        .account
-        .clone()
-        .or_else(|| app.services.outbox.receiving_account(&args.im))
-        .unwrap_or_default();
-    let message = Message {
+    let mut message = Message {
         im: args.im.clone(),
-        account,
+        account: args.account.clone().unwrap_or_default(),
         chat: args.chat.clone(),
         user: args.user.clone(),
         user_name: args.user_name.clone(),
@@ -87,6 +82,8 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         admin: args.admin,
         ..Message::default()
     };
+    // Receiving account and `[admins]`, as dispatch settles them for every ingress.
+    dispatch::complete(&app.services, &mut message);
     let ctx = if args.cron {
         RunContext::cron()
     } else if args.message.is_some() {
@@ -128,7 +125,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
     if outcome.status.is_ok() {
         Ok(())
     } else {
-        Err(CliError::RunFailed(outcome.status.to_string()))
+        Err(CliError::RunFailed(manifest.id.clone()))
     }
 }
 
@@ -182,7 +179,7 @@ async fn run_on(server: &Server, args: &RunArgs) -> Result<Option<Result<(), Cli
     Ok(Some(if status == "ok" {
         Ok(())
     } else {
-        Err(CliError::RunFailed(status_text(&outcome)))
+        Err(CliError::RunFailed(file))
     }))
 }
 
@@ -273,10 +270,15 @@ pub fn report(header: &str, outcome: &serde_json::Value) -> String {
         out.push_str("  (no sends)\n");
     }
     let took = outcome["duration_us"].as_f64().unwrap_or(0.0) / 1000.0;
-    let status = match outcome["status"].as_str() {
-        Some("ok") => "ok".to_string(),
-        _ => status_text(outcome),
-    };
-    let _ = writeln!(out, "run {} {status} in {took:.2} ms", outcome["run_id"]);
+    // The failure is printed here once, the plugin's own stack frames first (the run table
+    // orders them); the exit line of `main` only refers to it.
+    if outcome["status"].as_str() == Some("ok") {
+        let _ = writeln!(out, "run {} ok in {took:.2} ms", outcome["run_id"]);
+    } else {
+        let _ = writeln!(out, "run {} failed in {took:.2} ms:", outcome["run_id"]);
+        for line in status_text(outcome).lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     out
 }

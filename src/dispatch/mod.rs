@@ -17,6 +17,7 @@ type IndexedSnapshot = (Arc<Vec<Arc<PluginVersion>>>, Arc<RuleIndex>);
 pub use route::RouteAnswer;
 
 use crate::event::Message;
+use crate::ext::Services;
 use crate::plugin::manifest::Manifest;
 use crate::plugin::{PluginVersion, Registry};
 use crate::run::{RunContext, RunOptions, RunOutcome};
@@ -78,6 +79,28 @@ pub async fn run_recorded(
         plugin.stats.set_last_error(Some(why));
     }
     (id, outcome)
+}
+
+/// What every ingress leaves to dispatch, decided here once for adapters, `POST /api/messages`,
+/// the stdin console and `isobot run`:
+/// - a message whose ingress named no receiving account, or one that is not an account of its
+///   IM (a bridge's own name for it), gets the IM's (`accounts::receiving_account`: default,
+///   else first online, else first), so its replies always have an account to go through, the
+///   same one a push to that IM picks;
+/// - a sender listed in the config's `[admins]` for the message's IM is an admin (`isAdmin()`,
+///   `admin: true` plugins); an ingress may have said so already (a group owner or admin).
+pub fn complete(services: &Services, msg: &mut Message) {
+    if msg.account.is_empty() || !services.outbox.has_account(&msg.im, &msg.account) {
+        if let Some(account) = services.outbox.receiving_account(&msg.im) {
+            msg.account = account;
+        }
+    }
+    if !msg.admin {
+        msg.admin = services
+            .admins
+            .get(&msg.im)
+            .is_some_and(|users| users.contains(&msg.user));
+    }
 }
 
 /// One run a message started.
@@ -182,10 +205,9 @@ impl Dispatcher {
     }
 
     /// Dispatches `msg` (SDK.md §8) and waits for the runs it started. A message that a run
-    /// waiting in `listen`/`input` takes is consumed: it starts no run. A message whose ingress
-    /// named no receiving account gets the IM's (`accounts::receiving_account`), so its
-    /// replies always have an account to go through. A platform event (`msg.event`) goes to the
-    /// plugins whose `event` headers name it, never to rules or listeners.
+    /// waiting in `listen`/`input` takes is consumed: it starts no run. The message is first
+    /// completed (`complete`): receiving account and admin flag. A platform event (`msg.event`)
+    /// goes to the plugins whose `event` headers name it, never to rules or listeners.
     pub async fn handle(&self, msg: Message) -> Vec<Handled> {
         let admission = self.admit().await;
         self.handle_admitted(admission, msg).await
@@ -194,11 +216,7 @@ impl Dispatcher {
     /// `handle` with its place already taken.
     pub async fn handle_admitted(&self, _admission: Admission, mut msg: Message) -> Vec<Handled> {
         let services = self.registry.services();
-        if msg.account.is_empty() {
-            if let Some(account) = services.outbox.receiving_account(&msg.im) {
-                msg.account = account;
-            }
-        }
+        complete(services, &mut msg);
         crate::metrics::get().inbound(&msg.im, &msg.account);
         services.outbox.saw_inbound(&msg.im, &msg.account);
         let event = msg.event.take();

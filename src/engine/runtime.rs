@@ -139,9 +139,13 @@ pub(super) fn compile(
     runtime: &mut JsRuntime,
     code: &PluginCode,
 ) -> Result<v8::Global<v8::Value>, EngineError> {
+    // A `#!` line (docs/sdk.md: skipped) is not valid inside a function: it becomes a comment.
+    let (hashbang, body) = match code.source.strip_prefix("#!") {
+        Some(rest) => ("//", rest),
+        None => ("", &*code.source),
+    };
     let wrapped = format!(
-        "(async function (require, module, exports, __filename, __dirname) {{{}\n}})",
-        code.source
+        "(async function (require, module, exports, __filename, __dirname) {{{hashbang}{body}\n}})"
     );
     let file_name = code.info.file.to_string_lossy().into_owned();
     runtime

@@ -45,6 +45,8 @@ impl ListenScope {
 
 struct Waiter {
     id: u64,
+    /// The waiting run: a message it re-injected itself (`breakIn`) is not its answer.
+    run: u32,
     scope: ListenScope,
     tx: oneshot::Sender<String>,
 }
@@ -57,12 +59,12 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Registers a waiter; the receiver gets the text of the message it takes.
-    pub fn wait(&self, scope: ListenScope) -> (u64, oneshot::Receiver<String>) {
+    /// Registers a waiter of run `run`; the receiver gets the text of the message it takes.
+    pub fn wait(&self, run: u32, scope: ListenScope) -> (u64, oneshot::Receiver<String>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut w) = self.waiters.lock() {
-            w.push(Waiter { id, scope, tx });
+            w.push(Waiter { id, run, scope, tx });
         }
         (id, rx)
     }
@@ -85,10 +87,12 @@ impl Listeners {
         }
         // A waiter whose run already ended (receiver dropped) is dropped here too.
         waiters.retain(|w| !w.tx.is_closed());
+        let from_run = msg.break_in.map(|b| b.run);
+        let takes = |w: &Waiter| Some(w.run) != from_run && w.scope.admits(msg);
         let pick = waiters
             .iter()
-            .position(|w| w.scope.user.is_some() && w.scope.admits(msg))
-            .or_else(|| waiters.iter().position(|w| w.scope.admits(msg)));
+            .position(|w| w.scope.user.is_some() && takes(w))
+            .or_else(|| waiters.iter().position(takes));
         match pick {
             Some(i) => {
                 let w = waiters.remove(i);
@@ -131,7 +135,7 @@ pub(crate) async fn op_isobot_listen(
         };
         (s.borrow::<Arc<Services>>().listeners.clone(), scope)
     };
-    let (id, rx) = listeners.wait(scope);
+    let (id, rx) = listeners.wait(run_id, scope);
     match tokio::time::timeout(clamp_wait(wait_ms), rx).await {
         Ok(Ok(text)) => Ok(text),
         _ => {
@@ -168,9 +172,9 @@ mod tests {
     #[test]
     fn each_user_gets_their_own_answer_and_group_scope_takes_anyone() {
         let l = Listeners::default();
-        let (_, mut a) = l.wait(scope("g", Some("alice")));
-        let (_, mut b) = l.wait(scope("g", Some("bob")));
-        let (_, mut any) = l.wait(scope("g", None));
+        let (_, mut a) = l.wait(1, scope("g", Some("alice")));
+        let (_, mut b) = l.wait(1, scope("g", Some("bob")));
+        let (_, mut any) = l.wait(1, scope("g", None));
         assert!(l.offer(&msg("g", "bob", "from bob")));
         assert!(l.offer(&msg("g", "alice", "from alice")));
         assert!(l.offer(&msg("g", "carol", "from carol")));
@@ -184,13 +188,28 @@ mod tests {
     #[test]
     fn cancelled_and_dropped_waiters_take_nothing() {
         let l = Listeners::default();
-        let (id, _rx) = l.wait(scope("", Some("u")));
+        let (id, _rx) = l.wait(1, scope("", Some("u")));
         l.cancel(id);
         assert!(!l.offer(&msg("", "u", "x")));
-        let (_, rx) = l.wait(scope("", Some("u")));
+        let (_, rx) = l.wait(1, scope("", Some("u")));
         drop(rx);
         assert!(!l.offer(&msg("", "u", "x")));
         assert_eq!(l.waiting(), 0);
+    }
+
+    #[test]
+    fn a_run_does_not_take_the_message_it_re_injected() {
+        let l = Listeners::default();
+        let (_, mut own) = l.wait(7, scope("", Some("u")));
+        let mut again = msg("", "u", "re-injected");
+        again.break_in = Some(crate::event::BreakIn { run: 7, depth: 1 });
+        assert!(!l.offer(&again), "run 7 re-injected it: not its answer");
+        let (_, mut other) = l.wait(8, scope("", Some("u")));
+        assert!(l.offer(&again), "another run waiting for the user takes it");
+        assert!(own.try_recv().is_err());
+        assert_eq!(other.try_recv().unwrap(), "re-injected");
+        assert!(l.offer(&msg("", "u", "typed")), "run 7 still waits");
+        assert_eq!(own.try_recv().unwrap(), "typed");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 mod fetch;
 mod fs;
+mod host;
+mod inbox;
 mod listen;
 mod modules;
 mod node;
@@ -20,7 +22,9 @@ mod store;
 mod web;
 
 pub use fetch::{Fetch, FetchError, FetchPolicy, FetchRequest, FetchResponse, HttpFetch};
+pub use inbox::MAX_DEPTH as MAX_BREAK_IN_DEPTH;
 pub use listen::{ListenScope, Listeners};
+pub use modules::{StaticResolver, StaticTarget};
 pub use node::NodeSettings;
 pub use push::{items_of, sdk_body, BodyBase, ContentKind, MixedItems};
 pub use services::{Services, ServicesBuilder};
@@ -52,6 +56,8 @@ pub(crate) fn extensions() -> Vec<Extension> {
     vec![
         with_js(run::isobot_base::init(), run::BASE_JS),
         with_js(push::isobot_push::init(), push::JS),
+        with_js(host::isobot_host::init(), host::JS),
+        inbox::isobot_inbox::init(),
         with_js(store::isobot_store::init(), store::JS),
         with_js(web::isobot_web::init(), web::JS),
         with_js(fetch::isobot_fetch::init(), fetch::JS),

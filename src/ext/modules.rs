@@ -50,6 +50,38 @@ fn resolver(state: &mut OpState) -> &mut Resolver {
     state.borrow_mut::<Resolver>()
 }
 
+/// The resolver `require` uses, for code that looks at plugins without running them
+/// (`isobot check` resolves static requires): one place decides what a spec resolves to.
+pub struct StaticResolver(Resolver);
+
+/// What a spec resolves to, for a static check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaticTarget {
+    /// A CommonJS file inside the plugins folder (not a package): its requires count too.
+    Module(PathBuf),
+    /// The SDK, JSON, an empty module, or package code.
+    Other,
+}
+
+impl StaticResolver {
+    pub fn new(plugins_dir: &std::path::Path) -> Self {
+        StaticResolver(Resolver::new(plugins_dir))
+    }
+
+    /// `spec` required from a file in `from_dir`; `Err` is what `require` would throw.
+    pub fn resolve(
+        &mut self,
+        from_dir: &std::path::Path,
+        spec: &str,
+    ) -> Result<StaticTarget, String> {
+        let r = self.0.resolve(from_dir, spec).map_err(|e| e.to_string())?;
+        Ok(match r.format {
+            Format::Cjs if !in_node_modules(&r.path) => StaticTarget::Module(r.path),
+            _ => StaticTarget::Other,
+        })
+    }
+}
+
 /// Resolves `spec` required from a module in `from_dir` ("" = the plugins folder).
 #[op2]
 #[serde]

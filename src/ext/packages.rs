@@ -25,6 +25,9 @@ pub(crate) enum Format {
     Json,
     /// A `browser` mapping to `false`: an empty module (`{}`).
     Empty,
+    /// The plugins folder's `middleware.js`, reached by a relative path from anywhere inside
+    /// it (`require('../middleware.js')` in a helper folder): the SDK, never the file on disk.
+    Sdk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +171,12 @@ impl Resolver {
             || Path::new(spec).is_absolute()
         {
             let base = normalize(&from_dir.join(spec));
+            if self.is_sdk(&base) {
+                return Ok(Resolved {
+                    path: base,
+                    format: Format::Sdk,
+                });
+            }
             match self.load_file_or_dir(&base, spec)? {
                 Some(p) => p,
                 None => {
@@ -196,6 +205,15 @@ impl Resolver {
             return self.resolve_package(from_dir, spec);
         };
         self.finish(path, spec)
+    }
+
+    /// Whether `path` (normalised) names the SDK: `middleware` or `middleware.js` directly in
+    /// the plugins folder (SDK.md §1: `middleware.js` there is the SDK itself).
+    fn is_sdk(&self, path: &Path) -> bool {
+        let named = path
+            .file_name()
+            .is_some_and(|n| n == "middleware.js" || n == "middleware");
+        named && path.parent().is_some_and(|dir| real(dir) == self.plugins)
     }
 
     /// A bare specifier: `name`, `name/sub/path`, `@scope/name`, `@scope/name/sub`.

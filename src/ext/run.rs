@@ -16,6 +16,7 @@ deno_core::extension!(
     ops = [
         op_isobot_ctx,
         op_isobot_run_done,
+        op_isobot_run_fail,
         op_isobot_set_continue,
         op_isobot_hold,
         op_isobot_release,
@@ -84,7 +85,7 @@ fn op_isobot_ctx<'s>(
             event: ctx.event.as_ref(),
             plugin: PluginView {
                 id: &plugin.id,
-                title: &plugin.title,
+                title: &plugin.name(),
                 version: &plugin.version,
             },
         },
@@ -101,22 +102,76 @@ fn op_isobot_run_done(
     #[string] message: &str,
     #[string] stack: &str,
 ) {
+    // Whoever started the run reports a failure (dispatch logs it, `isobot run` prints it):
+    // logging it here too would show it twice.
     let status = if ok {
         RunStatus::Ok
     } else {
-        let plugin = state.borrow::<Arc<PluginInfo>>();
-        tracing::warn!(plugin = %plugin.id, run = run_id, "run failed: {}", if stack.is_empty() { message } else { stack });
-        RunStatus::Failed {
-            message: message.to_string(),
-            stack: stack.to_string(),
-        }
+        failed(message, stack)
     };
     state.borrow_mut::<Runs>().settle(run_id, status);
 }
 
+/// An error of run `run_id` that nothing caught outside its body's promise (an unhandled
+/// rejection, a throwing timer callback): the run fails (SDK.md §1).
 #[op2(fast)]
-fn op_isobot_set_continue(state: &mut OpState, run_id: u32) {
+fn op_isobot_run_fail(
+    state: &mut OpState,
+    run_id: u32,
+    #[string] message: &str,
+    #[string] stack: &str,
+) {
+    let status = failed(message, stack);
+    if !state.borrow_mut::<Runs>().fail(run_id, status.clone()) {
+        // An unref'd timer or a late promise of a run that already ended: only the log has it.
+        let plugin = &state.borrow::<Arc<PluginInfo>>().id;
+        tracing::warn!(plugin = %plugin, run = run_id, "uncaught after the run ended: {status}");
+    }
+}
+
+fn failed(message: &str, stack: &str) -> RunStatus {
+    RunStatus::Failed {
+        message: message.to_string(),
+        stack: plugin_frames_first(stack),
+    }
+}
+
+/// A stack with the plugin's own frames first and the runtime's (`ext:isobot/…`, the SDK and
+/// Node glue) after them: the line a plugin author has to look at is at the top.
+fn plugin_frames_first(stack: &str) -> String {
+    let mut lines = stack.lines();
+    let Some(head) = lines.next() else {
+        return String::new();
+    };
+    let mut head = vec![head];
+    let (mut own, mut internal) = (Vec::new(), Vec::new());
+    for line in lines {
+        let t = line.trim_start();
+        if !t.starts_with("at ") {
+            // A multi-line message: it belongs to the head, before any frame.
+            if own.is_empty() && internal.is_empty() {
+                head.push(line);
+            } else {
+                own.push(line);
+            }
+        } else if t.contains("ext:isobot/") || t.contains("ext:core/") {
+            internal.push(line);
+        } else {
+            own.push(line);
+        }
+    }
+    head.into_iter()
+        .chain(own)
+        .chain(internal)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `setContinue()` resolves `true` (autClaw documents a boolean).
+#[op2(fast)]
+fn op_isobot_set_continue(state: &mut OpState, run_id: u32) -> bool {
     state.borrow_mut::<Runs>().set_continue(run_id);
+    true
 }
 
 /// A timer (or other JS-side pending work) of the run started: keep the run open.
@@ -144,4 +199,23 @@ fn op_isobot_log(state: &mut OpState, run_id: u32, level: u32, #[string] text: S
         _ => tracing::debug!(plugin = %plugin, run = run_id, "{text}"),
     }
     state.borrow_mut::<Runs>().log(run_id, level, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plugin_frames_first;
+
+    #[test]
+    fn plugin_frames_come_first() {
+        let stack = "TypeError: x is not a function\n    at ext:isobot/20_middleware.js:140:7\n    at main (file:///srv/scripts/p.js:4:9)\n    at ext:isobot/90_runtime.js:60:3\n    at async file:///srv/scripts/p.js:6:1";
+        assert_eq!(
+            plugin_frames_first(stack),
+            "TypeError: x is not a function\n    at main (file:///srv/scripts/p.js:4:9)\n    at async file:///srv/scripts/p.js:6:1\n    at ext:isobot/20_middleware.js:140:7\n    at ext:isobot/90_runtime.js:60:3"
+        );
+        assert_eq!(plugin_frames_first(""), "");
+        assert_eq!(
+            plugin_frames_first("Error: two\nlines"),
+            "Error: two\nlines"
+        );
+    }
 }

@@ -1,14 +1,15 @@
 //! What the SDK ops reach outside the isolate, shared by every isolate: the send path, plugin
-//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, the run history, and
-//! settings. Each
-//! collaborator is a trait object, so tests and benches give in-memory ones.
+//! storage, the HTTP client of `fetch()`, the runs waiting in `listen()`, the run history, the
+//! inbound path (`breakIn`), and settings. Each collaborator is a trait object, so tests and
+//! benches give in-memory ones.
 //!
 //! `Services::builder` is the one way to make them: callers set what they have, the rest gets
-//! a default (an in-memory store, the default network policy, no admins).
+//! a default (an in-memory store, the default network policy, no admins, no inbox).
 
 use super::fetch::{Fetch, FetchError, FetchPolicy, HttpFetch};
 use super::listen::Listeners;
 use super::node::NodeSettings;
+use crate::event::Inbox;
 use crate::history::{History, Retention};
 use crate::outgoing::Outbox;
 use crate::store::{MemoryStore, Store};
@@ -23,12 +24,17 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// Runs waiting in `listen`/`input` for a chat message (dispatch offers messages here).
     pub listeners: Arc<Listeners>,
-    /// Bot admins per IM, for `notifyMasters`.
+    /// Bot admins per IM: `notifyMasters`, and dispatch marks their messages `admin`.
     pub admins: BTreeMap<String, Vec<String>>,
     /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
     pub node: NodeSettings,
     /// Where runs are recorded, and the live event logs of the runs in flight.
     pub history: Arc<History>,
+    /// The inbound path dispatch reads (`serve` wires it): `breakIn` re-injects messages here.
+    /// `None` in one-shot commands, where `breakIn` rejects.
+    pub inbox: Option<Inbox>,
+    /// The HTTP server's address (`port()`), when there is one.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl Services {
@@ -41,6 +47,8 @@ impl Services {
             admins: BTreeMap::new(),
             node: NodeSettings::default(),
             history: None,
+            inbox: None,
+            listen: None,
         }
     }
 }
@@ -57,6 +65,8 @@ impl Services {
             admins: self.admins.clone(),
             node: self.node.clone(),
             history: Some(self.history.clone()),
+            inbox: self.inbox.clone(),
+            listen: self.listen,
         }
     }
 }
@@ -69,6 +79,8 @@ pub struct ServicesBuilder {
     admins: BTreeMap<String, Vec<String>>,
     node: NodeSettings,
     history: Option<Arc<History>>,
+    inbox: Option<Inbox>,
+    listen: Option<std::net::SocketAddr>,
 }
 
 impl ServicesBuilder {
@@ -105,6 +117,17 @@ impl ServicesBuilder {
         self
     }
 
+    /// Where `breakIn` submits messages: the same inbound channel the adapters feed.
+    pub fn inbox(mut self, inbox: Inbox) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    pub fn listen(mut self, addr: std::net::SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
     /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
         let fetch = match self.fetch {
@@ -126,6 +149,8 @@ impl ServicesBuilder {
             history: self
                 .history
                 .unwrap_or_else(|| History::memory(Retention::default())),
+            inbox: self.inbox,
+            listen: self.listen,
         }))
     }
 }

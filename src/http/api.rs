@@ -32,6 +32,9 @@ struct MessageIn {
     message_id: String,
     #[serde(default)]
     admin: bool,
+    /// MediaItem objects (`getMediaItems()`), for bridges that carry media.
+    #[serde(default)]
+    media: Vec<crate::event::MediaItem>,
 }
 
 pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> Response {
@@ -77,6 +80,7 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         text: input.text.unwrap_or_default(),
         message_id: input.message_id,
         admin: input.admin,
+        media: input.media,
         ..Message::default()
     };
     let admission = match state.dispatcher.try_admit() {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use fancy_regex::Regex;
 
-/// A non-fatal finding about a header, with the 1-based line it is on.
+/// A non-fatal finding about a header, with the 1-based line it is on. Displayed as
+/// `3: message`, so `{file}:{diagnostic}` reads `file.js:3: message` like a script error
+/// (editors and terminals make that clickable).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
     pub line: usize,
@@ -14,34 +16,37 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        write!(f, "{}: {}", self.line, self.message)
     }
 }
 
-/// Why a plugin's header makes the plugin invalid. Every variant names its 1-based line.
+/// Why a plugin's header makes the plugin invalid. Every variant starts with its 1-based line
+/// (`3: …`), to be printed after the file name as `file.js:3: …`.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("line {line}: `{key}: {value}` is not a boolean; use true/false, yes/no or 1/0")]
+    #[error("{line}: `{key}: {value}` is not a boolean; use true/false, yes/no or 1/0")]
     InvalidBool {
         line: usize,
         key: String,
         value: String,
     },
-    #[error("line {line}: priority `{value}` is not a number; use e.g. `priority: 10`")]
+    #[error("{line}: priority `{value}` is not a number; use e.g. `priority: 10`")]
     InvalidPriority { line: usize, value: String },
-    #[error("line {line}: method `{value}` is not supported; use get, post, put or delete")]
+    #[error("{line}: method `{value}` is not supported; use get, post, put or delete")]
     InvalidMethod { line: usize, value: String },
-    #[error("line {line}: timeout `{value}` {reason}; use e.g. `30s`, `500ms`, `2m`, `1h` or plain seconds")]
+    #[error(
+        "{line}: timeout `{value}` {reason}; use e.g. `30s`, `500ms`, `2m`, `1h` or plain seconds"
+    )]
     InvalidTimeout {
         line: usize,
         value: String,
         reason: crate::duration::DurationError,
     },
-    #[error("line {line}: cron given twice (lines {first} and {line}); a plugin has one cron")]
+    #[error("{line}: cron given twice (lines {first} and {line}); a plugin has one cron")]
     CronTwice { line: usize, first: usize },
-    #[error("line {line}: empty rule; give a regex, e.g. `rule: 天气 ?`")]
+    #[error("{line}: empty rule; give a regex, e.g. `rule: 天气 ?`")]
     EmptyRule { line: usize },
-    #[error("line {line}: invalid rule regex `{rule}`: {error}; {hint}")]
+    #[error("{line}: invalid rule regex `{rule}`: {error}; {hint}")]
     InvalidRule {
         line: usize,
         rule: String,
@@ -136,7 +141,7 @@ const METADATA_KEYS: &[&str] = &[
     "class", "icon", "service", "price", "public", "open_source", "opensource", "language",
     "lang", "create_at", "created_at", "create_time", "update_at", "updated_at", "update_time",
     "homepage", "url", "github", "repository", "license", "tags", "tag", "keywords", "category",
-    "img", "logo", "email", "contact", "platform",
+    "img", "logo", "email", "contact", "platform", "runtime", "server", "blocking",
 ];
 
 /// autMan short IM names next to the names isobot's adapters use; either spelling admits both.

@@ -1,7 +1,8 @@
 //! Plugins as files: which files are plugins (`files`), the header of one (`manifest`), its
 //! triggers (`schedule` for cron, `routes` for HTTP), its settings (`params`), its npm packages
 //! (`deps`), loading a file into a compiled version (`load`), the registry of the versions
-//! serving now (`registry`, `status`) and hot reload (`watch`).
+//! serving now (`registry`, `status`), hot reload (`watch`), and the static requires
+//! `isobot check` resolves (`requires`).
 //!
 //! Data comes from the plugins folder and leaves as `Arc<PluginVersion>` snapshots that
 //! dispatch, cron and the HTTP server read.
@@ -12,6 +13,7 @@ pub mod load;
 pub mod manifest;
 pub mod params;
 pub mod registry;
+pub mod requires;
 pub mod routes;
 pub mod schedule;
 pub mod status;

@@ -165,6 +165,17 @@ pub struct PackageUse {
 pub type Packages = Arc<Mutex<PackageUse>>;
 
 impl PluginInfo {
+    /// `getPluginName()`: the `title` header, else the file name without `.js` (as autClaw).
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        if !self.title.is_empty() {
+            return self.title.as_str().into();
+        }
+        self.file
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    }
+
     pub fn new(id: String, file: PathBuf, title: String, version: String) -> Self {
         let dir = file.parent().map(PathBuf::from).unwrap_or_default();
         Self {

@@ -80,6 +80,31 @@ impl Runs {
         }
     }
 
+    /// Something of run `id` failed outside its body's promise (an unhandled rejection, a
+    /// throwing callback): the run fails, also when its body already returned. The first
+    /// failure is the status; later ones go to the run log.
+    /// Returns false when the run has already ended (the caller logs the error instead).
+    pub fn fail(&mut self, id: u32, status: RunStatus) -> bool {
+        let Some(run) = self.map.get_mut(&id) else {
+            return false;
+        };
+        match &run.settled {
+            Some(s) if !s.is_ok() => {
+                if run.logs.len() < MAX_LOG_LINES {
+                    run.logs.push(LogLine {
+                        level: "error",
+                        text: format!("also uncaught: {status}"),
+                    });
+                }
+            }
+            _ => {
+                run.settled = Some(status);
+                self.ready.push(id);
+            }
+        }
+        true
+    }
+
     pub fn hold(&mut self, id: u32) {
         if let Some(run) = self.map.get_mut(&id) {
             run.holds += 1;
@@ -303,6 +328,37 @@ mod tests {
         runs.settle(1, RunStatus::Ok);
         runs.sweep();
         assert_eq!(ended(&mut rx), Some(timeout));
+    }
+
+    #[test]
+    fn a_failure_after_the_body_returned_fails_the_run_and_the_first_failure_is_kept() {
+        let failed = |m: &str| RunStatus::Failed {
+            message: m.into(),
+            stack: String::new(),
+        };
+        // Body returned ok while a callback was still pending; the callback then threw.
+        let (mut runs, mut rx) = one();
+        runs.hold(1);
+        runs.settle(1, RunStatus::Ok);
+        assert!(runs.fail(1, failed("first")));
+        assert!(runs.fail(1, failed("second")));
+        runs.release(1);
+        runs.sweep();
+        let outcome = rx.try_recv().unwrap();
+        assert_eq!(outcome.status, failed("first"));
+        assert_eq!(outcome.logs.len(), 1);
+        assert_eq!(outcome.logs[0].text, "also uncaught: second");
+
+        // A failure before the body settled: the later settle does not turn it into ok.
+        let (mut runs, mut rx) = one();
+        runs.fail(1, failed("early"));
+        runs.settle(1, RunStatus::Ok);
+        runs.sweep();
+        assert_eq!(ended(&mut rx), Some(failed("early")));
+        assert!(
+            !runs.fail(1, failed("after the end")),
+            "an ended run is not failed again"
+        );
     }
 
     #[test]

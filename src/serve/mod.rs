@@ -207,10 +207,13 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
 const INBOX_CAPACITY: usize = 1024;
 
-/// Dispatches every inbound adapter message on its own task. A message waits for its place
-/// before it is read off the inbox: when `[limits] max_messages` are being handled, the inbox
-/// fills and the adapters slow down (backpressure) instead of memory growing.
-async fn dispatch_inbox(mut rx: tokio::sync::mpsc::Receiver<Message>, dispatcher: Arc<Dispatcher>) {
+/// Dispatches every inbound message (adapters, `breakIn`) on its own task. A message waits for
+/// its place before it is read off the inbox: when `[limits] max_messages` are being handled,
+/// the inbox fills and the adapters slow down (backpressure) instead of memory growing.
+pub async fn dispatch_inbox(
+    mut rx: tokio::sync::mpsc::Receiver<Message>,
+    dispatcher: Arc<Dispatcher>,
+) {
     loop {
         let admission = dispatcher.admit().await;
         let Some(msg) = rx.recv().await else {

@@ -71,7 +71,6 @@ impl Stack {
         let ctx = BuildContext {
             console: Arc::new(Console::new(false)),
             client: reqwest::Client::new(),
-            admins: config.admins.clone(),
             data_dir: config.data_dir.clone(),
             inbound: true,
             io: tokio::runtime::Handle::current(),

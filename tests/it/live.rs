@@ -1,5 +1,6 @@
 //! Harness for `serve`-level tests: a real temp plugins folder, the real registry with the real
-//! watcher and cron scheduler, the dispatcher, and the console adapter recording every send.
+//! watcher and cron scheduler, the dispatcher with the inbound loop of `serve` (`breakIn`), and
+//! the console adapter recording every send.
 
 use isobot::adapters::console::Console;
 use isobot::adapters::{Account, AdapterSet};
@@ -23,6 +24,24 @@ pub struct Live {
     _watch: isobot::plugin::watch::WatchHandle,
 }
 
+/// The console accounts `(im, id, default)`, the `[admins]` and the engine of a `Live` bot.
+pub struct Setup {
+    pub accounts: Vec<(&'static str, &'static str, bool)>,
+    pub admins: std::collections::BTreeMap<String, Vec<String>>,
+    pub engine: Arc<Engine>,
+}
+
+impl Default for Setup {
+    /// `qq-bot` and `telegram-bot`, each its IM's default; no admins; the shared engine.
+    fn default() -> Self {
+        Setup {
+            accounts: vec![("qq", "qq-bot", true), ("telegram", "telegram-bot", true)],
+            admins: Default::default(),
+            engine: Engine::shared(),
+        }
+    }
+}
+
 /// A plugin file with the standard header.
 pub fn plugin(author: &str, extra_headers: &str, body: &str) -> String {
     format!("//[author: {author}]\n{extra_headers}const {{ Sender, getSenderID, push, sleep }} = require('./middleware.js');\nconst s = new Sender(getSenderID());\n{body}\n")
@@ -39,46 +58,55 @@ impl Live {
         for (name, src) in files {
             std::fs::write(dir.path().join(name), src).unwrap();
         }
-        Self::start_in(dir, heap_bytes, timeout, Engine::shared()).await
+        Self::start_in(dir, heap_bytes, timeout, &Setup::default()).await
     }
 
     /// With an engine of its own (isolate budget, idle eviction, isolates per plugin).
     pub async fn start_engine(files: &[(&str, &str)], engine: Arc<Engine>) -> Live {
+        let setup = Setup {
+            engine,
+            ..Setup::default()
+        };
+        Self::start_setup(files, &setup).await
+    }
+
+    /// Starts with other console accounts, `[admins]` or engine.
+    pub async fn start_setup(files: &[(&str, &str)], setup: &Setup) -> Live {
         let dir = tempfile::tempdir().unwrap();
         for (name, src) in files {
             std::fs::write(dir.path().join(name), src).unwrap();
         }
-        Self::start_in(dir, 64 << 20, Duration::from_secs(10), engine).await
+        Self::start_in(dir, 64 << 20, Duration::from_secs(10), setup).await
     }
 
-    async fn start_in(
-        dir: TempDir,
-        heap_bytes: usize,
-        timeout: Duration,
-        engine: Arc<Engine>,
-    ) -> Live {
+    async fn start_in(dir: TempDir, heap_bytes: usize, timeout: Duration, setup: &Setup) -> Live {
         let console = Arc::new(Console::new(false));
-        let accounts = ["qq", "telegram"]
-            .into_iter()
-            .map(|im| Account {
-                im: im.into(),
-                id: format!("{im}-bot"),
-                default: true,
+        let accounts = setup
+            .accounts
+            .iter()
+            .map(|(im, id, default)| Account {
+                im: im.to_string(),
+                id: id.to_string(),
+                default: *default,
                 adapter: console.clone(),
             })
             .collect();
         let outbox = AdapterSet::new(accounts, tokio::runtime::Handle::current());
+        // The inbound path `serve` has: `breakIn` re-injects here, a loop dispatches it.
+        let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(64);
         let services = Services::builder(Arc::new(outbox))
             .store(Arc::new(isobot::store::RedbStore::lazy(
                 &dir.path().join(".data"),
             )))
+            .inbox(inbox)
+            .admins(setup.admins.clone())
             .build()
             .unwrap();
         let scheduler = Arc::new(Scheduler::new(Some(chrono_tz::UTC), timeout));
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
-            engine,
+            setup.engine.clone(),
             IsolateLimits::heap(heap_bytes),
             Some(chrono_tz::UTC),
         ));
@@ -86,6 +114,7 @@ impl Live {
         registry.load_all().await.unwrap();
         let watch = isobot::plugin::watch::spawn(registry.clone()).unwrap();
         let dispatcher = Arc::new(Dispatcher::new(registry.clone(), timeout));
+        tokio::spawn(isobot::serve::dispatch_inbox(inbox_rx, dispatcher.clone()));
         Live {
             dir,
             console,
@@ -98,8 +127,11 @@ impl Live {
 
     /// A new registry and watcher over the same folder (the old ones are dropped).
     pub async fn restart(old: Live) -> Live {
-        let engine = old.registry.engine().clone();
-        Self::start_in(old.dir, 64 << 20, Duration::from_secs(10), engine).await
+        let setup = Setup {
+            engine: old.registry.engine().clone(),
+            ..Setup::default()
+        };
+        Self::start_in(old.dir, 64 << 20, Duration::from_secs(10), &setup).await
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

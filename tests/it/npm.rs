@@ -72,7 +72,7 @@ fn packages() -> &'static Path {
 }
 
 /// A bot whose plugins folder sits inside the package folder (node_modules one level up).
-fn npm_bot() -> Bot {
+pub fn npm_bot() -> Bot {
     let dir = tempfile::tempdir_in(packages()).unwrap();
     Bot::in_dir(vec![console("qq", "qa", true)], dir)
 }
@@ -86,7 +86,7 @@ const PAGE: &str = "<html><head><title>Forecast</title></head><body>\
 <div class=\"city\" data-temp=\"17\"><h2>Shanghai</h2><span class=\"sky\">rain</span></div>\
 </body></html>";
 
-async fn api() -> String {
+pub async fn api() -> String {
     let app = Router::new()
         .route(
             "/json",

@@ -377,8 +377,9 @@ async fn inbound_media_and_quotes_reach_plugins() {
     assert_eq!(
         got,
         json!({"reply": "-9", "media": [
-            {"type": "image", "url": "https://multimedia.nt.qq.com.cn/x", "file": "abc.image", "name": ""},
-            {"type": "file", "url": "", "file": "/f-1", "name": ""},
+            // autClaw's MediaItem: `source` is the URL when there is one, else the reference.
+            {"type": "image", "source": "https://multimedia.nt.qq.com.cn/x", "url": "https://multimedia.nt.qq.com.cn/x", "file": "abc.image"},
+            {"type": "file", "source": "/f-1", "file": "/f-1"},
         ]})
     );
     ws.answer(&action, 1).await;

@@ -180,7 +180,7 @@ async fn invalid_regex_makes_the_plugin_invalid_with_the_reason() {
     assert_eq!(st.state, "error");
     let err = st.error.unwrap();
     assert!(
-        err.contains("bad.js") && err.contains("line 2") && err.contains("^(oops$"),
+        err.contains("bad.js:2: ") && err.contains("^(oops$"),
         "{err}"
     );
     assert_eq!(live.replies("oops").await, ["good"]);

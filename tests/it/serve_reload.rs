@@ -66,7 +66,7 @@ async fn bad_manifest_is_never_half_registered() {
     let st = live.status("bad.js").unwrap();
     assert_eq!(st.state, "error");
     assert!(
-        st.error.as_deref().unwrap().contains("line 3"),
+        st.error.as_deref().unwrap().contains("bad.js:3: "),
         "{:?}",
         st.error
     );

@@ -361,7 +361,7 @@ const again = require('./lib/util.js');
 out([util.double(21), util === again, util.cfg.city, require('./conf').city]);
 out(await settle(Promise.resolve().then(() => require('../../etc/passwd'))));
 out(await settle(Promise.resolve().then(() => require('./nope'))));
-out(await settle(Promise.resolve().then(() => require('child_process'))));
+out(await settle(Promise.resolve().then(() => require('worker_threads'))));
 out(await settle(Promise.resolve().then(() => require('node:fs'))));
 out(util.loads());
 "
@@ -386,7 +386,7 @@ out(util.loads());
     );
     let cp = outs[3]["err"].as_str().unwrap();
     assert!(
-        cp.contains("'child_process' is not available in isobot"),
+        cp.contains("'worker_threads' is not available in isobot"),
         "{cp}"
     );
     // `fs` is a built-in since issue 7 (confined to the plugins and data folders).

@@ -57,7 +57,8 @@ out(await push('qq', '', 777, 'hello', '', {{ account_id: 'wh', protocol_flag: '
             "groupCode": "",
             "userID": "777",
             "title": "hello",
-            "content": "",
+            // Empty content: the title is the text, and the body says so (SDK.md §3).
+            "content": "hello",
             "account_id": "wh",
             "protocol_flag": "x",
         })

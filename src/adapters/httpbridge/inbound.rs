@@ -320,7 +320,7 @@ pub fn process(
         user_name: r(&shape.user_name),
         text: r(&shape.text),
         message_id: r(&shape.message_id),
-        admin: account.admins.contains(&user),
+        // The bot's `[admins]` are dispatch's decision (`dispatch::complete`).
         mentions_me: group && any(&inbound.mentions_me_if, account),
         mentions,
         user,

@@ -46,19 +46,12 @@ pub struct BridgeAccount {
     pub preset_name: String,
     pub preset: Arc<Preset>,
     values: BTreeMap<String, String>,
-    admins: Vec<String>,
     seen: Mutex<Recent<String>>,
     client: reqwest::Client,
 }
 
 impl BridgeAccount {
-    pub fn new(
-        im: &str,
-        id: &str,
-        config: &BridgeConfig,
-        admins: Vec<String>,
-        client: reqwest::Client,
-    ) -> Self {
+    pub fn new(im: &str, id: &str, config: &BridgeConfig, client: reqwest::Client) -> Self {
         let ttl = config
             .preset
             .inbound
@@ -71,7 +64,6 @@ impl BridgeAccount {
             preset_name: config.preset_name.clone(),
             preset: config.preset.clone(),
             values: config.values.clone(),
-            admins,
             seen: Mutex::new(Recent::new(DEDUP_KEYS, ttl)),
             client,
         }

@@ -121,7 +121,6 @@ pub(super) fn build(specs: &[&AccountSpec], ctx: &BuildContext) -> Result<KindBu
                 &spec.im,
                 &spec.id,
                 config,
-                ctx.admins_of(&spec.im),
                 ctx.client.clone(),
             )))
         })

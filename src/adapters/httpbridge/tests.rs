@@ -42,13 +42,7 @@ fn accounts(preset: &str, cases: &Value) -> BTreeMap<String, Arc<BridgeAccount>>
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(settings.leftover(), None, "{id}");
         let config = parsed.as_any().downcast_ref::<BridgeConfig>().unwrap();
-        let account = BridgeAccount::new(
-            "wx",
-            id,
-            config,
-            vec!["wxid_admin".into()],
-            reqwest::Client::new(),
-        );
+        let account = BridgeAccount::new("wx", id, config, reqwest::Client::new());
         out.insert(id.clone(), Arc::new(account));
     }
     out

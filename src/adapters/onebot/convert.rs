@@ -88,7 +88,7 @@ fn to_event(bot: &OneBot, event: Value) -> Option<Message> {
         im: bot.im.clone(),
         account: bot.account.clone(),
         chat: id_text(event.get("group_id")),
-        admin: bot.admins.contains(&user),
+        // The bot's `[admins]` are dispatch's decision (`dispatch::complete`).
         user_avatar: avatar(&user),
         text: event
             .get("comment")
@@ -162,6 +162,7 @@ pub fn parts(segments: &[InSegment], self_id: &str) -> Parts {
                     n if !n.is_empty() => n,
                     _ => seg.get("file_name"),
                 },
+                ..MediaItem::default()
             }),
             _ => {}
         }
@@ -202,7 +203,8 @@ fn to_message(bot: &OneBot, m: MessageEvent) -> Option<Message> {
         chat,
         chat_name: m.group_name.clone().unwrap_or_default(),
         user_avatar: avatar(&user),
-        admin: group_admin || bot.admins.contains(&user),
+        // Group owners and admins; the bot's own `[admins]` are dispatch's decision.
+        admin: group_admin,
         user,
         user_name,
         text: p.text,
@@ -230,7 +232,6 @@ mod tests {
                 ..OneBotConfig::default()
             },
             reqwest::Client::new(),
-            vec!["7".into()],
         )
     }
 
@@ -269,7 +270,7 @@ mod tests {
                 kind: "image".into(),
                 url: "https://i.test/x".into(),
                 file: "x.image".into(),
-                name: String::new()
+                ..MediaItem::default()
             }]
         );
         assert!(m.admin && m.event.is_none());
@@ -283,7 +284,10 @@ mod tests {
             (m.chat.as_str(), m.text.as_str(), m.user_name.as_str()),
             ("", "hello ", "boss")
         );
-        assert!(m.admin, "configured bot admin");
+        assert!(
+            !m.admin,
+            "[admins] are applied by dispatch, not by the adapter"
+        );
         let member = json!({
             "post_type": "message", "message_type": "group", "self_id": 42,
             "message_id": 2, "user_id": 8, "group_id": 1, "message": [],
@@ -497,12 +501,12 @@ mod tests {
                 "{name}"
             );
         }
-        let admin = on_event(
+        let request = on_event(
             &b,
             json!({"post_type": "request", "request_type": "friend", "user_id": 7, "flag": "x"}),
         )
         .unwrap();
-        assert!(admin.admin);
+        assert!(!request.admin, "[admins] are applied by dispatch");
     }
 
     #[test]

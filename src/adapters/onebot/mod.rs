@@ -69,18 +69,10 @@ pub struct OneBot {
     http: Option<Http>,
     link: Mutex<Link>,
     generations: AtomicU64,
-    /// Bot admins of this IM (config `admins`): their messages carry `admin = true`.
-    admins: Vec<String>,
 }
 
 impl OneBot {
-    pub fn new(
-        im: &str,
-        account: &str,
-        config: &OneBotConfig,
-        client: reqwest::Client,
-        admins: Vec<String>,
-    ) -> Self {
+    pub fn new(im: &str, account: &str, config: &OneBotConfig, client: reqwest::Client) -> Self {
         Self {
             im: im.to_string(),
             account: account.to_string(),
@@ -94,7 +86,6 @@ impl OneBot {
                 .map(|url| Http::new(client, url, config.access_token.clone())),
             link: Mutex::new(Link::default()),
             generations: AtomicU64::new(1),
-            admins,
         }
     }
 

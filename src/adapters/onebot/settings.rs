@@ -110,13 +110,7 @@ pub(super) fn build(specs: &[&AccountSpec], ctx: &BuildContext) -> Result<KindBu
                 .settings_as::<OneBotConfig>()
                 .cloned()
                 .unwrap_or_default();
-            Arc::new(OneBot::new(
-                &spec.im,
-                &spec.id,
-                &config,
-                ctx.client.clone(),
-                ctx.admins_of(&spec.im),
-            ))
+            Arc::new(OneBot::new(&spec.im, &spec.id, &config, ctx.client.clone()))
         })
         .collect();
     let forward = specs

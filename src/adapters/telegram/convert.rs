@@ -35,7 +35,7 @@ pub fn update_to_message(bot: &Telegram, update: Update) -> Option<Message> {
         im: bot.im.clone(),
         account: bot.account.clone(),
         user_name: display_name(&from),
-        admin: bot.admins.contains(&user),
+        // The bot's `[admins]` are dispatch's decision (Telegram has no per-message role).
         user,
         text: raw
             .get("data")
@@ -118,7 +118,7 @@ fn message_fields(bot: &Telegram, m: TgMessage, edited: bool) -> Option<Message>
         } else {
             m.chat.title.clone().unwrap_or_default()
         },
-        admin: bot.admins.contains(&user),
+        // The bot's `[admins]` are dispatch's decision (Telegram has no per-message role).
         user_name: display_name(from),
         user,
         text: strip_bot(raw_text, username.as_deref()),
@@ -192,6 +192,8 @@ fn media_of(m: &TgMessage) -> Vec<MediaItem> {
         url: String::new(),
         file: f.file_id.clone(),
         name: f.file_name.clone().unwrap_or_default(),
+        mime_type: f.mime_type.clone().unwrap_or_default(),
+        ..MediaItem::default()
     };
     let mut out = Vec::new();
     if let Some(largest) = m.photo.last() {
@@ -226,7 +228,6 @@ mod tests {
                 inbound: TelegramInbound::Off,
             },
             reqwest::Client::new(),
-            vec!["5".into()],
         );
         b.set_username("IsoBot");
         b
@@ -259,7 +260,7 @@ mod tests {
         );
         assert_eq!(
             (m.text.as_str(), m.message_id.as_str(), m.admin),
-            ("hi", "9", true)
+            ("hi", "9", false)
         );
         assert!(m.event.is_none() && m.thread.is_empty());
         let m = update_to_message(

@@ -244,7 +244,6 @@ mod tests {
                 inbound: TelegramInbound::Off,
             },
             reqwest::Client::new(),
-            vec!["5".into()],
         )
     }
 

@@ -71,7 +71,6 @@ pub struct Telegram {
     config: TelegramConfig,
     /// False while long polling fails (bad token, unreachable API).
     online: AtomicBool,
-    admins: Vec<String>,
     /// The bot's user name (from `getMe`): mentions of it address the bot.
     username: OnceLock<String>,
     /// Webhook `update_id`s already dispatched.
@@ -79,20 +78,13 @@ pub struct Telegram {
 }
 
 impl Telegram {
-    pub fn new(
-        im: &str,
-        account: &str,
-        config: &TelegramConfig,
-        client: reqwest::Client,
-        admins: Vec<String>,
-    ) -> Self {
+    pub fn new(im: &str, account: &str, config: &TelegramConfig, client: reqwest::Client) -> Self {
         Self {
             im: im.to_string(),
             account: account.to_string(),
             api: Api::new(client, &config.api_url, &config.token),
             config: config.clone(),
             online: AtomicBool::new(true),
-            admins,
             username: OnceLock::new(),
             seen: Mutex::new(Recent::new(SEEN_UPDATES.0, SEEN_UPDATES.1)),
         }

@@ -141,7 +141,6 @@ pub(super) fn build(specs: &[&AccountSpec], ctx: &BuildContext) -> Result<KindBu
             &spec.id,
             config,
             ctx.client.clone(),
-            ctx.admins_of(&spec.im),
         ));
         match config.inbound {
             // Offsets are read now, so a corrupt file stops `serve` instead of repeating or

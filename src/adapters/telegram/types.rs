@@ -238,6 +238,8 @@ pub struct FileRef {
     pub file_id: String,
     #[serde(default)]
     pub file_name: Option<String>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
 }
 
 /// <https://core.telegram.org/bots/api#user>

@@ -177,3 +177,35 @@ fn confinement() {
     let e = r.resolve(&plugins, "./nope").unwrap_err();
     assert_eq!(e.code(), "MODULE_NOT_FOUND", "{e}");
 }
+
+#[test]
+fn middleware_paths_that_reach_the_plugins_folder_are_the_sdk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = real(tmp.path()).join("scripts");
+    // A real file named middleware.js on disk is still the SDK when it is the folder's.
+    write(&plugins, "middleware.js", "module.exports = 'the file';");
+    write(&plugins, "lib/deep/helper.js", "");
+    write(
+        &plugins,
+        "lib/middleware.js",
+        "module.exports = 'a helper of its own';",
+    );
+    let mut r = Resolver::new(&plugins);
+    let lib = plugins.join("lib");
+    let deep = lib.join("deep");
+    let cases: &[(&Path, &str, Option<Format>)] = &[
+        (&lib, "../middleware.js", Some(Format::Sdk)),
+        (&lib, "../middleware", Some(Format::Sdk)),
+        (&deep, "../../middleware.js", Some(Format::Sdk)),
+        (&plugins, "./lib/../middleware.js", Some(Format::Sdk)),
+        // lib/middleware.js is not the SDK location: it is an ordinary module.
+        (&plugins, "./lib/middleware.js", Some(Format::Cjs)),
+        (&deep, "../middleware.js", Some(Format::Cjs)),
+        // Above the plugins folder: not the SDK, and outside.
+        (&plugins, "../middleware.js", None),
+    ];
+    for (from, spec, want) in cases {
+        let got = r.resolve(from, spec).ok().map(|x| x.format);
+        assert_eq!(got, *want, "{spec} from {}", from.display());
+    }
+}

@@ -1,6 +1,7 @@
 //! The SDK request body of a send (SDK.md §3) and the kinds of content, as pure functions:
 //! `{imType, groupCode, userID, title, content | media | items}` with `options` shallow-merged
-//! on top (option keys land at the top level and win). The adapter receives exactly this body.
+//! on top (option keys land at the top level and win). The adapter receives exactly this body,
+//! so a text send whose `content` is empty carries its `title` there: the text that is sent.
 
 use crate::outgoing::MediaKind;
 use crate::run::SendKind;
@@ -97,7 +98,7 @@ pub fn sdk_body(
     if let Some(title) = base.title {
         body.insert("title".into(), Value::String(title.to_string()));
     }
-    body.insert(base.kind.content_key().into(), content);
+    body.insert(base.kind.content_key().into(), text_or_title(base, content));
     if base.kind == ContentKind::Markdown {
         body.insert("markdown".into(), Value::Bool(true));
     }
@@ -107,6 +108,28 @@ pub fn sdk_body(
         }
     }
     body
+}
+
+/// SDK.md §3: the text of a text push: its `content`, or its `title` when the content is empty.
+pub(crate) fn push_text<'a>(title: &'a str, content: &'a str) -> &'a str {
+    if content.is_empty() {
+        title
+    } else {
+        content
+    }
+}
+
+/// The body carries the text that is sent (a title standing in for empty content included).
+fn text_or_title(base: BodyBase<'_>, content: Value) -> Value {
+    let empty = match &content {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    };
+    match base.title {
+        Some(title) if empty && base.kind.is_text() => Value::String(push_text(title, "").into()),
+        _ => content,
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +185,41 @@ mod tests {
                 json!("hi"),
                 opts(json!({"content":"over","userID":"9","account_id":"a","flag":true})),
                 json!({"imType":"qq","groupCode":"g","userID":"9","title":"t","content":"over","account_id":"a","flag":true}),
+            ),
+            (
+                "empty content: the title is the text, in the body too",
+                base(ContentKind::Text, Some("only title")),
+                json!(""),
+                None,
+                json!({"imType":"qq","groupCode":"g","userID":"u","title":"only title","content":"only title"}),
+            ),
+            (
+                "content given: the title stays a title",
+                base(ContentKind::Text, Some("t")),
+                json!("body"),
+                None,
+                json!({"imType":"qq","groupCode":"g","userID":"u","title":"t","content":"body"}),
+            ),
+            (
+                "empty content and empty title stay empty",
+                base(ContentKind::Text, Some("")),
+                json!(""),
+                None,
+                json!({"imType":"qq","groupCode":"g","userID":"u","title":"","content":""}),
+            ),
+            (
+                "empty content: options still win",
+                base(ContentKind::Text, Some("t")),
+                json!(""),
+                opts(json!({"content":"from options"})),
+                json!({"imType":"qq","groupCode":"g","userID":"u","title":"t","content":"from options"}),
+            ),
+            (
+                "media sends keep an empty source (no title as media)",
+                base(ContentKind::Media(MediaKind::Image), Some("t")),
+                json!(""),
+                None,
+                json!({"imType":"qq","groupCode":"g","userID":"u","title":"t","media":""}),
             ),
             (
                 "reply has no title",

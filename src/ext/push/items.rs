@@ -49,6 +49,9 @@ fn media_kind(kind: &str) -> Option<MediaKind> {
 #[derive(Debug, Default, PartialEq)]
 pub struct MixedItems {
     pub items: Vec<Item>,
+    /// The valid items as the plugin wrote them, for the SDK body: a dropped item never
+    /// reaches the adapter (SDK.md §3).
+    pub kept: Vec<Value>,
     pub dropped: Vec<String>,
 }
 
@@ -65,7 +68,10 @@ pub fn items_of(value: &Value, plugin_dir: &Path) -> MixedItems {
             continue;
         };
         match item_of(o, plugin_dir) {
-            Ok(item) => out.items.push(item),
+            Ok(item) => {
+                out.items.push(item);
+                out.kept.push(raw.clone());
+            }
             Err(why) => out.dropped.push(format!("item {i}: {why}")),
         }
     }
@@ -123,7 +129,8 @@ mod tests {
             name: None,
             mime: None,
         };
-        let cases: Vec<(&str, Value, Vec<Item>, Vec<&str>)> = vec![
+        type Case<'a> = (&'a str, Value, Vec<Item>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             (
                 "text and markdown, `content` alias, numbers as text",
                 json!([{"type":"text","text":"a"},{"type":"markdown","content":"*b*"},{"type":"text","text":7}]),
@@ -165,6 +172,19 @@ mod tests {
             let got = items_of(&value, dir);
             assert_eq!(got.items, items, "case: {name}");
             assert_eq!(got.dropped, dropped, "case: {name}");
+            assert_eq!(got.kept.len(), got.items.len(), "case: {name}");
         }
+    }
+
+    #[test]
+    fn kept_items_are_the_valid_ones_as_written() {
+        let dir = Path::new("/srv/bot/scripts");
+        let valid =
+            json!({"type":"image","url":"https://x.test/a.png","caption":"extra keys stay"});
+        let got = items_of(
+            &json!([{"type":"gif"}, valid, {"type":"text"}, {"type":"text","text":"t"}]),
+            dir,
+        );
+        assert_eq!(got.kept, vec![valid, json!({"type":"text","text":"t"})]);
     }
 }

@@ -1,7 +1,7 @@
 //! `push`, `pushImage`, `pushVoice`, `pushVideo`, `pushFile`, `pushMixed` (SDK.md §3): target,
 //! SDK body, account selection (the five rules), adapter send; and `notifyMasters` (§9).
 
-use super::body::{sdk_body, BodyBase, ContentKind};
+use super::body::{push_text, sdk_body, BodyBase, ContentKind};
 use super::items::{items_of, media_of};
 use super::{
     note, origin, record, scope, PushError, MAX_TIMEOUT, MEDIA_TIMEOUT, MIN_TIMEOUT, TEXT_TIMEOUT,
@@ -11,7 +11,7 @@ use crate::outgoing::{Payload, SendRequest, Target};
 use crate::run::{Runs, SendKind, SendRecord, SendResult};
 use deno_core::{op2, OpState};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -42,6 +42,18 @@ pub(crate) async fn op_isobot_push(
 ) -> Result<u32, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     let action = args.kind.push_action();
+    // Mixed items are checked first: the body carries only the valid ones (SDK.md §3).
+    let mut mixed = (args.kind == ContentKind::Mixed).then(|| {
+        let mixed = items_of(&args.content, &sc.plugin.dir);
+        for why in &mixed.dropped {
+            note(&state, run_id, format!("pushMixed dropped {why}"));
+        }
+        mixed
+    });
+    let content = match &mut mixed {
+        Some(m) => Value::Array(std::mem::take(&mut m.kept)),
+        None => args.content.clone(),
+    };
     let body = sdk_body(
         BodyBase {
             im: &args.im,
@@ -50,7 +62,7 @@ pub(crate) async fn op_isobot_push(
             title: Some(&args.title),
             kind: args.kind,
         },
-        args.content.clone(),
+        content,
         args.options.as_ref(),
     );
     let mut rec = SendRecord::new(action, &args.im);
@@ -75,21 +87,14 @@ pub(crate) async fn op_isobot_push(
     let content_str = args.content.as_str().unwrap_or("");
     let payload = match args.kind {
         ContentKind::Text | ContentKind::Markdown => Payload::Text {
-            text: if content_str.is_empty() {
-                args.title.clone()
-            } else {
-                content_str.to_string()
-            },
+            text: push_text(&args.title, content_str).to_string(),
         },
         ContentKind::Mixed => {
-            let mixed = items_of(&args.content, &sc.plugin.dir);
-            for why in &mixed.dropped {
-                note(&state, run_id, format!("pushMixed dropped {why}"));
-            }
-            if mixed.items.is_empty() {
+            let items = mixed.map(|m| m.items).unwrap_or_default();
+            if items.is_empty() {
                 return skip(rec, body, "pushMixed has no valid item".into());
             }
-            Payload::Mixed { items: mixed.items }
+            Payload::Mixed { items }
         }
         ContentKind::Media(kind) => {
             let media = media_of(content_str, args.options.as_ref(), &sc.plugin.dir)
@@ -190,6 +195,20 @@ pub(crate) async fn op_isobot_notify_masters(
         };
         for user in users {
             let target = Target::Private(user.clone());
+            // The same SDK body as a push to that admin: a webhook sees where and what.
+            let body = sdk_body(
+                BodyBase {
+                    im,
+                    group: "",
+                    user,
+                    title: Some(""),
+                    kind: ContentKind::Text,
+                },
+                Value::String(text.clone()),
+                None,
+            );
+            let mut rec = SendRecord::new(SendKind::NotifyMasters, im);
+            rec.body = Value::Object(body.clone());
             let result = sc
                 .services
                 .outbox
@@ -198,16 +217,14 @@ pub(crate) async fn op_isobot_notify_masters(
                     account: account.clone(),
                     target: target.clone(),
                     payload: Payload::Text { text: text.clone() },
-                    body: Map::new(),
+                    body,
                     thread: None,
                     timeout: TEXT_TIMEOUT,
                 })
                 .await;
-            let mut rec = SendRecord::new(SendKind::NotifyMasters, im);
             rec.target = Some(target);
             rec.account = Some(account.clone());
             rec.rule = Some(SelectionRule::ContextDefault);
-            rec.body = json!({ "content": text });
             match result {
                 Ok(r) => {
                     sent += 1;

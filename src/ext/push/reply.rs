@@ -32,15 +32,17 @@ pub(crate) async fn op_isobot_reply(
     let (sc, _hold) = scope(&state, run_id)?;
     let action = args.kind.reply_action();
     let msg = &sc.ctx.message;
+    // The body carries what is sent: for a mixed reply only the valid items (SDK.md §3).
+    let mut content = args.content;
     let payload = match args.kind {
         ContentKind::Text => Payload::Text {
-            text: str_of(&args.content).unwrap_or_default(),
+            text: str_of(&content).unwrap_or_default(),
         },
         ContentKind::Markdown => Payload::Markdown {
-            text: str_of(&args.content).unwrap_or_default(),
+            text: str_of(&content).unwrap_or_default(),
         },
         ContentKind::Mixed => {
-            let mixed = items_of(&args.content, &sc.plugin.dir);
+            let mixed = items_of(&content, &sc.plugin.dir);
             for why in &mixed.dropped {
                 note(&state, run_id, format!("replyMixed dropped {why}"));
             }
@@ -50,10 +52,11 @@ pub(crate) async fn op_isobot_reply(
                     "replyMixed has no valid item".into(),
                 ));
             }
+            content = Value::Array(mixed.kept);
             Payload::Mixed { items: mixed.items }
         }
         ContentKind::Media(kind) => {
-            let src = str_of(&args.content).unwrap_or_default();
+            let src = str_of(&content).unwrap_or_default();
             match media_of(&src, args.options.as_ref(), &sc.plugin.dir) {
                 Ok(media) => Payload::Media { kind, media },
                 Err(e) => return Ok(SdkReceipt::failed(action, format!("{action}: {e}"))),
@@ -109,7 +112,7 @@ pub(crate) async fn op_isobot_reply(
             title: None,
             kind: args.kind,
         },
-        args.content,
+        content,
         args.options.as_ref(),
     );
     // `{reply: true}` quotes the message being answered (adapters read `reply` as an id).

@@ -13,7 +13,7 @@ fn err(src: &str) -> ManifestError {
     }
 }
 
-/// Warnings other than the missing-author one, as "line N: msg".
+/// Warnings other than the missing-author one, as "N: msg".
 fn warns(m: &Manifest) -> Vec<String> {
     let w = m.warnings.iter().filter(|d| !d.message.contains("author"));
     w.map(ToString::to_string).collect()
@@ -59,7 +59,7 @@ fn brackets_and_colons_in_values() {
     assert_eq!(m.title, "no close");
     assert_eq!(
         warns(&m),
-        ["line 1: header has no closing `]`; read to the end of the line"]
+        ["1: header has no closing `]`; read to the end of the line"]
     );
 }
 
@@ -90,8 +90,8 @@ fn repeated_single_keys_last_wins_with_warning() {
     assert_eq!(
         warns(&m),
         [
-            "line 3: `title` given again (first on line 1); the last value wins",
-            "line 4: `title` given again (first on line 1); the last value wins",
+            "3: `title` given again (first on line 1); the last value wins",
+            "4: `title` given again (first on line 1); the last value wins",
         ]
     );
 }
@@ -133,7 +133,7 @@ fn booleans() {
                 (Err(e), None) => {
                     assert_eq!(e.line(), 2, "{src}");
                     assert!(matches!(e, ManifestError::InvalidBool { .. }), "{src}");
-                    assert!(e.to_string().starts_with("line 2: `"), "{e}");
+                    assert!(e.to_string().starts_with("2: `"), "{e}");
                 }
                 (r, _) => panic!("{src}: {:?}", r.map(|m| (m.admin, m.disable))),
             }
@@ -281,7 +281,7 @@ fn cron() {
     assert_eq!((m.cron, m.cron_line), (None, 0));
     let m = ok("//[cron: ]");
     assert_eq!(m.cron, None);
-    assert_eq!(warns(&m), ["line 1: empty cron ignored"]);
+    assert_eq!(warns(&m), ["1: empty cron ignored"]);
     // Validating the expression is the scheduler's job.
     assert_eq!(
         ok("//[cron: not a cron]").cron.as_deref(),
@@ -292,7 +292,7 @@ fn cron() {
     assert!(matches!(e, ManifestError::CronTwice { line: 5, first: 3 }));
     assert_eq!(
         e.to_string(),
-        "line 5: cron given twice (lines 3 and 5); a plugin has one cron"
+        "5: cron given twice (lines 3 and 5); a plugin has one cron"
     );
 }
 
@@ -337,8 +337,8 @@ fn fields_and_extra() {
     assert_eq!(
         warns(&m),
         [
-            "line 18: unknown header `foo` kept",
-            "line 19: unknown header `rule+` kept"
+            "18: unknown header `foo` kept",
+            "19: unknown header `rule+` kept"
         ]
     );
 }
@@ -396,10 +396,7 @@ fn bad_rules() {
     let e = err("//[author: a]\n//[rule: ok]\n// x\n//[rule: 天气(]");
     assert_eq!(e.line(), 4);
     let msg = e.to_string();
-    assert!(
-        msg.starts_with("line 4: invalid rule regex `天气(`: "),
-        "{msg}"
-    );
+    assert!(msg.starts_with("4: invalid rule regex `天气(`: "), "{msg}");
     assert!(msg.contains("fix the pattern"), "{msg}");
     assert!(matches!(
         err("//[rule: raw [a-]"),
@@ -417,5 +414,5 @@ fn diagnostic_display() {
         line: 7,
         message: "m".into(),
     };
-    assert_eq!(d.to_string(), "line 7: m");
+    assert_eq!(d.to_string(), "7: m");
 }
