@@ -2,7 +2,8 @@
 //! in-process dispatch path and through `POST /api/messages` on loopback, save-to-serving reload
 //! latency, and RSS per loaded plugin with 100 plugins.
 //!
-//! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY)
+//! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY,
+//! ISOBOT_LOAD_ONLY=dispatch to stop after the in-process phase, for profiling)
 
 use isobot::adapters::console::Console;
 use isobot::adapters::{Account, AdapterSet};
@@ -151,6 +152,10 @@ fn main() {
         })
         .await;
         report("in-process dispatch", t, lat);
+        // For profiling the dispatch path alone.
+        if std::env::var("ISOBOT_LOAD_ONLY").is_ok_and(|v| v == "dispatch") {
+            return;
+        }
 
         let state = isobot::http::AppState::new(dispatcher.clone(), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
