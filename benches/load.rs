@@ -3,7 +3,8 @@
 //! latency, and RSS per loaded plugin with 100 plugins.
 //!
 //! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY,
-//! ISOBOT_LOAD_ONLY=dispatch to stop after the in-process phase, for profiling)
+//! ISOBOT_LOAD_ONLY=dispatch to stop after the in-process phase, for profiling;
+//! ISOBOT_LOAD_ISOLATES=N to cap the hot plugin's isolates, default one per core)
 
 use isobot::adapters::console::Console;
 use isobot::adapters::{Account, AdapterSet};
@@ -127,7 +128,7 @@ fn main() {
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
-            isobot::engine::Engine::shared(),
+            engine(),
             IsolateLimits::heap(64 << 20),
             None,
         ));
@@ -238,4 +239,18 @@ fn main() {
             after / 1024
         );
     });
+}
+
+/// The engine, with `ISOBOT_LOAD_ISOLATES` isolates per plugin when set.
+fn engine() -> Arc<isobot::engine::Engine> {
+    match std::env::var("ISOBOT_LOAD_ISOLATES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(n) => isobot::engine::Engine::new(isobot::engine::EngineConfig {
+            per_plugin: n,
+            ..Default::default()
+        }),
+        None => isobot::engine::Engine::shared(),
+    }
 }

@@ -45,11 +45,10 @@ pub enum HistoryError {
     },
 }
 
-/// A run in flight, as `begin` started it.
+/// A run in flight, as `begin` started it (its summary lives in the history's live map).
 pub struct Begun {
     pub id: u64,
     pub live: Arc<LiveRun>,
-    summary: RunSummary,
     history: Arc<History>,
     done: bool,
 }
@@ -58,9 +57,8 @@ impl Begun {
     /// Records the run's outcome (and ends its live stream).
     pub fn finish(mut self, outcome: &RunOutcome, file: &Path) {
         self.done = true;
-        let summary = std::mem::take(&mut self.summary);
         self.history
-            .finish(self.id, summary, Some((outcome, file)), None);
+            .finish(self.id, None, Some((outcome, file)), None);
     }
 }
 
@@ -69,9 +67,8 @@ impl Drop for Begun {
     /// recorded as `cancelled`, so no run stays "running" forever.
     fn drop(&mut self) {
         if !self.done {
-            let summary = std::mem::take(&mut self.summary);
             self.history
-                .finish(self.id, summary, None, Some(record::CANCELLED));
+                .finish(self.id, None, None, Some(record::CANCELLED));
         }
     }
 }
@@ -136,18 +133,17 @@ impl History {
     pub fn begin(self: &Arc<Self>, plugin: &str, hash: &str, ctx: &RunContext) -> Begun {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let live = Arc::new(LiveRun::new(id));
-        let summary = RunSummary::started(id, plugin, hash, ctx);
+        let summary = Arc::new(RunSummary::started(id, plugin, hash, ctx));
         self.lock_live().insert(
             id,
             LiveEntry {
                 live: live.clone(),
-                summary: Arc::new(summary.clone()),
+                summary,
             },
         );
         Begun {
             id,
             live,
-            summary,
             history: self.clone(),
             done: false,
         }
@@ -157,29 +153,43 @@ impl History {
     pub fn skipped(&self, plugin: &str, hash: &str) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let summary = RunSummary::started(id, plugin, hash, &RunContext::cron());
-        self.finish(id, summary, None, Some(SKIPPED_OVERLAP));
+        self.finish(id, Some(summary), None, Some(SKIPPED_OVERLAP));
     }
 
+    /// Ends run `id`: its summary comes from the live map (a run `begin` started) or is
+    /// `started` (a run that never began). The summary is built once and shared by the record,
+    /// the index and the writer; the live entry goes only once the record is readable, under the
+    /// live map's lock, so a reader never finds the run in neither place.
     fn finish(
         &self,
         id: u64,
-        summary: RunSummary,
+        started: Option<RunSummary>,
         outcome: Option<(&RunOutcome, &Path)>,
         reason: Option<&'static str>,
     ) {
+        let mut live = self.lock_live();
+        let entry = live.remove(&id);
+        let (live_run, summary) = match (entry, started) {
+            (_, Some(s)) => (None, s),
+            (Some(e), None) => (
+                Some(e.live),
+                Arc::try_unwrap(e.summary).unwrap_or_else(|shared| (*shared).clone()),
+            ),
+            (None, None) => return,
+        };
         let record = Arc::new(RunRecord::finished(
             summary,
             outcome,
             reason,
             &self.retention,
         ));
-        let summary = Arc::new(record.summary.clone());
         self.lock_pending().insert(id, record.clone());
+        drop(live);
         let evicted = self
             .index
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(summary);
+            .insert(record.summary.clone());
         if !evicted.is_empty() {
             let mut pending = self.lock_pending();
             for x in &evicted {
@@ -190,8 +200,8 @@ impl History {
             db.write(record, evicted);
         }
         // After the record is readable: a follower that sees the end can fetch it.
-        if let Some(entry) = self.lock_live().remove(&id) {
-            entry.live.end();
+        if let Some(live) = live_run {
+            live.end();
         }
     }
 

@@ -6,6 +6,7 @@ use super::Retention;
 use crate::run::{ContextKind, LogLine, RunContext, RunOutcome, RunStatus, SendRecord};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The outcome of a run in flight.
 pub const RUNNING: &str = "running";
@@ -92,8 +93,9 @@ pub struct RunSummary {
 /// One run with its sends and console lines.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
+    /// Shared with the index (`GET /api/runs` lists it without a copy).
     #[serde(flatten)]
-    pub summary: RunSummary,
+    pub summary: Arc<RunSummary>,
     pub sends: Vec<SendRecord>,
     pub logs: Vec<LogLine>,
     /// The HTTP status a route run answered with.
@@ -225,7 +227,7 @@ impl RunRecord {
             summary.outcome = r.to_string();
         }
         RunRecord {
-            summary,
+            summary: Arc::new(summary),
             sends,
             logs,
             http_status,

@@ -78,7 +78,13 @@ impl Index {
         let mut evicted = Vec::new();
         let id = s.id;
         let failed = s.outcome != "ok";
-        let ring = self.by_plugin.entry(s.plugin.clone()).or_default();
+        // Looked up first: a plugin's ring exists after its first run (no key copy per run).
+        if !self.by_plugin.contains_key(&s.plugin) {
+            self.by_plugin.insert(s.plugin.clone(), VecDeque::new());
+        }
+        let Some(ring) = self.by_plugin.get_mut(&s.plugin) else {
+            return evicted;
+        };
         ring.push_back(id);
         let mut out_of_ring = None;
         if ring.len() > self.retention.per_plugin.max(1) {
