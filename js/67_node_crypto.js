@@ -270,7 +270,7 @@
       version: () => "",
       hostname: () => "isobot",
       homedir: home,
-      tmpdir: () => I.hostFacts().data_dir ?? home(),
+      tmpdir: () => ops.op_isobot_node_tmpdir() ?? home(),
       endianness: () => "LE",
       cpus: () => [{ model: "isobot", speed: 0, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } }],
       availableParallelism: () => 1,

@@ -11,13 +11,15 @@
 //!   → engine/        one isolate thread per plugin version, limits, snapshot
 //!   → ext/           the SDK ops, one extension per capability, `Services`
 //!   → media.rs, adapters/   media sources (confined); the `Outbox` of the accounts
-//!   → outgoing.rs, run/, accounts.rs, store/, event.rs, confine.rs, duration.rs, errors.rs
+//!   → outgoing.rs, run/, accounts.rs, store/, event.rs, confine.rs, duration.rs, errors.rs,
+//!                code_file.rs
 //! ```
 
 pub mod accounts;
 pub mod adapters;
 pub mod app;
 pub mod cli;
+pub mod code_file;
 pub mod config;
 pub mod confine;
 pub mod cron;

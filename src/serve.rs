@@ -1,6 +1,10 @@
 //! `isobot serve`: wires the long-running bot together — config → the app (accounts and
 //! adapters, storage, services) → registry (initial load + hot reload) with the cron scheduler
 //! observing it → HTTP server with the adapters' ingress routes → optional stdin console.
+//!
+//! SIGTERM (or Ctrl-C) shuts down gracefully: no new connections, adapter polling and cron stop,
+//! requests and runs in flight get `[limits] shutdown_grace` to finish, then `serve` returns
+//! (exit code 0).
 
 use crate::adapters::console::ConsoleConfig;
 use crate::app::{self, Mode};
@@ -60,6 +64,8 @@ pub enum ServeError {
     App(#[from] crate::app::AppError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
+    #[error("cannot listen for SIGTERM: {0}")]
+    Signal(std::io::Error),
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
@@ -76,18 +82,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
     let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
-    // Kept alive until serve returns: dropping them stops the adapters' polling.
-    let _adapter_tasks = app.tasks;
-    let registry = Arc::new(Registry::new(
-        config.plugins_dir.clone(),
-        app.services.clone(),
-        config.limits.isolate(),
-        config.timezone,
-    ));
-    registry.observe(Arc::new(Scheduler::new(
-        config.timezone,
-        config.limits.timeout,
-    )));
+    // Kept alive until shutdown: dropping them stops the adapters' polling.
+    let adapter_tasks = app.tasks;
+    let registry = Arc::new(
+        Registry::new(
+            config.plugins_dir.clone(),
+            app.services.clone(),
+            config.limits.isolate(),
+            config.timezone,
+        )
+        .with_max_source(config.max_source_bytes),
+    );
+    let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
+    registry.observe(scheduler.clone());
     registry
         .load_all()
         .await
@@ -125,13 +132,48 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
-    axum::serve(listener, http::router(state).merge(app.routes))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(ServeError::Server)
+    let signal = shutdown_signal().map_err(ServeError::Signal)?;
+    let draining = http::listener::serve(
+        listener,
+        http::router(state).merge(app.routes),
+        config.http,
+        signal,
+    )
+    .await;
+    // Nothing new comes in: adapters stop polling, cron stops firing.
+    drop(adapter_tasks);
+    scheduler.stop();
+    let grace = config.shutdown_grace;
+    let in_flight = registry.in_flight().clone();
+    tracing::info!(
+        "shutting down: no new requests; {} runs in flight get up to {} to finish",
+        in_flight.count(),
+        crate::duration::show(grace)
+    );
+    let finished = async {
+        draining.finished().await;
+        in_flight.idle().await;
+    };
+    match tokio::time::timeout(grace, finished).await {
+        Ok(()) => tracing::info!("shut down: every run finished"),
+        Err(_) => tracing::warn!(
+            "shut down after the grace period ([limits] shutdown_grace = {}); {} runs were cut off",
+            crate::duration::show(grace),
+            in_flight.count()
+        ),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM (systemd, docker stop) or Ctrl-C.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+        }
+    })
 }
 
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).

@@ -46,7 +46,7 @@ pub struct RunArgs {
 
 pub async fn run(args: RunArgs) -> Result<(), CliError> {
     let config = Config::load(args.config.as_deref())?;
-    let source = Source::read(&args.plugin)?;
+    let source = Source::read(&args.plugin, config.max_source_bytes)?;
     let manifest = &source.manifest;
     for w in &manifest.warnings {
         eprintln!("warning: {}:{w}", args.plugin.display());

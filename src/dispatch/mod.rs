@@ -27,6 +27,7 @@ pub async fn run_plugin(
     on_continue: Option<oneshot::Sender<()>>,
 ) -> RunOutcome {
     let timeout = plugin.manifest.timeout.unwrap_or(default_timeout);
+    let _running = plugin.in_flight.enter();
     let outcome = plugin
         .isolate
         .run(

@@ -13,6 +13,7 @@ mod node;
 mod package_json;
 mod packages;
 mod push;
+mod reach;
 mod route;
 mod run;
 mod services;

@@ -11,6 +11,7 @@ use super::node::NodeSettings;
 use crate::outgoing::Outbox;
 use crate::store::{MemoryStore, Store};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct Services {
@@ -23,8 +24,10 @@ pub struct Services {
     pub listeners: Arc<Listeners>,
     /// Bot admins per IM, for `notifyMasters`.
     pub admins: BTreeMap<String, Vec<String>>,
-    /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
+    /// Node compatibility: `process.env` allowlist, the data folder, isobot's private files.
     pub node: NodeSettings,
+    /// Folders beyond the plugins and data folders that media may be sent from (`[media] allow`).
+    pub media_allow: Vec<PathBuf>,
 }
 
 impl Services {
@@ -36,6 +39,7 @@ impl Services {
             store: None,
             admins: BTreeMap::new(),
             node: NodeSettings::default(),
+            media_allow: Vec::new(),
         }
     }
 }
@@ -51,6 +55,7 @@ impl Services {
             store: Some(self.store.clone()),
             admins: self.admins.clone(),
             node: self.node.clone(),
+            media_allow: self.media_allow.clone(),
         }
     }
 }
@@ -62,6 +67,7 @@ pub struct ServicesBuilder {
     store: Option<Arc<dyn Store>>,
     admins: BTreeMap<String, Vec<String>>,
     node: NodeSettings,
+    media_allow: Vec<PathBuf>,
 }
 
 impl ServicesBuilder {
@@ -92,6 +98,12 @@ impl ServicesBuilder {
         self
     }
 
+    /// Folders media may also be sent from (`[media] allow`; none by default).
+    pub fn media_allow(mut self, folders: Vec<PathBuf>) -> Self {
+        self.media_allow = folders;
+        self
+    }
+
     /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
         let fetch = match self.fetch {
@@ -110,6 +122,7 @@ impl ServicesBuilder {
             listeners: Arc::default(),
             admins: self.admins,
             node: self.node,
+            media_allow: self.media_allow,
         }))
     }
 }

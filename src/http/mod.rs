@@ -1,9 +1,13 @@
 //! The built-in HTTP server (axum), an ingress: the admin API under `/api` (`api.rs`),
-//! `GET /healthz`, and every other path offered to the route plugins (`route.rs`). An admin
+//! `GET /healthz` (503 with the reason while the store is broken), and every other path offered to the route plugins (`route.rs`). An admin
 //! token, when configured, guards `/api/*`. Adapter ingress routes are merged in by `serve`.
+//! `listener.rs` serves it: connection cap, header and idle timeouts, graceful drain.
 
 mod api;
+pub mod listener;
 mod route;
+
+pub use listener::{Draining, HttpSettings};
 
 use crate::dispatch::Dispatcher;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -31,12 +35,21 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     Router::new()
         .merge(api)
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         // Everything else may be a route plugin (`router` header), looked up per request so
         // hot-reloaded routes appear and disappear without a restart.
         .fallback(route::plugin_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// `ok`, or 503 with the reason while the store is broken (a check of a broken store tries to
+/// recover it first, so the answer is the state now).
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.dispatcher.registry().services().store.health().await {
+        Ok(()) => "ok".into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {why}")).into_response(),
+    }
 }
 
 /// A JSON error answer: `{"error": message}`.

@@ -8,13 +8,13 @@
 //! every version swapped in and every plugin removed.
 
 use super::files::{plugin_files, plugin_in};
-use super::load::{LoadError, Source, Triggers};
+use super::load::{read_text, LoadError, Source, Triggers, DEFAULT_MAX_SOURCE};
 use super::manifest::Manifest;
 use super::routes::{Route, RouteTable};
 use super::schedule::CronSpec;
 use crate::engine::{Isolate, IsolateLimits};
 use crate::ext::Services;
-use crate::run::Deps;
+use crate::run::{Deps, InFlight};
 use chrono::Utc;
 use serde::Serialize;
 use sha2::Digest;
@@ -35,6 +35,8 @@ pub struct PluginVersion {
     pub stats: Arc<Stats>,
     /// Module files this version loaded (`require`), filled while it runs.
     pub deps: Deps,
+    /// The registry's count of runs in flight (each run holds a guard).
+    pub in_flight: Arc<InFlight>,
 }
 
 impl PluginVersion {
@@ -89,6 +91,8 @@ pub struct Registry {
     dir: PathBuf,
     services: Arc<Services>,
     limits: IsolateLimits,
+    /// Largest plugin file compiled (`[limits] max_source_kb`).
+    max_source: usize,
     /// The cron zone (`None` = local), for the next fire time in the status.
     tz: Option<chrono_tz::Tz>,
     entries: RwLock<BTreeMap<String, Entry>>,
@@ -97,6 +101,8 @@ pub struct Registry {
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
+    /// Runs in flight of every version this registry made.
+    in_flight: Arc<InFlight>,
 }
 
 /// One row of `GET /api/plugins`.
@@ -136,13 +142,26 @@ impl Registry {
             dir,
             services,
             limits,
+            max_source: DEFAULT_MAX_SOURCE,
             tz,
             entries: RwLock::new(BTreeMap::new()),
             live: RwLock::new(Arc::new(Vec::new())),
             routes: RwLock::new(Arc::default()),
             observers: RwLock::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
+            in_flight: Arc::default(),
         }
+    }
+
+    /// The runs in flight of this registry's plugins (old versions' included).
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        &self.in_flight
+    }
+
+    /// The largest plugin file this registry compiles (default `DEFAULT_MAX_SOURCE`).
+    pub fn with_max_source(mut self, bytes: usize) -> Self {
+        self.max_source = bytes;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -195,11 +214,22 @@ impl Registry {
     }
 
     /// Loads every plugin file of the folder.
-    pub async fn load_all(&self) -> std::io::Result<()> {
+    pub async fn load_all(self: &Arc<Self>) -> std::io::Result<()> {
         for file in plugin_files(&self.dir)? {
-            self.reload(&file).await;
+            self.reload_isolated(file).await;
         }
         Ok(())
+    }
+
+    /// `reload` on its own task: should loading one file ever panic, the panic is logged and
+    /// ends that reload only — the caller (serve's startup, the watcher) carries on with the
+    /// other files.
+    pub async fn reload_isolated(self: &Arc<Self>, path: PathBuf) {
+        let registry = self.clone();
+        let shown = path.display().to_string();
+        if let Err(e) = tokio::spawn(async move { registry.reload(&path).await }).await {
+            tracing::error!("reloading {shown} failed: {e}; the other plugins are unaffected");
+        }
     }
 
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
@@ -232,18 +262,22 @@ impl Registry {
 
     /// `force`: rebuild even if the file itself is unchanged (a dependency changed).
     async fn reload_plugin(&self, path: &Path, name: String, force: bool) {
-        let text = match tokio::fs::read_to_string(path).await {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let (file, max) = (path.to_path_buf(), self.max_source);
+        let read = tokio::task::spawn_blocking(move || read_text(&file, max)).await;
+        let text = match read {
+            Ok(Ok(s)) => s,
+            Ok(Err(LoadError::Read { source, .. }))
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 self.remove(&name);
                 return;
             }
-            Err(source) => {
-                let error = LoadError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                };
+            Ok(Err(error)) => {
                 self.fail(&name, error.to_string());
+                return;
+            }
+            Err(join) => {
+                self.fail(&name, format!("{}: cannot read: {join}", path.display()));
                 return;
             }
         };
@@ -300,6 +334,7 @@ impl Registry {
             triggers,
             stats,
             deps,
+            in_flight: self.in_flight.clone(),
         })
     }
 

@@ -62,7 +62,7 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
                 }
             }
             for path in dirty {
-                registry.reload(&path).await;
+                registry.reload_isolated(path).await;
             }
         }
     });

@@ -20,7 +20,14 @@ const LAYERS: &[&[&str]] = &[
     &["media", "adapters"],
     &["run"],
     &["outgoing", "store"],
-    &["accounts", "event", "confine", "duration", "errors"],
+    &[
+        "accounts",
+        "event",
+        "confine",
+        "duration",
+        "errors",
+        "code_file",
+    ],
 ];
 
 fn rank(module: &str) -> Option<usize> {

@@ -2,10 +2,9 @@
 //! confined by `media::resolve`) and the items of a mixed message, normalised from whatever
 //! shapes plugins pass (SDK.md §3). Invalid items are dropped, each with a reason.
 
-use crate::media;
+use crate::media::{self, MediaReach};
 use crate::outgoing::{Item, Media, MediaKind};
 use serde_json::{Map, Value};
-use std::path::Path;
 
 /// A non-empty string, or a number as text (plugins pass ids and texts either way).
 pub(crate) fn str_of(v: &Value) -> Option<String> {
@@ -26,10 +25,10 @@ pub(crate) fn first_str(map: Option<&Map<String, Value>>, keys: &[&str]) -> Opti
 pub(crate) fn media_of(
     src: &str,
     options: Option<&Map<String, Value>>,
-    plugin_dir: &Path,
+    reach: &MediaReach,
 ) -> Result<Media, media::MediaError> {
     Ok(Media {
-        source: media::resolve(src, plugin_dir)?,
+        source: media::resolve(src, reach)?,
         name: first_str(options, &["filename", "fileName", "file_name", "name"]),
         mime: first_str(options, &["mimeType", "mime_type"]),
     })
@@ -53,7 +52,7 @@ pub struct MixedItems {
 }
 
 /// Parses mixed items (`[{type, text | source, …}]`).
-pub fn items_of(value: &Value, plugin_dir: &Path) -> MixedItems {
+pub fn items_of(value: &Value, reach: &MediaReach) -> MixedItems {
     let mut out = MixedItems::default();
     let Value::Array(list) = value else {
         out.dropped.push("items is not an array".to_string());
@@ -64,7 +63,7 @@ pub fn items_of(value: &Value, plugin_dir: &Path) -> MixedItems {
             out.dropped.push(format!("item {i} is not an object"));
             continue;
         };
-        match item_of(o, plugin_dir) {
+        match item_of(o, reach) {
             Ok(item) => out.items.push(item),
             Err(why) => out.dropped.push(format!("item {i}: {why}")),
         }
@@ -85,7 +84,7 @@ enum ItemError {
     Media(#[from] media::MediaError),
 }
 
-fn item_of(o: &Map<String, Value>, plugin_dir: &Path) -> Result<Item, ItemError> {
+fn item_of(o: &Map<String, Value>, reach: &MediaReach) -> Result<Item, ItemError> {
     let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
     let text = || o.get("text").or_else(|| o.get("content")).and_then(str_of);
     match kind {
@@ -103,7 +102,7 @@ fn item_of(o: &Map<String, Value>, plugin_dir: &Path) -> Result<Item, ItemError>
             if let Some(n) = first_str(Some(o), &["name", "filename", "file_name"]) {
                 opts.insert("filename".into(), Value::String(n));
             }
-            let media = media_of(&src, Some(&opts), plugin_dir)?;
+            let media = media_of(&src, Some(&opts), reach)?;
             Ok(Item::Media { kind, media })
         }
     }
@@ -117,7 +116,11 @@ mod tests {
 
     #[test]
     fn mixed_items_table() {
-        let dir = Path::new("/srv/bot/scripts");
+        let dir = std::path::Path::new("/srv/bot/scripts");
+        let reach = MediaReach {
+            dir: dir.to_path_buf(),
+            roots: crate::confine::Roots::new([("the plugins folder", dir)]),
+        };
         let url = |u: &str| Media {
             source: MediaSource::Url { url: u.into() },
             name: None,
@@ -155,14 +158,14 @@ mod tests {
                     "item 1: unknown type `gif` (use text, markdown, image, voice, video or file)",
                     "item 2: needs `text`",
                     "item 3: needs `source` (or url/path/file)",
-                    "item 4: media path `../../etc/passwd` escapes the plugin folder; keep relative paths inside it or use an absolute path",
+                    "item 4: media path `../../etc/passwd` is outside the folders plugins may send files from (the plugins folder /srv/bot/scripts); put the file there, or list its folder in [media] allow in the config",
                 ],
             ),
             ("not an array", json!({"type":"text"}), vec![], vec!["items is not an array"]),
             ("empty", json!([]), vec![], vec![]),
         ];
         for (name, value, items, dropped) in cases {
-            let got = items_of(&value, dir);
+            let got = items_of(&value, &reach);
             assert_eq!(got.items, items, "case: {name}");
             assert_eq!(got.dropped, dropped, "case: {name}");
         }

@@ -82,7 +82,7 @@ pub(crate) async fn op_isobot_push(
             },
         },
         ContentKind::Mixed => {
-            let mixed = items_of(&args.content, &sc.plugin.dir);
+            let mixed = items_of(&args.content, &sc.media_reach());
             for why in &mixed.dropped {
                 note(&state, run_id, format!("pushMixed dropped {why}"));
             }
@@ -92,7 +92,7 @@ pub(crate) async fn op_isobot_push(
             Payload::Mixed { items: mixed.items }
         }
         ContentKind::Media(kind) => {
-            let media = media_of(content_str, args.options.as_ref(), &sc.plugin.dir)
+            let media = media_of(content_str, args.options.as_ref(), &sc.media_reach())
                 .map_err(|error| PushError::Media { action, error })?;
             Payload::Media { kind, media }
         }
