@@ -8,10 +8,11 @@
 //! every version swapped in and every plugin removed.
 
 use super::files::{plugin_files, plugin_in};
-use super::load::{read_text, LoadError, Source, Triggers, DEFAULT_MAX_SOURCE};
+use super::load::{LoadError, Source, Triggers, DEFAULT_MAX_SOURCE};
 use super::manifest::Manifest;
 use super::routes::{Route, RouteTable};
 use super::schedule::CronSpec;
+use super::stable::{self, Read};
 use crate::engine::{Isolate, IsolateLimits};
 use crate::ext::Services;
 use crate::run::{Deps, InFlight};
@@ -223,20 +224,27 @@ impl Registry {
 
     /// `reload` on its own task: should loading one file ever panic, the panic is logged and
     /// ends that reload only — the caller (serve's startup, the watcher) carries on with the
-    /// other files.
-    pub async fn reload_isolated(self: &Arc<Self>, path: PathBuf) {
+    /// other files. `false`: try again later (see `reload`).
+    pub async fn reload_isolated(self: &Arc<Self>, path: PathBuf) -> bool {
         let registry = self.clone();
         let shown = path.display().to_string();
-        if let Err(e) = tokio::spawn(async move { registry.reload(&path).await }).await {
-            tracing::error!("reloading {shown} failed: {e}; the other plugins are unaffected");
+        match tokio::spawn(async move { registry.reload(&path).await }).await {
+            Ok(settled) => settled,
+            Err(e) => {
+                tracing::error!("reloading {shown} failed: {e}; the other plugins are unaffected");
+                true
+            }
         }
     }
 
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
-    pub async fn reload(&self, path: &Path) {
+    /// `false` when the file is still being written (the serving version stays; the caller
+    /// tries again a little later).
+    pub async fn reload(&self, path: &Path) -> bool {
         let _one_at_a_time = self.reloading.lock().await;
+        let mut settled = true;
         if let Some(name) = plugin_in(&self.dir, path) {
-            self.reload_plugin(path, name, false).await;
+            settled = self.reload_plugin(path, name, false).await;
         }
         // Plugins that `require`d this file are rebuilt too (their module cache is stale).
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -256,29 +264,34 @@ impl Registry {
                 "{} changed: reloading {name}, which requires it",
                 path.display()
             );
-            self.reload_plugin(&file, name, true).await;
+            settled &= self.reload_plugin(&file, name, true).await;
         }
+        settled
     }
 
-    /// `force`: rebuild even if the file itself is unchanged (a dependency changed).
-    async fn reload_plugin(&self, path: &Path, name: String, force: bool) {
-        let (file, max) = (path.to_path_buf(), self.max_source);
-        let read = tokio::task::spawn_blocking(move || read_text(&file, max)).await;
-        let text = match read {
-            Ok(Ok(s)) => s,
-            Ok(Err(LoadError::Read { source, .. }))
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
+    /// `force`: rebuild even if the file itself is unchanged (a dependency changed). `false`
+    /// when the file is still being written.
+    async fn reload_plugin(&self, path: &Path, name: String, force: bool) -> bool {
+        let serving = self
+            .read_entries()
+            .get(&name)
+            .and_then(|e| e.current.as_ref().map(|p| p.manifest.clone()));
+        let text = match stable::read(path, self.max_source, serving.as_deref()).await {
+            Ok(Read::Text(text)) => text,
+            Ok(Read::Gone) => {
                 self.remove(&name);
-                return;
+                return true;
             }
-            Ok(Err(error)) => {
+            Ok(Read::Unsettled) => {
+                tracing::debug!(
+                    "{} is still being written; trying again later",
+                    path.display()
+                );
+                return false;
+            }
+            Err(error) => {
                 self.fail(&name, error.to_string());
-                return;
-            }
-            Err(join) => {
-                self.fail(&name, format!("{}: cannot read: {join}", path.display()));
-                return;
+                return true;
             }
         };
         let hash = short_hash(&text);
@@ -287,7 +300,7 @@ impl Registry {
             if let Some(entry) = entries.get(&name) {
                 let same = entry.current.as_ref().is_some_and(|p| p.hash == hash);
                 if same && entry.error.is_none() && !force {
-                    return;
+                    return true;
                 }
                 entry.stats.clone()
             } else {
@@ -298,6 +311,7 @@ impl Registry {
             Ok(plugin) => self.swap_in(name, Arc::new(plugin)),
             Err(error) => self.fail(&name, error.to_string()),
         }
+        true
     }
 
     async fn build(

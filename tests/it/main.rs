@@ -14,6 +14,7 @@ mod harness;
 mod hostile_faults;
 mod hostile_headers;
 mod hostile_numbers;
+mod hostile_reload;
 mod layering;
 mod listen;
 mod live;
