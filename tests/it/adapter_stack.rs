@@ -83,6 +83,11 @@ impl Stack {
         let services = Services::builder(outbox.clone())
             .admins(config.admins.clone())
             .store(Arc::new(isobot::store::RedbStore::lazy(data)))
+            .node(isobot::ext::NodeSettings {
+                data_dir: Some(data.to_path_buf()),
+                ..Default::default()
+            })
+            .media_allow(config.media_allow.clone())
             .build()
             .unwrap();
         let registry = Arc::new(Registry::new(
