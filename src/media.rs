@@ -58,10 +58,11 @@ pub fn resolve(src: &str, reach: &MediaReach) -> Result<MediaSource, MediaError>
             mime: (!mime.is_empty()).then(|| mime.to_string()),
         });
     }
-    let path = lower
-        .starts_with("file://")
-        .then(|| &src[7..])
-        .unwrap_or(src);
+    let path = if lower.starts_with("file://") {
+        &src[7..]
+    } else {
+        src
+    };
     let outside = || MediaError::Outside {
         path: src.to_string(),
         roots: reach.roots.describe(),

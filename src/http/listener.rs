@@ -2,8 +2,9 @@
 //! wait in the kernel's backlog, holding no file descriptor of ours), serves HTTP/1.1 with
 //! upgrades (WebSockets) through hyper, and closes a connection that is idle — no request in
 //! flight and no byte received for `idle_timeout` — or that takes longer than `header_timeout`
-//! from the first byte of a request to its complete head (slowloris). On shutdown it stops
-//! accepting, lets the requests in flight finish, and closes idle connections at once.
+//! from the first byte of a request to its complete head (slowloris); a request body must also
+//! arrive within `header_timeout` of its head (slow POST). On shutdown it stops accepting, lets
+//! the requests in flight finish, and closes idle connections at once.
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
@@ -22,7 +23,8 @@ use tower::ServiceExt;
 /// `[http]` in the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpSettings {
-    /// Longest time from the first byte of a request to the end of its head.
+    /// Longest time from the first byte of a request to the end of its head, and from the head
+    /// to the end of its body.
     pub header_timeout: Duration,
     /// Longest time a connection may stay open with no request in flight and nothing received.
     pub idle_timeout: Duration,
@@ -159,6 +161,52 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// A request body that must be complete by a deadline (a slow POST is cut off with an error,
+/// which the handler answers; hyper then closes the connection).
+struct TimedBody {
+    inner: hyper::body::Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    done: bool,
+}
+
+impl http_body::Body for TimedBody {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.done = true;
+                    Poll::Ready(Some(Err(
+                        "the request body did not arrive within [http] header_timeout".into(),
+                    )))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// The connections still open after the listener stopped accepting.
 pub struct Draining {
     connections: JoinSet<()>,
@@ -235,12 +283,20 @@ async fn connection(
         _slot: slot,
     });
     let service_activity = activity.clone();
+    let body_time = settings.header_timeout;
     let service =
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let busy = service_activity.begin();
             let app = app.clone();
+            let request = request.map(|inner| {
+                axum::body::Body::new(TimedBody {
+                    inner,
+                    deadline: Box::pin(tokio::time::sleep(body_time)),
+                    done: false,
+                })
+            });
             async move {
-                let response = app.oneshot(request.map(axum::body::Body::new)).await;
+                let response = app.oneshot(request).await;
                 drop(busy);
                 response
             }

@@ -228,7 +228,7 @@ fn isobot() -> Command {
 #[test]
 fn check_never_panics_on_fuzzed_plugins() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng::new(0x0c4e_c4);
+    let mut rng = Rng::new(0x000c_4ec4);
     let mut files = 0;
     for i in 0..300 {
         let mut text = header_block(&mut rng);

@@ -2,7 +2,8 @@
 //! small open-file limit: 400 half-sent requests used to exhaust the descriptors, and new
 //! clients could not connect. Now connections are capped (`[http] max_connections`), a request
 //! head must arrive within `header_timeout`, and an idle keep-alive connection is closed after
-//! `idle_timeout`: the half-open connections are closed and a new client is served.
+//! `idle_timeout`, a body must follow its head within `header_timeout`: the half-open
+//! connections are closed and a new client is served.
 
 use crate::live::{plugin, spawn_serve};
 use std::io::{Read, Write};
@@ -97,6 +98,12 @@ fn half_sent_and_idle_connections_are_closed_and_new_clients_are_served() {
             "half-sent request {i} was answered: {text}"
         );
     }
+    // A slow POST: the head arrives, the body never completes; it is cut off and closed.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"POST /api/messages HTTP/1.1\r\nHost: isobot\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"im\":")
+        .unwrap();
+    let got = String::from_utf8_lossy(&read_to_close(&mut slow)).into_owned();
+    assert!(!got.contains("200 OK"), "{got}");
     // A keep-alive connection that goes idle after its answer is closed too.
     let mut idle = TcpStream::connect(&addr).unwrap();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: isobot\r\n\r\n")
