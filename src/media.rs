@@ -75,8 +75,10 @@ pub fn resolve(src: &str, reach: &MediaReach) -> Result<MediaSource, MediaError>
         .roots
         .check(&reach.dir.join(path), true)
         .ok_or_else(outside)?;
+    // A final symlink (to a file inside the roots) is followed: adapters read the file itself.
+    let real = std::fs::canonicalize(&checked).unwrap_or(checked);
     Ok(MediaSource::Path {
-        path: checked.to_string_lossy().into_owned(),
+        path: real.to_string_lossy().into_owned(),
     })
 }
 
@@ -99,6 +101,8 @@ mod tests {
         std::fs::create_dir_all(&allowed).unwrap();
         std::fs::write(base.join("secret.txt"), "s").unwrap();
         std::os::unix::fs::symlink(&base, dir.join("up")).unwrap();
+        std::fs::write(dir.join("img/real.png"), "p").unwrap();
+        std::os::unix::fs::symlink(dir.join("img/real.png"), dir.join("alias.png")).unwrap();
         let reach = MediaReach {
             dir: dir.clone(),
             roots: Roots::new([
@@ -136,6 +140,7 @@ mod tests {
             ),
             ("img/a.png", path(&dir.join("img/a.png"))),
             ("./img/../a.png", path(&dir.join("a.png"))),
+            ("alias.png", path(&dir.join("img/real.png"))),
             (&in_allowed, path(&allowed.join("a.png"))),
             (&in_allowed_url, path(&allowed.join("a.png"))),
             ("../secret.txt", outside("../secret.txt")),

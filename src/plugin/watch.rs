@@ -2,10 +2,10 @@
 //! write several per save) and hands each touched path to `Registry::reload`, one at a time,
 //! so the registry always ends up with what is on disk now.
 //!
-//! Which events count (`starts_reload`): a save that is still being written in place is not
-//! read — on Linux the close of the written file ends the save; renames (atomic saves) and
-//! removals count at once. Reads (isobot's own included) never count: each would start another
-//! read.
+//! Which events count (`trigger`): a save that is still being written in place is not read —
+//! on Linux the close of the written file ends the save; renames (atomic saves) and removals
+//! count at once. Written data counts only after `FALLBACK` of quiet (for file systems that
+//! report no close). Reads (isobot's own included) never count: each would start another read.
 
 use super::registry::Registry;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
@@ -19,10 +19,30 @@ use tokio::sync::mpsc;
 /// Quiet time that ends a burst of events.
 const DEBOUNCE: Duration = Duration::from_millis(25);
 
+/// Quiet time after written data with no close event before the file is read anyway.
+const FALLBACK: Duration = Duration::from_secs(1);
+
+/// When an event's paths are reloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Now,
+    /// After `FALLBACK` of quiet (the close that ends the save normally comes first).
+    Later,
+    Never,
+}
+
 /// Keeps the watcher alive; dropping it stops hot reload.
 pub struct WatchHandle {
     _watcher: notify::RecommendedWatcher,
     task: tokio::task::JoinHandle<()>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Drop for WatchHandle {
@@ -31,32 +51,65 @@ impl Drop for WatchHandle {
     }
 }
 
-/// Whether an event of this kind starts a reload of its paths.
-fn starts_reload(kind: &EventKind) -> bool {
+/// When an event of this kind reloads its paths.
+fn trigger(kind: &EventKind) -> Trigger {
     match kind {
         // A save finished writing the file in place.
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Trigger::Now,
         // Opening and reading (isobot's own reads too) change nothing.
-        EventKind::Access(_) => false,
+        EventKind::Access(_) => Trigger::Never,
         // Inotify reports the close of every write: data written and files created in place
         // are read once their writer closed them, never half-written.
         EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
-        | EventKind::Create(CreateKind::File) => !cfg!(target_os = "linux"),
-        _ => true,
+        | EventKind::Create(CreateKind::File)
+            if cfg!(target_os = "linux") =>
+        {
+            Trigger::Later
+        }
+        _ => Trigger::Now,
+    }
+}
+
+/// Forwards the paths of `rx` to `now` once `quiet` passed without another one.
+async fn after_quiet(
+    mut rx: mpsc::UnboundedReceiver<PathBuf>,
+    now: mpsc::UnboundedSender<PathBuf>,
+    quiet: Duration,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut paths = BTreeSet::from([first]);
+        loop {
+            match tokio::time::timeout(quiet, rx.recv()).await {
+                Ok(Some(path)) => {
+                    paths.insert(path);
+                }
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        for path in paths {
+            let _ = now.send(path);
+        }
     }
 }
 
 pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+    let (later_tx, later_rx) = mpsc::unbounded_channel::<PathBuf>();
     let retry = tx.clone();
+    let fallback = tokio::spawn(after_quiet(later_rx, tx.clone(), FALLBACK));
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-            Ok(event) if starts_reload(&event.kind) => {
+            Ok(event) => {
+                let to = match trigger(&event.kind) {
+                    Trigger::Now => &tx,
+                    Trigger::Later => &later_tx,
+                    Trigger::Never => return,
+                };
                 for path in event.paths {
-                    let _ = tx.send(path);
+                    let _ = to.send(path);
                 }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!("file watcher error: {e}"),
         })?;
     // The folder itself, and its sub-folders (helper modules) except `node_modules` and hidden
@@ -73,6 +126,7 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
         }
     }
     let task = tokio::spawn(async move {
+        let _fallback = AbortOnDrop(fallback);
         while let Some(first) = rx.recv().await {
             let mut dirty = BTreeSet::from([first]);
             loop {
@@ -109,29 +163,48 @@ mod tests {
 
     #[test]
     fn which_events_start_a_reload() {
-        let linux = cfg!(target_os = "linux");
+        let later = if cfg!(target_os = "linux") {
+            Trigger::Later
+        } else {
+            Trigger::Now
+        };
+        use Trigger::{Never, Now};
         let cases = [
-            (
-                EventKind::Access(AccessKind::Close(AccessMode::Write)),
-                true,
-            ),
+            (EventKind::Access(AccessKind::Close(AccessMode::Write)), Now),
             (
                 EventKind::Access(AccessKind::Close(AccessMode::Read)),
-                false,
+                Never,
             ),
-            (EventKind::Access(AccessKind::Open(AccessMode::Any)), false),
-            (EventKind::Modify(ModifyKind::Data(DataChange::Any)), !linux),
-            (EventKind::Create(CreateKind::File), !linux),
-            (EventKind::Create(CreateKind::Folder), true),
-            (EventKind::Modify(ModifyKind::Name(RenameMode::To)), true),
+            (EventKind::Access(AccessKind::Open(AccessMode::Any)), Never),
+            (EventKind::Modify(ModifyKind::Data(DataChange::Any)), later),
+            (EventKind::Create(CreateKind::File), later),
+            (EventKind::Create(CreateKind::Folder), Now),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::To)), Now),
             (
                 EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
-                true,
+                Now,
             ),
-            (EventKind::Remove(RemoveKind::File), true),
+            (EventKind::Remove(RemoveKind::File), Now),
         ];
         for (kind, want) in cases {
-            assert_eq!(starts_reload(&kind), want, "{kind:?}");
+            assert_eq!(trigger(&kind), want, "{kind:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn data_written_without_a_close_is_read_after_the_quiet_time() {
+        let (later_tx, later_rx) = mpsc::unbounded_channel();
+        let (now_tx, mut now_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(after_quiet(later_rx, now_tx, Duration::from_millis(20)));
+        for _ in 0..3 {
+            later_tx.send(PathBuf::from("/p/a.js")).unwrap();
+        }
+        later_tx.send(PathBuf::from("/p/b.js")).unwrap();
+        // One send per path, once the burst is over.
+        assert_eq!(now_rx.recv().await, Some(PathBuf::from("/p/a.js")));
+        assert_eq!(now_rx.recv().await, Some(PathBuf::from("/p/b.js")));
+        drop(later_tx);
+        task.await.unwrap();
+        assert!(now_rx.try_recv().is_err());
     }
 }
