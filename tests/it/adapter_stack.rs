@@ -109,8 +109,15 @@ impl Stack {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        // Served like `isobot serve` serves them (connection cap, timeouts, upgrades).
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, built.routes).await;
+            isobot::http::listener::serve(
+                listener,
+                built.routes,
+                isobot::http::HttpSettings::default(),
+                std::future::pending(),
+            )
+            .await;
         });
         Stack {
             plugins,
