@@ -73,6 +73,7 @@
   /** A receipt prints as its message id (SDK.md sec. 9), without the method showing in JSON. */
   function receipt(r) {
     P.ObjectDefineProperty(r, "toString", {
+      __proto__: null,
       value: function () {
         return P.StringCtor(this.message_id ?? "");
       },
@@ -114,14 +115,14 @@
   /** The request body as data: parsed JSON, or form fields, else the query parameters. */
   function routeData(r, body) {
     const type = (r.headers ?? {})["content-type"] ?? "";
-    if (body !== "" && type.includes("json")) {
+    if (body !== "" && P.AnyIncludes(type, "json")) {
       try {
-        return JSON.parse(body);
+        return P.JSONParse(body);
       } catch {
         return body;
       }
     }
-    if (body !== "" && type.includes("x-www-form-urlencoded")) {
+    if (body !== "" && P.AnyIncludes(type, "x-www-form-urlencoded")) {
       return P.ObjectFromEntries([...new globalThis.URLSearchParams(body)]);
     }
     return body !== "" ? body : { ...(r.query ?? {}) };
@@ -218,9 +219,9 @@
       getPluginVersion: () => P.PromiseResolve(ctx().plugin.version),
     };
     for (const name of P.ObjectKeys(MEDIA_KIND)) {
-      sdk[name] = makePush(runId, MEDIA_KIND[name]);
+      I.put(sdk, name, makePush(runId, MEDIA_KIND[name]));
     }
-    sdk.pushMixed = makePush(runId, "mixed");
+    I.put(sdk, "pushMixed", makePush(runId, "mixed"));
     for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };

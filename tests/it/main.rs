@@ -17,6 +17,7 @@ mod hostile_headers;
 mod hostile_http;
 mod hostile_media;
 mod hostile_numbers;
+mod hostile_primordials;
 mod hostile_proxy;
 mod hostile_reload;
 mod hostile_source;
