@@ -69,6 +69,7 @@
     writable: false,
     configurable: false,
   });
+  const globals = { __proto__: null };
   globalThis.__isobot_internal = {
     P,
     core,
@@ -93,8 +94,11 @@
         configurable: true,
       });
     },
+    /** The web/Node globals as installed, for runtime code (a plugin may replace the global). */
+    globals,
     /** Installs a web/Node global the way browsers do: writable, configurable, not enumerable. */
     defineGlobal(name, value) {
+      globals[name] = value;
       P.ObjectDefineProperty(globalThis, name, {
         __proto__: null,
         value,

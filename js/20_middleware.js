@@ -115,15 +115,15 @@
   /** The request body as data: parsed JSON, or form fields, else the query parameters. */
   function routeData(r, body) {
     const type = (r.headers ?? {})["content-type"] ?? "";
-    if (body !== "" && P.AnyIncludes(type, "json")) {
+    if (body !== "" && P.StringPrototypeIncludes(type, "json")) {
       try {
         return P.JSONParse(body);
       } catch {
         return body;
       }
     }
-    if (body !== "" && P.AnyIncludes(type, "x-www-form-urlencoded")) {
-      return P.ObjectFromEntries([...new globalThis.URLSearchParams(body)]);
+    if (body !== "" && P.StringPrototypeIncludes(type, "x-www-form-urlencoded")) {
+      return P.ObjectFromEntries([...new I.globals.URLSearchParams(body)]);
     }
     return body !== "" ? body : { ...(r.query ?? {}) };
   }

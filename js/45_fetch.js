@@ -194,7 +194,7 @@
       if (!headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
       return I.encode(body);
     }
-    if (body instanceof globalThis.URLSearchParams) {
+    if (body instanceof I.globals.URLSearchParams) {
       if (!headers.has("content-type")) {
         headers.set("content-type", "application/x-www-form-urlencoded;charset=UTF-8");
       }
@@ -208,8 +208,8 @@
     const runId = I.currentRunId();
     try {
       // `input` is a URL string, a URL, or a Request-like object {url, method, headers}.
-      const req = typeof input === "object" && input !== null && !(input instanceof globalThis.URL) ? input : null;
-      const url = req !== null ? P.StringCtor(req.url) : input instanceof globalThis.URL ? input.href : P.StringCtor(input);
+      const req = typeof input === "object" && input !== null && !(input instanceof I.globals.URL) ? input : null;
+      const url = req !== null ? P.StringCtor(req.url) : input instanceof I.globals.URL ? input.href : P.StringCtor(input);
       const headers = new Headers(init.headers ?? (req !== null ? req.headers : undefined));
       const method = P.StringPrototypeToUpperCase(P.StringCtor(init.method ?? (req !== null ? req.method : undefined) ?? "GET"));
       const body = bodyOf(init.body, headers);

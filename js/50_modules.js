@@ -25,8 +25,8 @@
   const resolved = new P.SafeMap();
 
   function dirOf(path) {
-    const i = P.AnyLastIndexOf(path, "/");
-    return i <= 0 ? "/" : P.AnySlice(path, 0, i);
+    const i = P.StringPrototypeLastIndexOf(path, "/");
+    return i <= 0 ? "/" : P.StringPrototypeSlice(path, 0, i);
   }
 
   /** The SDK for code in helper modules: each call acts for the run it is running in. */
@@ -42,9 +42,9 @@
   }
 
   function builtin(spec, dir) {
-    const name = P.StringPrototypeStartsWith(spec, "node:") ? P.AnySlice(spec, 5) : spec;
+    const name = P.StringPrototypeStartsWith(spec, "node:") ? P.StringPrototypeSlice(spec, 5) : spec;
     if (I.nodeBuiltin) {
-      const m = I.nodeBuiltin(name, P.AnyIncludes(dir, "/node_modules/"));
+      const m = I.nodeBuiltin(name, P.StringPrototypeIncludes(dir, "/node_modules/"));
       if (m !== undefined) return m;
     }
     const e = new P.ErrorCtor(
@@ -73,7 +73,7 @@
   /** A compile error of an ES module file, said plainly. */
   function compileError(err, path) {
     const e = err.thrown;
-    if (e instanceof P.SyntaxError && P.AnyTest(/\b(import|export)\b/, e.message) && P.AnyIncludes(path, "/node_modules/")) {
+    if (e instanceof P.SyntaxError && P.AnyTest(/\b(import|export)\b/, e.message) && P.StringPrototypeIncludes(path, "/node_modules/")) {
       const clear = new P.ErrorCtor(
         `${path} is an ES module (${e.message}); isobot loads CommonJS only \u2014 install a version of the ` +
           `package that ships CommonJS, or use another package`,
@@ -100,14 +100,14 @@
 
   /** The module function of `source`; package code gets the ABSENT_WEB names in scope. */
   function compile(source, path) {
-    if (!P.AnyIncludes(path, "/node_modules/")) {
+    if (!P.StringPrototypeIncludes(path, "/node_modules/")) {
       return core.compileFunction(source, "file://" + path, undefined, MODULE_PARAMS);
     }
-    if (absentWeb === null) absentWeb = P.AnyFilter(ABSENT_WEB, (n) => !(n in globalThis));
+    if (absentWeb === null) absentWeb = P.ArrayPrototypeFilter(ABSENT_WEB, (n) => !(n in globalThis));
     // The module is an inner function (its own declarations may shadow the names); the wrapper
     // sits on the first line, so line numbers stay those of the file.
     const [outer, err] = core.compileFunction(
-      `return function (${P.AnyJoin(MODULE_PARAMS, ", ")}) {${source}\n};`,
+      `return function (${P.ArrayPrototypeJoin(MODULE_PARAMS, ", ")}) {${source}\n};`,
       "file://" + path,
       undefined,
       absentWeb,
@@ -128,7 +128,7 @@
     if (r.format === "json") {
       let exports;
       try {
-        exports = P.JSONParse(P.StringPrototypeCharCodeAt(source, 0) === 0xfeff ? P.AnySlice(source, 1) : source);
+        exports = P.JSONParse(P.StringPrototypeCharCodeAt(source, 0) === 0xfeff ? P.StringPrototypeSlice(source, 1) : source);
       } catch (e) {
         e.message = `${r.path}: ${e.message}`;
         throw e;
@@ -181,10 +181,10 @@
   /** `importJs('file.js')` or `importJs('author:file.js')`: another script of the folder. */
   I.importJs = (name) => {
     const spec = P.StringCtor(name);
-    const file = P.AnyIncludes(spec, ":") ? P.AnySlice(spec, P.AnyIndexOf(spec, ":") + 1) : spec;
-    return load("", "./" + P.AnyReplace(file, /^\.\//, ""));
+    const file = P.StringPrototypeIncludes(spec, ":") ? P.StringPrototypeSlice(spec, P.StringPrototypeIndexOf(spec, ":") + 1) : spec;
+    return load("", "./" + P.StringPrototypeReplace(file, /^\.\//, ""));
   };
-  P.AnyPush(I.sdkExtensions, (sdk) => {
+  P.ArrayPrototypePush(I.sdkExtensions, (sdk) => {
     I.put(sdk, "importJs", I.importJs);
   });
 })(globalThis);

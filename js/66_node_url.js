@@ -227,7 +227,7 @@
   };
 
   Url.prototype.resolve = function resolve(relative) {
-    return new globalThis.URL(relative, this.format()).href;
+    return new I.globals.URL(relative, this.format()).href;
   };
 
   function urlParse(url, parseQueryString, slashesDenoteHost) {
@@ -237,9 +237,9 @@
 
   function urlFormat(obj, options) {
     if (typeof obj === "string") return urlParse(obj).format();
-    if (obj instanceof globalThis.URL) {
+    if (obj instanceof I.globals.URL) {
       const o = { auth: true, fragment: true, search: true, unicode: false, ...options };
-      const u = new globalThis.URL(obj.href);
+      const u = new I.globals.URL(obj.href);
       if (!o.auth) {
         u.username = "";
         u.password = "";
@@ -257,7 +257,7 @@
   }
 
   function fileURLToPath(path) {
-    const u = typeof path === "string" ? new globalThis.URL(path) : path;
+    const u = typeof path === "string" ? new I.globals.URL(path) : path;
     if (u.protocol !== "file:") {
       const e = new P.TypeErrorCtor("The URL must be of scheme file");
       e.code = "ERR_INVALID_URL_SCHEME";
@@ -280,29 +280,29 @@
     let resolved = I.path.resolve(filepath);
     if (P.StringPrototypeEndsWith(filepath, "/") && !P.StringPrototypeEndsWith(resolved, "/")) resolved += "/";
     const encoded = P.AnyReplace(resolved, /[%\\\n\r\t#?]/g, (c) => `%${P.StringPrototypePadStart(P.StringPrototypeToUpperCase(P.AnyToString(P.StringPrototypeCharCodeAt(c, 0), 16)), 2, "0")}`);
-    return new globalThis.URL(`file://${encoded}`);
+    return new I.globals.URL(`file://${encoded}`);
   }
 
   I.nodeModule("url", () => ({
-    URL: globalThis.URL,
-    URLSearchParams: globalThis.URLSearchParams,
+    URL: I.globals.URL,
+    URLSearchParams: I.globals.URLSearchParams,
     Url,
     parse: urlParse,
     format: urlFormat,
     resolve: (from, to) => {
-      const resolved = new globalThis.URL(to, new globalThis.URL(from, "resolve://"));
+      const resolved = new I.globals.URL(to, new I.globals.URL(from, "resolve://"));
       if (resolved.protocol === "resolve:") {
         const { pathname, search, hash } = resolved;
         return pathname + search + hash;
       }
       return P.AnyToString(resolved);
     },
-    resolveObject: (from, to) => urlParse(new globalThis.URL(to, urlParse(from).href).href),
+    resolveObject: (from, to) => urlParse(new I.globals.URL(to, urlParse(from).href).href),
     fileURLToPath,
     pathToFileURL,
     domainToASCII: (d) => {
       try {
-        return new globalThis.URL(`http://${d}`).hostname;
+        return new I.globals.URL(`http://${d}`).hostname;
       } catch {
         return "";
       }

@@ -19,7 +19,7 @@
 
   function toPath(p, name = "path") {
     if (typeof p === "string") return p;
-    if (p instanceof globalThis.URL) return I.nodeBuiltin("url", false).fileURLToPath(p);
+    if (p instanceof I.globals.URL) return I.nodeBuiltin("url", false).fileURLToPath(p);
     if (p instanceof P.Uint8Array) return P.AnyToString(I.Buffer.from(p));
     const e = new P.TypeErrorCtor(
       `The "${name}" argument must be of type string or an instance of Buffer or URL. Received ${p === null ? "null" : typeof p}`,

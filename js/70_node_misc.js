@@ -217,7 +217,7 @@
   const isIPv4 = (s) => P.AnyTest(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, P.StringCtor(s));
   const isIPv6 = (s) => {
     try {
-      return P.AnyIncludes(P.StringCtor(s), ":") && new globalThis.URL(`http://[${s}]/`).hostname !== "";
+      return P.AnyIncludes(P.StringCtor(s), ":") && new I.globals.URL(`http://[${s}]/`).hostname !== "";
     } catch {
       return false;
     }

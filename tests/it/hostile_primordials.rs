@@ -48,7 +48,7 @@ if (text === 'clobber') {
   }
   define(Object.prototype, 'toJSON', { __proto__: null, value: function () { return 'hijacked'; }, configurable: true, writable: true });
   globalThis.clobbered = true;
-  for (const name of ['Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'Error', 'TypeError', 'RangeError', 'Uint8Array', 'ArrayBuffer', 'Date', 'RegExp', 'Symbol', 'String', 'Number', 'Object', 'Array', 'JSON', 'Math', 'Reflect']) {
+  for (const name of ['Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'Error', 'TypeError', 'RangeError', 'Uint8Array', 'ArrayBuffer', 'Date', 'RegExp', 'Symbol', 'String', 'Number', 'Object', 'Array', 'JSON', 'Math', 'Reflect', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'Headers', 'Response']) {
     globalThis[name] = hostile('global ' + name);
   }
   await s.reply('clobbered');
@@ -58,6 +58,8 @@ let r = '';
 const step = async (name, f) => {
   try { r = r + name + '=' + (await f()) + ';'; } catch (e) { r = r + name + '=THREW ' + (e && e.message) + ';'; }
 };
+// The plugin's own use of what it clobbered does break (the clobber took effect).
+await step('own', () => { try { [].push(1); return 'intact'; } catch (e) { return e.message; } });
 await step('helper', () => require('./helper.js').twice(21));
 await step('json', () => require('./data.json').answer);
 await step('path', () => require('path').join('a', 'b', '../c') + ',' + require('path').extname('x.tar.gz') + ',' + require('node:path').resolve('/r', 's'));
@@ -73,8 +75,8 @@ await step('events', () => {
   return got + ',' + e.listenerCount('x');
 });
 await step('util', () => require('util').format('%s-%d', 'n', 7) + ',' + require('util').inspect({ a: [1, 'x'] }));
-await step('url', () => new URL('https://h.example/p?q=1#f').searchParams.get('q') + ',' + require('url').parse('http://a.b/c?d=e').pathname);
-await step('text', () => new TextDecoder().decode(new TextEncoder().encode('t\u00e9')));
+await step('url', () => new (require('url').URL)('https://h.example/p?q=1#f').searchParams.get('q') + ',' + require('url').parse('http://a.b/c?d=e').pathname + ',' + require('url').pathToFileURL('/x y').href);
+await step('text', () => new (require('util').TextDecoder)().decode(new (require('util').TextEncoder)().encode('t\u00e9')));
 await step('bucket', async () => { await sdk.bucketSet('hp', 'k', 'v' + text); return await sdk.bucketGet('hp', 'k'); });
 await step('keys', async () => (await sdk.bucketKeys('hp')).length);
 await step('all', async () => (await sdk.bucketAll('hp')).k);
@@ -111,8 +113,8 @@ async fn overwritten_builtins_break_neither_the_sdk_nor_require_nor_node_modules
     let before = run(&hostile, turn("use")).await;
     assert_ok(&before);
     let baseline = before.sends.last().unwrap().body.clone();
-    let expected = "helper=42;json=42;path=a/c,.gz,/r/s;buffer=aGkgdGhlcmU=,6162;\
-events=a1ab,1;util=n-7,{ a: [ 1, 'x' ] };url=1,/c;text=t\u{e9};bucket=vuse;keys=1;all=vuse;\
+    let expected = "own=intact;helper=42;json=42;path=a/c,.gz,/r/s;buffer=aGkgdGhlcmU=,6162;\
+events=a1ab,1;util=n-7,{ a: [ 1, 'x' ] };url=1,/c,file:///x%20y;text=t\u{e9};bucket=vuse;keys=1;all=vuse;\
 fetch=200,true;push=number;timer=fired;late=7,1;sleep=slept;";
     assert_eq!(baseline["text"], expected, "{baseline}");
 
@@ -128,7 +130,11 @@ fetch=200,true;push=number;timer=fired;late=7,1;sleep=slept;";
         let o = run(&hostile, turn("use")).await;
         assert_ok(&o);
         let body = &o.sends.last().unwrap().body;
-        assert_eq!(body["text"], expected, "run {i} after the clobber: {body}");
+        assert_eq!(
+            body["text"],
+            expected.replace("own=intact", "own=hostile Array.push"),
+            "run {i} after the clobber: {body}"
+        );
         let logged = log_text(&o);
         assert!(
             logged.contains(r#"logged {"a":1,"b":[2]}"#),
