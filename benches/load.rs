@@ -163,7 +163,19 @@ fn main() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });
+        // What `isobot serve` runs (connection cap, timeouts); `ISOBOT_BENCH_AXUM_SERVE=1`
+        // serves with plain `axum::serve` instead, to compare the two.
+        if std::env::var_os("ISOBOT_BENCH_AXUM_SERVE").is_some() {
+            println!("HTTP served by axum::serve");
+            tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });
+        } else {
+            tokio::spawn(isobot::http::listener::serve(
+                listener,
+                isobot::http::router(state),
+                isobot::http::HttpSettings::default(),
+                std::future::pending(),
+            ));
+        }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency)
             .build()

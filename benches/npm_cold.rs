@@ -83,9 +83,10 @@ impl Bench {
     }
 
     async fn isolate(&self) -> IsolatePool {
-        let code = isobot::plugin::Source::read(&self.file)
-            .expect("plugin")
-            .code();
+        let code =
+            isobot::plugin::Source::read(&self.file, isobot::plugin::load::DEFAULT_MAX_SOURCE)
+                .expect("plugin")
+                .code();
         let limits = IsolateLimits::heap(256 << 20);
         IsolatePool::start(code, self.services.clone(), limits)
             .await

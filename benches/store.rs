@@ -57,7 +57,10 @@ impl Bench {
                 .store(store.clone())
                 .build()
                 .expect("services");
-            let code = isobot::plugin::Source::read(&file).expect("plugin").code();
+            let code =
+                isobot::plugin::Source::read(&file, isobot::plugin::load::DEFAULT_MAX_SOURCE)
+                    .expect("plugin")
+                    .code();
             IsolatePool::start(code, services, IsolateLimits::heap(256 << 20))
                 .await
                 .expect("isolate")

@@ -12,6 +12,16 @@
     return ctx && typeof ctx.runId === "number" ? ctx.runId : 0;
   }
 
+  /** Whether `o.toJSON` is one a plugin defined on Object.prototype itself. */
+  function inheritsObjectToJSON(o) {
+    const d = P.ReflectGetOwnPropertyDescriptor(P.ObjectPrototype, "toJSON");
+    if (d === undefined) return false;
+    for (let p = o; p !== null && p !== P.ObjectPrototype; p = P.ObjectGetPrototypeOf(p)) {
+      if (P.ObjectPrototypeHasOwnProperty(p, "toJSON")) return false;
+    }
+    return true;
+  }
+
   function show(v, seen) {
     if (typeof v === "string") return v;
     if (v instanceof P.ErrorCtor) return v.stack || P.StringCtor(v);
@@ -20,7 +30,13 @@
     if (typeof v === "symbol" || v === undefined) return P.StringCtor(v);
     if (typeof v !== "object" || v === null) return P.StringCtor(v);
     try {
-      return P.JSONStringify(v, (_k, x) => {
+      return P.JSONStringify(v, function (k, x) {
+        // A toJSON a plugin put on Object.prototype would turn every object into its result:
+        // values log as they are (a Date's own toJSON still applies).
+        const original = this[k];
+        if (x !== original && typeof original === "object" && original !== null && inheritsObjectToJSON(original)) {
+          x = original;
+        }
         if (typeof x === "bigint") return `${x}n`;
         if (typeof x === "object" && x !== null) {
           if (seen.has(x)) return "[Circular]";
@@ -36,7 +52,7 @@
   function format(args) {
     const parts = [];
     for (let i = 0; i < args.length; i++) {
-      P.ArrayPrototypePush(parts, show(args[i], new WeakSet()));
+      P.ArrayPrototypePush(parts, show(args[i], new P.SafeWeakSet()));
     }
     return P.ArrayPrototypeJoin(parts, " ");
   }
@@ -54,6 +70,7 @@
     trace: (...a) => emit(LEVELS.debug, a),
   };
   P.ObjectDefineProperty(globalThis, "console", {
+    __proto__: null,
     value: console,
     writable: true,
     configurable: true,

@@ -73,6 +73,7 @@
   /** A receipt prints as its message id (SDK.md sec. 9), without the method showing in JSON. */
   function receipt(r) {
     P.ObjectDefineProperty(r, "toString", {
+      __proto__: null,
       value: function () {
         return P.StringCtor(this.message_id ?? "");
       },
@@ -124,8 +125,8 @@
       // not JSON
     }
     const type = (r.headers ?? {})["content-type"] ?? "";
-    if (type.includes("x-www-form-urlencoded")) {
-      return P.ObjectFromEntries([...new globalThis.URLSearchParams(body)]);
+    if (P.StringPrototypeIncludes(type, "x-www-form-urlencoded")) {
+      return P.ObjectFromEntries([...new I.globals.URLSearchParams(body)]);
     }
     return body;
   }
@@ -297,9 +298,9 @@
       Cron: A.Cron,
     };
     for (const name of P.ObjectKeys(MEDIA_KIND)) {
-      sdk[name] = makePush(runId, MEDIA_KIND[name]);
+      I.put(sdk, name, makePush(runId, MEDIA_KIND[name]));
     }
-    sdk.pushMixed = makePush(runId, "mixed");
+    I.put(sdk, "pushMixed", makePush(runId, "mixed"));
     for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };

@@ -7,7 +7,7 @@
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
-  const PromiseReject = Promise.reject.bind(Promise);
+  const PromiseReject = P.PromiseReject;
   const {
     op_isobot_store_get,
     op_isobot_store_keys,
@@ -36,6 +36,7 @@
     const out = {};
     for (let i = 0; i + 1 < flat.length; i += 2) {
       P.ObjectDefineProperty(out, flat[i], {
+        __proto__: null,
         value: flat[i + 1],
         writable: true,
         enumerable: true,
@@ -68,7 +69,7 @@
   const NAMES = P.ObjectKeys(STORE);
 
   function addStore(target) {
-    for (let i = 0; i < NAMES.length; i++) target[NAMES[i]] = STORE[NAMES[i]];
+    for (let i = 0; i < NAMES.length; i++) I.put(target, NAMES[i], STORE[NAMES[i]]);
   }
 
   P.ArrayPrototypePush(I.sdkExtensions, addStore);

@@ -12,14 +12,14 @@
   // ---- timers ---------------------------------------------------------------------------
   // Every timer belongs to the run whose async context created it; a pending timer holds the
   // run open (op_isobot_hold) and ending the run clears its timers.
-  const timersOfRun = new P.MapCtor();
+  const timersOfRun = new P.SafeMap();
   let nextTimerId = 1;
-  const timersById = new P.MapCtor();
+  const timersById = new P.SafeMap();
 
   function track(runId, t) {
     let set = P.MapPrototypeGet(timersOfRun, runId);
     if (set === undefined) {
-      set = new Set();
+      set = new P.SafeSet();
       P.MapPrototypeSet(timersOfRun, runId, set);
     }
     set.add(t);
@@ -49,7 +49,7 @@
     constructor(id) {
       this._id = id;
     }
-    [Symbol.toPrimitive]() {
+    [P.SymbolToPrimitive]() {
       return this._id;
     }
     ref() {
@@ -154,8 +154,8 @@
     }
     encodeInto(input, dest) {
       const bytes = I.encode(P.StringCtor(input));
-      const n = Math.min(bytes.length, dest.length);
-      dest.set(bytes.subarray(0, n));
+      const n = P.MathMin(bytes.length, dest.length);
+      dest.set(P.TypedArrayPrototypeSubarray(bytes, 0, n));
       return { read: input.length, written: n };
     }
   }
@@ -164,9 +164,9 @@
     #fatal;
     #ignoreBOM;
     constructor(label = "utf-8", options = {}) {
-      const l = P.StringCtor(label).toLowerCase();
+      const l = P.StringPrototypeToLowerCase(P.StringCtor(label));
       if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
-        throw new RangeError(`TextDecoder: encoding "${label}" is not supported (only utf-8)`);
+        throw new P.RangeError(`TextDecoder: encoding "${label}" is not supported (only utf-8)`);
       }
       this.#fatal = !!options.fatal;
       this.#ignoreBOM = !!options.ignoreBOM;
@@ -177,21 +177,21 @@
     get fatal() {
       return this.#fatal;
     }
-    decode(input = new Uint8Array(0)) {
+    decode(input = new P.Uint8Array(0)) {
       let bytes;
-      if (input instanceof ArrayBuffer) bytes = new Uint8Array(input);
-      else if (ArrayBuffer.isView(input)) {
-        bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      if (input instanceof P.ArrayBuffer) bytes = new P.Uint8Array(input);
+      else if (P.ArrayBufferIsView(input)) {
+        bytes = new P.Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       } else throw new P.TypeErrorCtor("TextDecoder.decode: expected an ArrayBuffer or a view");
       let text = I.decode(bytes);
-      if (this.#fatal && text.includes("\ufffd")) {
+      if (this.#fatal && P.AnyIncludes(text, "\ufffd")) {
         // Only a real replacement character in the input is legitimate; re-check strictly.
         const again = I.encode(text);
-        if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+        if (again.length !== bytes.length || P.AnySome(again, (b, i) => b !== bytes[i])) {
           throw new P.TypeErrorCtor("TextDecoder: the encoded data was not valid utf-8");
         }
       }
-      if (!this.#ignoreBOM && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (!this.#ignoreBOM && P.StringPrototypeCharCodeAt(text, 0) === 0xfeff) text = P.AnySlice(text, 1);
       return text;
     }
   }
@@ -208,17 +208,17 @@
     let out = "";
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i];
-      const c = String.fromCharCode(b);
-      if (b < 0x80 && FORM_SAFE.test(c)) out += c;
+      const c = P.StringFromCharCode(b);
+      if (b < 0x80 && P.AnyTest(FORM_SAFE, c)) out += c;
       else if (b === 0x20) out += "+";
-      else out += "%" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase();
+      else out += "%" + (b < 16 ? "0" : "") + P.StringPrototypeToUpperCase(P.AnyToString(b, 16));
     }
     return out;
   }
   function formDecode(s) {
-    const t = s.replace(/\+/g, " ");
+    const t = P.AnyReplace(s, /\+/g, " ");
     try {
-      return decodeURIComponent(t);
+      return P.decodeURIComponent(t);
     } catch {
       return t;
     }
@@ -233,25 +233,25 @@
       } else if (init instanceof URLSearchParams) {
         this.#list = [...init.entries()];
       } else if (init !== null && typeof init === "object") {
-        if (typeof init[Symbol.iterator] === "function") {
+        if (typeof init[P.SymbolIterator] === "function") {
           for (const pair of init) {
             const [k, v] = [...pair];
-            this.#list.push([P.StringCtor(k), P.StringCtor(v)]);
+            P.AnyPush(this.#list, [P.StringCtor(k), P.StringCtor(v)]);
           }
         } else {
-          for (const k of P.ObjectKeys(init)) this.#list.push([k, P.StringCtor(init[k])]);
+          for (const k of P.ObjectKeys(init)) P.AnyPush(this.#list, [k, P.StringCtor(init[k])]);
         }
       }
     }
     #parse(s) {
       this.#list = [];
-      const q = s.startsWith("?") ? s.slice(1) : s;
-      for (const part of q.split("&")) {
+      const q = P.StringPrototypeStartsWith(s, "?") ? P.AnySlice(s, 1) : s;
+      for (const part of P.AnySplit(q, "&")) {
         if (part === "") continue;
-        const i = part.indexOf("=");
-        const k = i < 0 ? part : part.slice(0, i);
-        const v = i < 0 ? "" : part.slice(i + 1);
-        this.#list.push([formDecode(k), formDecode(v)]);
+        const i = P.AnyIndexOf(part, "=");
+        const k = i < 0 ? part : P.AnySlice(part, 0, i);
+        const v = i < 0 ? "" : P.AnySlice(part, i + 1);
+        P.AnyPush(this.#list, [formDecode(k), formDecode(v)]);
       }
     }
     static _attach(params, url, search) {
@@ -262,39 +262,39 @@
       if (this.#url !== null) this.#url._setSearch(this.toString());
     }
     append(k, v) {
-      this.#list.push([P.StringCtor(k), P.StringCtor(v)]);
+      P.AnyPush(this.#list, [P.StringCtor(k), P.StringCtor(v)]);
       this.#update();
     }
     delete(k) {
-      this.#list = this.#list.filter(([n]) => n !== P.StringCtor(k));
+      this.#list = P.AnyFilter(this.#list, ([n]) => n !== P.StringCtor(k));
       this.#update();
     }
     get(k) {
-      const e = this.#list.find(([n]) => n === P.StringCtor(k));
+      const e = P.AnyFind(this.#list, ([n]) => n === P.StringCtor(k));
       return e === undefined ? null : e[1];
     }
     getAll(k) {
-      return this.#list.filter(([n]) => n === P.StringCtor(k)).map(([, v]) => v);
+      return P.AnyMap(P.AnyFilter(this.#list, ([n]) => n === P.StringCtor(k)), ([, v]) => v);
     }
     has(k) {
-      return this.#list.some(([n]) => n === P.StringCtor(k));
+      return P.AnySome(this.#list, ([n]) => n === P.StringCtor(k));
     }
     set(k, v) {
       const key = P.StringCtor(k);
-      const i = this.#list.findIndex(([n]) => n === key);
-      if (i < 0) this.#list.push([key, P.StringCtor(v)]);
+      const i = P.AnyFindIndex(this.#list, ([n]) => n === key);
+      if (i < 0) P.AnyPush(this.#list, [key, P.StringCtor(v)]);
       else {
         this.#list[i] = [key, P.StringCtor(v)];
-        this.#list = this.#list.filter(([n], j) => n !== key || j === i);
+        this.#list = P.AnyFilter(this.#list, ([n], j) => n !== key || j === i);
       }
       this.#update();
     }
     sort() {
-      this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      P.ArrayPrototypeSort(this.#list, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       this.#update();
     }
     forEach(cb, thisArg) {
-      for (const [k, v] of this.#list) cb.call(thisArg, v, k, this);
+      for (const [k, v] of this.#list) P.FunctionPrototypeCall(cb, thisArg, v, k, this);
     }
     get size() {
       return this.#list.length;
@@ -308,11 +308,11 @@
     *values() {
       for (const [, v] of this.#list) yield v;
     }
-    [Symbol.iterator]() {
+    [P.SymbolIterator]() {
       return this.entries();
     }
     toString() {
-      return this.#list.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join("&");
+      return P.AnyJoin(P.AnyMap(this.#list, ([k, v]) => `${formEncode(k)}=${formEncode(v)}`), "&");
     }
   }
 
@@ -431,8 +431,8 @@
   // ---- crypto ---------------------------------------------------------------------------
   function bytesOf(data) {
     if (typeof data === "string") return I.encode(data);
-    if (data instanceof ArrayBuffer) return new Uint8Array(data);
-    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof P.ArrayBuffer) return new P.Uint8Array(data);
+    if (P.ArrayBufferIsView(data)) return new P.Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     throw new P.TypeErrorCtor("expected a string, an ArrayBuffer or a typed array");
   }
   I.bytesOf = bytesOf;
@@ -441,22 +441,22 @@
       try {
         const name = typeof algorithm === "string" ? algorithm : algorithm && algorithm.name;
         const out = ops.op_isobot_digest(P.StringCtor(name), bytesOf(data));
-        return P.PromiseResolve(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+        return P.PromiseResolve(P.AnySlice(out.buffer, out.byteOffset, out.byteOffset + out.byteLength));
       } catch (e) {
-        return Promise.reject(e);
+        return P.PromiseReject(e);
       }
     },
   };
   const crypto = {
     randomUUID: () => ops.op_isobot_uuid(),
     getRandomValues(view) {
-      if (!ArrayBuffer.isView(view) || view instanceof Float32Array || view instanceof Float64Array) {
+      if (!P.ArrayBufferIsView(view) || view instanceof P.Float32Array || view instanceof P.Float64Array) {
         throw new P.TypeErrorCtor("crypto.getRandomValues: expected an integer typed array");
       }
       if (view.byteLength > 65536) {
-        throw new RangeError("crypto.getRandomValues: at most 65536 bytes per call");
+        throw new P.RangeError("crypto.getRandomValues: at most 65536 bytes per call");
       }
-      ops.op_isobot_random_fill(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      ops.op_isobot_random_fill(new P.Uint8Array(view.buffer, view.byteOffset, view.byteLength));
       return view;
     },
     subtle,

@@ -38,10 +38,10 @@
       if (this.#aborted) throw this.#reason;
     }
     addEventListener(type, fn) {
-      if (type === "abort" && typeof fn === "function") this.#listeners.push(fn);
+      if (type === "abort" && typeof fn === "function") P.AnyPush(this.#listeners, fn);
     }
     removeEventListener(type, fn) {
-      if (type === "abort") this.#listeners = this.#listeners.filter((f) => f !== fn);
+      if (type === "abort") this.#listeners = P.AnyFilter(this.#listeners, (f) => f !== fn);
     }
     static _abort(signal, reason) {
       if (signal.#aborted) return;
@@ -75,12 +75,12 @@
 
   // ---- Headers ------------------------------------------------------------------------------
   class Headers {
-    #map = new P.MapCtor(); // lower-case name -> [name, values[]]
+    #map = new P.SafeMap(); // lower-case name -> [name, values[]]
     constructor(init) {
       if (init === undefined || init === null) return;
       if (init instanceof Headers) {
         for (const [k, v] of init) this.append(k, v);
-      } else if (typeof init[Symbol.iterator] === "function") {
+      } else if (typeof init[P.SymbolIterator] === "function") {
         for (const pair of init) {
           const [k, v] = [...pair];
           this.append(k, v);
@@ -90,36 +90,36 @@
       }
     }
     append(name, value) {
-      const key = P.StringCtor(name).toLowerCase();
-      const v = P.StringCtor(value).trim();
+      const key = P.StringPrototypeToLowerCase(P.StringCtor(name));
+      const v = P.StringPrototypeTrim(P.StringCtor(value));
       const e = P.MapPrototypeGet(this.#map, key);
       if (e === undefined) P.MapPrototypeSet(this.#map, key, [key, [v]]);
-      else e[1].push(v);
+      else P.AnyPush(e[1], v);
     }
     set(name, value) {
-      const key = P.StringCtor(name).toLowerCase();
-      P.MapPrototypeSet(this.#map, key, [key, [P.StringCtor(value).trim()]]);
+      const key = P.StringPrototypeToLowerCase(P.StringCtor(name));
+      P.MapPrototypeSet(this.#map, key, [key, [P.StringPrototypeTrim(P.StringCtor(value))]]);
     }
     get(name) {
-      const e = P.MapPrototypeGet(this.#map, P.StringCtor(name).toLowerCase());
+      const e = P.MapPrototypeGet(this.#map, P.StringPrototypeToLowerCase(P.StringCtor(name)));
       if (e === undefined) return null;
-      return e[0] === "set-cookie" ? e[1].join(", ") : e[1].join(", ");
+      return e[0] === "set-cookie" ? P.AnyJoin(e[1], ", ") : P.AnyJoin(e[1], ", ");
     }
     getSetCookie() {
       const e = P.MapPrototypeGet(this.#map, "set-cookie");
       return e === undefined ? [] : [...e[1]];
     }
     has(name) {
-      return this.#map.has(P.StringCtor(name).toLowerCase());
+      return this.#map.has(P.StringPrototypeToLowerCase(P.StringCtor(name)));
     }
     delete(name) {
-      P.MapPrototypeDelete(this.#map, P.StringCtor(name).toLowerCase());
+      P.MapPrototypeDelete(this.#map, P.StringPrototypeToLowerCase(P.StringCtor(name)));
     }
     forEach(cb, thisArg) {
-      for (const [k, v] of this) cb.call(thisArg, v, k, this);
+      for (const [k, v] of this) P.FunctionPrototypeCall(cb, thisArg, v, k, this);
     }
     *entries() {
-      const keys = [...this.#map.keys()].sort();
+      const keys = P.ArrayPrototypeSort([...this.#map.keys()]);
       for (const k of keys) yield [k, this.get(k)];
     }
     *keys() {
@@ -128,12 +128,12 @@
     *values() {
       for (const [, v] of this.entries()) yield v;
     }
-    [Symbol.iterator]() {
+    [P.SymbolIterator]() {
       return this.entries();
     }
     _pairs() {
       const out = [];
-      for (const [k, vs] of this.#map.values()) for (const v of vs) out.push([k, v]);
+      for (const [k, vs] of this.#map.values()) for (const v of vs) P.AnyPush(out, [k, v]);
       return out;
     }
   }
@@ -149,7 +149,7 @@
       this.url = init.url ?? "";
       this.redirected = !!init.redirected;
       this.type = "basic";
-      this.#body = body === null ? new Uint8Array(0) : typeof body === "string" ? I.encode(body) : I.bytesOf(body);
+      this.#body = body === null ? new P.Uint8Array(0) : typeof body === "string" ? I.encode(body) : I.bytesOf(body);
     }
     get ok() {
       return this.status >= 200 && this.status < 300;
@@ -158,30 +158,30 @@
       return this.#used;
     }
     #take() {
-      if (this.#used) return Promise.reject(new P.TypeErrorCtor("Body has already been consumed"));
+      if (this.#used) return P.PromiseReject(new P.TypeErrorCtor("Body has already been consumed"));
       this.#used = true;
       return P.PromiseResolve(this.#body);
     }
     arrayBuffer() {
-      return this.#take().then((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      return P.PromisePrototypeThen(this.#take(), (b) => P.AnySlice(b.buffer, b.byteOffset, b.byteOffset + b.byteLength));
     }
     bytes() {
-      return this.#take().then((b) => new Uint8Array(b));
+      return P.PromisePrototypeThen(this.#take(), (b) => new P.Uint8Array(b));
     }
     text() {
-      return this.#take().then((b) => I.decode(b));
+      return P.PromisePrototypeThen(this.#take(), (b) => I.decode(b));
     }
     json() {
-      return this.text().then((t) => JSON.parse(t));
+      return P.PromisePrototypeThen(this.text(), (t) => P.JSONParse(t));
     }
     clone() {
       if (this.#used) throw new P.TypeErrorCtor("Response.clone: body has already been consumed");
-      return new Response(new Uint8Array(this.#body), this);
+      return new Response(new P.Uint8Array(this.#body), this);
     }
     static json(data, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
-      return new Response(JSON.stringify(data), { ...init, headers });
+      return new Response(P.JSONStringify(data), { ...init, headers });
     }
   }
 
@@ -194,13 +194,13 @@
       if (!headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
       return I.encode(body);
     }
-    if (body instanceof globalThis.URLSearchParams) {
+    if (body instanceof I.globals.URLSearchParams) {
       if (!headers.has("content-type")) {
         headers.set("content-type", "application/x-www-form-urlencoded;charset=UTF-8");
       }
-      return I.encode(body.toString());
+      return I.encode(P.AnyToString(body));
     }
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return new Uint8Array(I.bytesOf(body));
+    if (body instanceof P.ArrayBuffer || P.ArrayBufferIsView(body)) return new P.Uint8Array(I.bytesOf(body));
     throw new P.TypeErrorCtor("fetch: body must be a string, URLSearchParams, ArrayBuffer or typed array");
   }
 
@@ -208,13 +208,13 @@
     const runId = I.currentRunId();
     try {
       // `input` is a URL string, a URL, or a Request-like object {url, method, headers}.
-      const req = typeof input === "object" && input !== null && !(input instanceof globalThis.URL) ? input : null;
-      const url = req !== null ? P.StringCtor(req.url) : input instanceof globalThis.URL ? input.href : P.StringCtor(input);
+      const req = typeof input === "object" && input !== null && !(input instanceof I.globals.URL) ? input : null;
+      const url = req !== null ? P.StringCtor(req.url) : input instanceof I.globals.URL ? input.href : P.StringCtor(input);
       const headers = new Headers(init.headers ?? (req !== null ? req.headers : undefined));
-      const method = P.StringCtor(init.method ?? (req !== null ? req.method : undefined) ?? "GET").toUpperCase();
+      const method = P.StringPrototypeToUpperCase(P.StringCtor(init.method ?? (req !== null ? req.method : undefined) ?? "GET"));
       const body = bodyOf(init.body, headers);
       const signal = init.signal ?? null;
-      if (signal !== null && signal.aborted) return Promise.reject(signal.reason);
+      if (signal !== null && signal.aborted) return P.PromiseReject(signal.reason);
       const id = nextFetchId++;
       const request = ops.op_isobot_fetch(runId, id, {
         url,
@@ -223,7 +223,7 @@
         body,
         timeout: typeof init.timeout === "number" ? init.timeout : null,
       });
-      const response = request.then(
+      const response = P.PromisePrototypeThen(request, 
         (r) => new Response(r.body, { status: r.status, statusText: r.statusText, headers: new Headers(r.headers), url: r.url, redirected: r.redirected }),
       );
       if (signal === null) return response;
@@ -233,7 +233,7 @@
           reject(signal.reason);
         };
         signal.addEventListener("abort", onAbort);
-        response.then(
+        P.PromisePrototypeThen(response, 
           (r) => {
             signal.removeEventListener("abort", onAbort);
             resolve(r);
@@ -245,7 +245,7 @@
         );
       });
     } catch (e) {
-      return Promise.reject(e);
+      return P.PromiseReject(e);
     }
   }
 

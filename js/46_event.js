@@ -32,7 +32,7 @@
     DataCloneError: 25,
   };
 
-  class DOMException extends Error {
+  class DOMException extends P.Error {
     #name;
     constructor(message = "", options = "Error") {
       super(P.StringCtor(message), typeof options === "object" && options !== null && "cause" in options ? { cause: options.cause } : undefined);
@@ -45,9 +45,9 @@
       return DOM_CODES[this.#name] ?? 0;
     }
   }
-  for (const [name, code] of Object.entries(DOM_CODES)) {
-    const key = name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase().replace(/_ERROR$/, "_ERR");
-    P.ObjectDefineProperty(DOMException, key, { value: code, enumerable: true });
+  for (const [name, code] of P.ObjectEntries(DOM_CODES)) {
+    const key = P.AnyReplace(P.StringPrototypeToUpperCase(P.AnyReplace(name, /([a-z])([A-Z])/g, "$1_$2")), /_ERROR$/, "_ERR");
+    P.ObjectDefineProperty(DOMException, key, { __proto__: null, value: code, enumerable: true });
   }
 
   class Event {
@@ -60,7 +60,7 @@
       this.cancelable = !!init.cancelable;
       this.composed = !!init.composed;
       this.defaultPrevented = false;
-      this.timeStamp = Date.now();
+      this.timeStamp = P.DateNow();
       this.isTrusted = false;
       this.target = null;
       this.currentTarget = null;
@@ -99,7 +99,7 @@
   }
 
   class EventTarget {
-    #listeners = new P.MapCtor();
+    #listeners = new P.SafeMap();
     addEventListener(type, listener, options) {
       if (listener === null || listener === undefined) return;
       const once = typeof options === "object" && options !== null && !!options.once;
@@ -109,34 +109,34 @@
         list = [];
         P.MapPrototypeSet(this.#listeners, type, list);
       }
-      if (list.some((l) => l.listener === listener)) return;
-      list.push({ listener, once });
+      if (P.AnySome(list, (l) => l.listener === listener)) return;
+      P.AnyPush(list, { listener, once });
       if (signal) signal.addEventListener("abort", () => this.removeEventListener(type, listener));
     }
     removeEventListener(type, listener) {
       const list = P.MapPrototypeGet(this.#listeners, type);
       if (list === undefined) return;
-      const i = list.findIndex((l) => l.listener === listener);
-      if (i >= 0) list.splice(i, 1);
+      const i = P.AnyFindIndex(list, (l) => l.listener === listener);
+      if (i >= 0) P.AnySplice(list, i, 1);
     }
     dispatchEvent(event) {
       try {
-        P.ObjectDefineProperty(event, "target", { value: this, configurable: true, writable: true });
-        P.ObjectDefineProperty(event, "currentTarget", { value: this, configurable: true, writable: true });
+        P.ObjectDefineProperty(event, "target", { __proto__: null, value: this, configurable: true, writable: true });
+        P.ObjectDefineProperty(event, "currentTarget", { __proto__: null, value: this, configurable: true, writable: true });
       } catch {
         // A frozen event keeps its own target.
       }
       const list = P.MapPrototypeGet(this.#listeners, event.type);
       if (list !== undefined) {
-        for (const l of list.slice()) {
+        for (const l of P.AnySlice(list)) {
           if (l.once) this.removeEventListener(event.type, l.listener);
-          if (typeof l.listener === "function") l.listener.call(this, event);
+          if (typeof l.listener === "function") P.FunctionPrototypeCall(l.listener, this, event);
           else if (l.listener && typeof l.listener.handleEvent === "function") l.listener.handleEvent(event);
           if (event instanceof Event && Event._stopped(event)) break;
         }
       }
       const handler = this[`on${event.type}`];
-      if (typeof handler === "function") handler.call(this, event);
+      if (typeof handler === "function") P.FunctionPrototypeCall(handler, this, event);
       return !event.defaultPrevented;
     }
   }

@@ -8,7 +8,7 @@
   function bytesOfPart(p) {
     if (p instanceof Blob) return Blob._bytes(p);
     if (typeof p === "string") return I.encode(p);
-    return new Uint8Array(I.bytesOf(p));
+    return new P.Uint8Array(I.bytesOf(p));
   }
 
   class Blob {
@@ -19,16 +19,16 @@
       let size = 0;
       for (const p of parts) {
         const b = bytesOfPart(p);
-        chunks.push(b);
+        P.AnyPush(chunks, b);
         size += b.length;
       }
-      this.#bytes = new Uint8Array(size);
+      this.#bytes = new P.Uint8Array(size);
       let at = 0;
       for (const c of chunks) {
         this.#bytes.set(c, at);
         at += c.length;
       }
-      this.#type = options.type === undefined ? "" : P.StringCtor(options.type).toLowerCase();
+      this.#type = options.type === undefined ? "" : P.StringPrototypeToLowerCase(P.StringCtor(options.type));
     }
     static _bytes(blob) {
       return blob.#bytes;
@@ -40,18 +40,18 @@
       return this.#type;
     }
     arrayBuffer() {
-      return P.PromiseResolve(this.#bytes.slice().buffer);
+      return P.PromiseResolve(P.AnySlice(this.#bytes).buffer);
     }
     bytes() {
-      return P.PromiseResolve(this.#bytes.slice());
+      return P.PromiseResolve(P.AnySlice(this.#bytes));
     }
     text() {
       return P.PromiseResolve(I.decode(this.#bytes));
     }
     slice(start, end, type) {
-      return new Blob([this.#bytes.slice(start, end)], { type });
+      return new Blob([P.AnySlice(this.#bytes, start, end)], { type });
     }
-    get [Symbol.toStringTag]() {
+    get [P.SymbolToStringTag]() {
       return "Blob";
     }
   }
@@ -62,7 +62,7 @@
     constructor(parts, name, options = {}) {
       super(parts, options);
       this.#name = P.StringCtor(name);
-      this.#lastModified = options.lastModified ?? Date.now();
+      this.#lastModified = options.lastModified ?? P.DateNow();
     }
     get name() {
       return this.#name;
@@ -70,7 +70,7 @@
     get lastModified() {
       return this.#lastModified;
     }
-    get [Symbol.toStringTag]() {
+    get [P.SymbolToStringTag]() {
       return "File";
     }
   }
@@ -78,6 +78,6 @@
   I.Blob = Blob;
   I.File = File;
   for (const [name, value] of [["Blob", Blob], ["File", File]]) {
-    P.ObjectDefineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    P.ObjectDefineProperty(globalThis, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
   }
 })(globalThis);

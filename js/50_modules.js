@@ -9,7 +9,7 @@
   const { P, ops } = I;
   const core = I.core;
 
-  const NODE_BUILTINS = new Set([
+  const NODE_BUILTINS = new P.SafeSet([
     "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto",
     "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "fs/promises", "http", "http2",
     "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode",
@@ -18,16 +18,16 @@
     "dns/promises", "path/posix", "path/win32", "readline/promises", "stream/consumers",
     "stream/promises", "stream/web", "timers/promises", "util/types",
   ]);
-  const MIDDLEWARE = new Set(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
+  const MIDDLEWARE = new P.SafeSet(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
 
   /** path -> module, as Node's `require.cache` (an entry deleted there is loaded again). */
   const cache = P.ObjectCreate(null);
   /** `dir \n spec` -> resolution, so a cached module costs no op on later runs. */
-  const resolved = new P.MapCtor();
+  const resolved = new P.SafeMap();
 
   function dirOf(path) {
-    const i = path.lastIndexOf("/");
-    return i <= 0 ? "/" : path.slice(0, i);
+    const i = P.StringPrototypeLastIndexOf(path, "/");
+    return i <= 0 ? "/" : P.StringPrototypeSlice(path, 0, i);
   }
 
   /** The SDK for code in helper modules: each call acts for the run it is running in. */
@@ -36,18 +36,18 @@
     if (ambient !== null) return ambient;
     ambient = {};
     for (const name of P.ObjectKeys(I.makeSdk(0))) {
-      ambient[name] = (...args) => I.makeSdk(I.currentRunId())[name](...args);
+      I.put(ambient, name, (...args) => I.makeSdk(I.currentRunId())[name](...args));
     }
     // Constructors stay themselves (an arrow wrapper cannot be called with `new`).
-    ambient.Sender = I.makeSdk(0).Sender;
-    ambient.Cron = I.makeSdk(0).Cron;
+    I.put(ambient, "Sender", I.makeSdk(0).Sender);
+    I.put(ambient, "Cron", I.makeSdk(0).Cron);
     return ambient;
   }
 
   function builtin(spec, dir) {
-    const name = spec.startsWith("node:") ? spec.slice(5) : spec;
+    const name = P.StringPrototypeStartsWith(spec, "node:") ? P.StringPrototypeSlice(spec, 5) : spec;
     if (I.nodeBuiltin) {
-      const m = I.nodeBuiltin(name, dir.includes("/node_modules/"));
+      const m = I.nodeBuiltin(name, P.StringPrototypeIncludes(dir, "/node_modules/"));
       if (m !== undefined) return m;
     }
     const e = new P.ErrorCtor(
@@ -76,7 +76,7 @@
   /** A compile error of an ES module file, said plainly. */
   function compileError(err, path) {
     const e = err.thrown;
-    if (e instanceof SyntaxError && /\b(import|export)\b/.test(e.message) && path.includes("/node_modules/")) {
+    if (e instanceof P.SyntaxError && P.AnyTest(/\b(import|export)\b/, e.message) && P.StringPrototypeIncludes(path, "/node_modules/")) {
       const clear = new P.ErrorCtor(
         `${path} is an ES module (${e.message}); isobot loads CommonJS only \u2014 install a version of the ` +
           `package that ships CommonJS, or use another package`,
@@ -103,14 +103,14 @@
 
   /** The module function of `source`; package code gets the ABSENT_WEB names in scope. */
   function compile(source, path) {
-    if (!path.includes("/node_modules/")) {
+    if (!P.StringPrototypeIncludes(path, "/node_modules/")) {
       return core.compileFunction(source, "file://" + path, undefined, MODULE_PARAMS);
     }
-    if (absentWeb === null) absentWeb = ABSENT_WEB.filter((n) => !(n in globalThis));
+    if (absentWeb === null) absentWeb = P.ArrayPrototypeFilter(ABSENT_WEB, (n) => !(n in globalThis));
     // The module is an inner function (its own declarations may shadow the names); the wrapper
     // sits on the first line, so line numbers stay those of the file.
     const [outer, err] = core.compileFunction(
-      `return function (${MODULE_PARAMS.join(", ")}) {${source}\n};`,
+      `return function (${P.ArrayPrototypeJoin(MODULE_PARAMS, ", ")}) {${source}\n};`,
       "file://" + path,
       undefined,
       absentWeb,
@@ -135,7 +135,7 @@
     if (r.format === "json") {
       let exports;
       try {
-        exports = JSON.parse(source.charCodeAt(0) === 0xfeff ? source.slice(1) : source);
+        exports = P.JSONParse(P.StringPrototypeCharCodeAt(source, 0) === 0xfeff ? P.StringPrototypeSlice(source, 1) : source);
       } catch (e) {
         e.message = `${r.path}: ${e.message}`;
         throw e;
@@ -145,7 +145,7 @@
       return m.exports;
     }
     // A `#!` line (CLI entry points) is not valid inside a function body.
-    if (source.startsWith("#!")) source = "//" + source;
+    if (P.StringPrototypeStartsWith(source, "#!")) source = "//" + source;
     const dir = dirOf(r.path);
     const require = makeRequire(dir, null);
     const m = { exports: {}, id: r.path, filename: r.path, path: dir, loaded: false, children: [], require };
@@ -172,7 +172,7 @@
       const spec = P.StringCtor(name);
       const sdkHere = () => (sdk !== null ? sdk() : ambientSdk());
       if (MIDDLEWARE.has(spec)) return sdkHere();
-      if (spec.startsWith("node:") || NODE_BUILTINS.has(spec)) return builtin(spec, dir);
+      if (P.StringPrototypeStartsWith(spec, "node:") || NODE_BUILTINS.has(spec)) return builtin(spec, dir);
       // Relative files and npm packages (node_modules): resolved in Rust, which also says
       // whether a path such as '../middleware.js' reaches the plugins folder's SDK.
       const r = resolve(dir, spec);
@@ -182,7 +182,7 @@
     require.cache = cache;
     require.resolve = (spec) => {
       const s = P.StringCtor(spec);
-      return s.startsWith("node:") || NODE_BUILTINS.has(s) ? s : resolve(dir, s).path;
+      return P.StringPrototypeStartsWith(s, "node:") || NODE_BUILTINS.has(s) ? s : resolve(dir, s).path;
     };
     require.resolve.paths = () => [];
     return require;
@@ -192,10 +192,10 @@
   /** `importJs('file.js')` or `importJs('author:file.js')`: another script of the folder. */
   I.importJs = (name) => {
     const spec = P.StringCtor(name);
-    const file = spec.includes(":") ? spec.slice(spec.indexOf(":") + 1) : spec;
-    return load("", "./" + file.replace(/^\.\//, ""));
+    const file = P.StringPrototypeIncludes(spec, ":") ? P.StringPrototypeSlice(spec, P.StringPrototypeIndexOf(spec, ":") + 1) : spec;
+    return load("", "./" + P.StringPrototypeReplace(file, /^\.\//, ""));
   };
-  I.sdkExtensions.push((sdk) => {
-    sdk.importJs = I.importJs;
+  P.ArrayPrototypePush(I.sdkExtensions, (sdk) => {
+    I.put(sdk, "importJs", I.importJs);
   });
 })(globalThis);

@@ -14,7 +14,7 @@
   /** name -> () => module; filled by the js/6x files at snapshot time. */
   const factories = P.ObjectCreate(null);
   /** name -> module; filled at run time, per isolate. */
-  const built = new P.MapCtor();
+  const built = new P.SafeMap();
 
   I.nodeModule = (name, factory) => {
     factories[name] = factory;
@@ -71,7 +71,7 @@
         return fail(key);
       },
     };
-    return new Proxy(P.ObjectAssign(P.ObjectCreate(null), members ?? {}), handler);
+    return new P.Proxy(P.ObjectAssign(P.ObjectCreate(null), members ?? {}), handler);
   }
   I.stubModule = stubModule;
 
@@ -102,6 +102,7 @@
   I.nodeStubs = P.ObjectCreate(null);
 
   P.ObjectDefineProperty(globalThis, "global", {
+    __proto__: null,
     value: globalThis,
     writable: true,
     configurable: true,

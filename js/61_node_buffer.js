@@ -7,7 +7,7 @@
   const { P } = I;
   const core = I.core;
 
-  class FastBuffer extends Uint8Array {
+  class FastBuffer extends P.Uint8Array {
     // Node's spelling: the three-argument constructor of Uint8Array.
     constructor(a, b, c) {
       super(a, b, c);
@@ -23,7 +23,7 @@
   // ---- encodings ------------------------------------------------------------------------
   function normalizeEncoding(enc) {
     if (enc === undefined || enc === null || enc === "") return "utf8";
-    switch (P.StringCtor(enc).toLowerCase()) {
+    switch (P.StringPrototypeToLowerCase(P.StringCtor(enc))) {
       case "utf8":
       case "utf-8":
         return "utf8";
@@ -49,18 +49,18 @@
   }
   function encodingOf(enc) {
     const e = normalizeEncoding(enc);
-    if (e === undefined) throw codeError(TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${enc}`);
+    if (e === undefined) throw codeError(P.TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${enc}`);
     return e;
   }
 
   const HEX = [];
-  for (let i = 0; i < 256; i++) HEX.push((i < 16 ? "0" : "") + i.toString(16));
+  for (let i = 0; i < 256; i++) P.AnyPush(HEX, (i < 16 ? "0" : "") + P.AnyToString(i, 16));
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const B64_VALUE = new Int16Array(256).fill(-1);
+  const B64_VALUE = P.TypedArrayPrototypeFill(new P.Int16Array(256), -1);
   for (let i = 0; i < 64; i++) {
-    B64_VALUE[B64.charCodeAt(i)] = i;
-    B64_VALUE[B64URL.charCodeAt(i)] = i;
+    B64_VALUE[P.StringPrototypeCharCodeAt(B64, i)] = i;
+    B64_VALUE[P.StringPrototypeCharCodeAt(B64URL, i)] = i;
   }
 
   function hexValue(c) {
@@ -74,12 +74,12 @@
     const out = new FastBuffer(s.length >>> 1);
     let n = 0;
     for (; n < out.length; n++) {
-      const hi = hexValue(s.charCodeAt(n * 2));
-      const lo = hexValue(s.charCodeAt(n * 2 + 1));
+      const hi = hexValue(P.StringPrototypeCharCodeAt(s, n * 2));
+      const lo = hexValue(P.StringPrototypeCharCodeAt(s, n * 2 + 1));
       if (hi < 0 || lo < 0) break;
       out[n] = (hi << 4) | lo;
     }
-    return n === out.length ? out : out.subarray(0, n);
+    return n === out.length ? out : P.TypedArrayPrototypeSubarray(out, 0, n);
   }
 
   /** Forgiving base64 (both alphabets, whitespace and junk skipped, stops at '='). */
@@ -89,7 +89,7 @@
     let bits = 0;
     let n = 0;
     for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      const c = P.StringPrototypeCharCodeAt(s, i);
       if (c === 61) break; // '='
       const v = c < 256 ? B64_VALUE[c] : -1;
       if (v < 0) continue;
@@ -100,7 +100,7 @@
         out[n++] = (acc >> bits) & 0xff;
       }
     }
-    return out.subarray(0, n);
+    return P.TypedArrayPrototypeSubarray(out, 0, n);
   }
 
   function bytesToBase64(b, url) {
@@ -124,8 +124,8 @@
   function charCodes(b, mask) {
     let out = "";
     for (let i = 0; i < b.length; i += 8192) {
-      const chunk = b.subarray(i, Math.min(i + 8192, b.length));
-      out += String.fromCharCode.apply(null, mask === 0xff ? chunk : chunk.map((x) => x & mask));
+      const chunk = P.TypedArrayPrototypeSubarray(b, i, P.MathMin(i + 8192, b.length));
+      out += P.FunctionPrototypeApply(P.StringFromCharCode, null, mask === 0xff ? chunk : P.AnyMap(chunk, (x) => x & mask));
     }
     return out;
   }
@@ -144,13 +144,13 @@
       case "latin1":
       case "ascii": {
         const out = new FastBuffer(s.length);
-        for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+        for (let i = 0; i < s.length; i++) out[i] = P.StringPrototypeCharCodeAt(s, i) & 0xff;
         return out;
       }
       case "utf16le": {
         const out = new FastBuffer(s.length * 2);
         for (let i = 0; i < s.length; i++) {
-          const c = s.charCodeAt(i);
+          const c = P.StringPrototypeCharCodeAt(s, i);
           out[i * 2] = c & 0xff;
           out[i * 2 + 1] = c >> 8;
         }
@@ -164,7 +164,7 @@
     switch (enc) {
       case "utf8": {
         if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
-          return "\ufeff" + core.decode(b.subarray(3));
+          return "\ufeff" + core.decode(P.TypedArrayPrototypeSubarray(b, 3));
         }
         return core.decode(b);
       }
@@ -183,7 +183,7 @@
         return charCodes(b, 0x7f);
       case "utf16le": {
         let out = "";
-        for (let i = 0; i + 1 < b.length; i += 2) out += String.fromCharCode(b[i] | (b[i + 1] << 8));
+        for (let i = 0; i + 1 < b.length; i += 2) out += P.StringFromCharCode(b[i] | (b[i + 1] << 8));
         return out;
       }
     }
@@ -194,28 +194,29 @@
   function Buffer(arg, encodingOrOffset, length) {
     if (typeof arg === "number") {
       if (typeof encodingOrOffset === "string") {
-        throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "string" argument must be of type string. Received type number');
+        throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", 'The "string" argument must be of type string. Received type number');
       }
       return Buffer.alloc(arg);
     }
     return Buffer.from(arg, encodingOrOffset, length);
   }
   P.ObjectDefineProperty(FastBuffer.prototype, "constructor", {
+    __proto__: null,
     value: Buffer,
     writable: true,
     configurable: true,
     enumerable: false,
   });
   Buffer.prototype = FastBuffer.prototype;
-  Object.setPrototypeOf(Buffer, Uint8Array);
+  P.ObjectSetPrototypeOf(Buffer, P.Uint8Array);
   Buffer.poolSize = 8192;
 
   function checkSize(size) {
     if (typeof size !== "number") {
-      throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "size" argument must be of type number. Received ${typeof size}`);
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", `The "size" argument must be of type number. Received ${typeof size}`);
     }
     if (!(size >= 0 && size <= 2 ** 32)) {
-      throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "size" is out of range. It must be >= 0 && <= ${2 ** 32}. Received ${size}`);
+      throw codeError(P.RangeError, "ERR_OUT_OF_RANGE", `The value of "size" is out of range. It must be >= 0 && <= ${2 ** 32}. Received ${size}`);
     }
   }
 
@@ -226,25 +227,25 @@
         const off = encodingOrOffset === undefined ? 0 : +encodingOrOffset || 0;
         const len = length === undefined ? value.byteLength - off : +length || 0;
         if (off > value.byteLength) {
-          throw codeError(RangeError, "ERR_BUFFER_OUT_OF_BOUNDS", '"offset" is outside of buffer bounds');
+          throw codeError(P.RangeError, "ERR_BUFFER_OUT_OF_BOUNDS", '"offset" is outside of buffer bounds');
         }
         return new FastBuffer(value, off, len);
       }
-      if (ArrayBuffer.isView(value)) {
-        if (value instanceof Uint8Array) {
+      if (P.ArrayBufferIsView(value)) {
+        if (value instanceof P.Uint8Array) {
           const out = new FastBuffer(value.length);
           out.set(value);
           return out;
         }
-        if (value instanceof DataView) {
-          return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+        if (value instanceof P.DataView) {
+          return Buffer.from(new P.Uint8Array(value.buffer, value.byteOffset, value.byteLength));
         }
         return new FastBuffer(value);
       }
       const prim = value.valueOf();
       if (prim !== undefined && prim !== null && prim !== value) return Buffer.from(prim, encodingOrOffset, length);
-      if (typeof value[Symbol.toPrimitive] === "function") {
-        return Buffer.from(value[Symbol.toPrimitive]("string"), encodingOrOffset, length);
+      if (typeof value[P.SymbolToPrimitive] === "function") {
+        return Buffer.from(value[P.SymbolToPrimitive]("string"), encodingOrOffset, length);
       }
       if (typeof value.length === "number" || P.ArrayIsArray(value)) {
         const out = new FastBuffer(value.length >>> 0);
@@ -254,7 +255,7 @@
       if (value.type === "Buffer" && P.ArrayIsArray(value.data)) return Buffer.from(value.data);
     }
     throw codeError(
-      TypeError,
+      P.TypeError,
       "ERR_INVALID_ARG_TYPE",
       "The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received " +
         (value === null ? "null" : typeof value),
@@ -264,7 +265,7 @@
   Buffer.alloc = function alloc(size, fill, encoding) {
     checkSize(size);
     const b = new FastBuffer(size);
-    if (fill !== undefined && fill !== 0 && size > 0) b.fill(fill, 0, b.length, encoding);
+    if (fill !== undefined && fill !== 0 && size > 0) b.fill(fill, 0, b.length, encoding); // own method: Buffer.prototype.fill
     return b;
   };
   Buffer.allocUnsafe = function allocUnsafe(size) {
@@ -281,8 +282,8 @@
   };
   Buffer.byteLength = function byteLength(s, encoding) {
     if (typeof s !== "string") {
-      if (ArrayBuffer.isView(s) || core.isAnyArrayBuffer(s)) return s.byteLength;
-      throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "string" argument must be of type string or an instance of Buffer or ArrayBuffer.');
+      if (P.ArrayBufferIsView(s) || core.isAnyArrayBuffer(s)) return s.byteLength;
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", 'The "string" argument must be of type string or an instance of Buffer or ArrayBuffer.');
     }
     const enc = encodingOf(encoding);
     if (enc === "utf8") return core.byteLength(s);
@@ -291,7 +292,7 @@
     return bytesOfString(s, enc).length;
   };
   Buffer.compare = function compare(a, b) {
-    const n = Math.min(a.length, b.length);
+    const n = P.MathMin(a.length, b.length);
     for (let i = 0; i < n; i++) {
       if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
     }
@@ -299,7 +300,7 @@
   };
   Buffer.concat = function concat(list, totalLength) {
     if (!P.ArrayIsArray(list)) {
-      throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "list" argument must be an instance of Array.');
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", 'The "list" argument must be an instance of Array.');
     }
     let total = totalLength;
     if (total === undefined) {
@@ -309,11 +310,11 @@
     const out = Buffer.alloc(total);
     let pos = 0;
     for (const b of list) {
-      if (!(b instanceof Uint8Array)) {
-        throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "list" argument must contain only Buffer or Uint8Array instances.');
+      if (!(b instanceof P.Uint8Array)) {
+        throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", 'The "list" argument must contain only Buffer or Uint8Array instances.');
       }
       if (pos + b.length > total) {
-        out.set(b.subarray(0, total - pos), pos);
+        out.set(P.TypedArrayPrototypeSubarray(b, 0, total - pos), pos);
         pos = total;
         break;
       }
@@ -324,19 +325,19 @@
   };
   Buffer.copyBytesFrom = function copyBytesFrom(view, offset = 0, length) {
     const size = view.BYTES_PER_ELEMENT;
-    const end = length === undefined ? view.length : Math.min(view.length, offset + length);
-    const part = view.subarray(offset, end);
-    return Buffer.from(new Uint8Array(part.buffer, part.byteOffset, part.length * size));
+    const end = length === undefined ? view.length : P.MathMin(view.length, offset + length);
+    const part = P.TypedArrayPrototypeSubarray(view, offset, end);
+    return Buffer.from(new P.Uint8Array(part.buffer, part.byteOffset, part.length * size));
   };
 
   const proto = Buffer.prototype;
   function method(name, fn) {
-    P.ObjectDefineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+    P.ObjectDefineProperty(proto, name, { __proto__: null, value: fn, writable: true, configurable: true, enumerable: false });
   }
 
   function clampRange(len, start, end) {
-    let s = start === undefined ? 0 : Math.trunc(+start) || 0;
-    let e = end === undefined ? len : Math.trunc(+end) || 0;
+    let s = start === undefined ? 0 : P.MathTrunc(+start) || 0;
+    let e = end === undefined ? len : P.MathTrunc(+end) || 0;
     if (s < 0) s = 0;
     if (e > len) e = len;
     return [s, e];
@@ -350,18 +351,18 @@
   });
   method("toLocaleString", proto.toString);
   method("equals", function equals(other) {
-    if (!(other instanceof Uint8Array)) {
-      throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "otherBuffer" argument must be an instance of Buffer or Uint8Array.');
+    if (!(other instanceof P.Uint8Array)) {
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", 'The "otherBuffer" argument must be an instance of Buffer or Uint8Array.');
     }
     return Buffer.compare(this, other) === 0;
   });
   method("compare", function compare(target, tStart = 0, tEnd = target.length, sStart = 0, sEnd = this.length) {
-    return Buffer.compare(this.subarray(sStart, sEnd), target.subarray(tStart, tEnd));
+    return Buffer.compare(this.subarray(sStart, sEnd), P.TypedArrayPrototypeSubarray(target, tStart, tEnd));
   });
   method("copy", function copy(target, targetStart = 0, sourceStart = 0, sourceEnd = this.length) {
     const src = this.subarray(sourceStart, sourceEnd);
-    const n = Math.max(0, Math.min(src.length, target.length - targetStart));
-    target.set(src.subarray(0, n), targetStart);
+    const n = P.MathMax(0, P.MathMin(src.length, target.length - targetStart));
+    target.set(P.TypedArrayPrototypeSubarray(src, 0, n), targetStart);
     return n;
   });
   method("slice", function slice(start, end) {
@@ -378,9 +379,9 @@
     }
     const off = offset === undefined ? 0 : offset >>> 0;
     const bytes = bytesOfString(P.StringCtor(string), encodingOf(encoding));
-    let n = Math.min(bytes.length, this.length - off, length === undefined ? Infinity : length >>> 0);
+    let n = P.MathMin(bytes.length, this.length - off, length === undefined ? Infinity : length >>> 0);
     if (n < 0) n = 0;
-    this.set(bytes.subarray(0, n), off);
+    this.set(P.TypedArrayPrototypeSubarray(bytes, 0, n), off);
     return n;
   });
   method("fill", function fill(value, offset, end, encoding) {
@@ -394,16 +395,16 @@
     }
     const [s, e] = clampRange(this.length, offset, end);
     if (typeof value === "number" || typeof value === "boolean") {
-      Uint8Array.prototype.fill.call(this, +value & 255, s, e);
+      P.FunctionPrototypeCall(P.Uint8ArrayPrototype.fill, this, +value & 255, s, e);
       return this;
     }
     const pattern = typeof value === "string" ? bytesOfString(value, encodingOf(encoding)) : Buffer.from(value);
     if (pattern.length === 0) {
       if (typeof value === "string" && value === "") {
-        Uint8Array.prototype.fill.call(this, 0, s, e);
+        P.FunctionPrototypeCall(P.Uint8ArrayPrototype.fill, this, 0, s, e);
         return this;
       }
-      throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", "The argument 'value' is invalid.");
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_VALUE", "The argument 'value' is invalid.");
     }
     for (let i = s, j = 0; i < e; i++, j = (j + 1) % pattern.length) this[i] = pattern[j];
     return this;
@@ -423,11 +424,11 @@
     let from = byteOffset === undefined ? (last ? hay.length : 0) : +byteOffset || 0;
     if (from < 0) from += hay.length;
     if (typeof n === "number") {
-      return last ? Uint8Array.prototype.lastIndexOf.call(hay, n, from) : Uint8Array.prototype.indexOf.call(hay, n, from);
+      return last ? P.FunctionPrototypeCall(P.Uint8ArrayPrototype.lastIndexOf, hay, n, from) : P.FunctionPrototypeCall(P.Uint8ArrayPrototype.indexOf, hay, n, from);
     }
-    if (n.length === 0) return last ? Math.min(from, hay.length) : Math.min(Math.max(from, 0), hay.length);
+    if (n.length === 0) return last ? P.MathMin(from, hay.length) : P.MathMin(P.MathMax(from, 0), hay.length);
     const step = last ? -1 : 1;
-    let i = last ? Math.min(from, hay.length - n.length) : Math.max(from, 0);
+    let i = last ? P.MathMin(from, hay.length - n.length) : P.MathMax(from, 0);
     for (; last ? i >= 0 : i <= hay.length - n.length; i += step) {
       let j = 0;
       while (j < n.length && hay[i + j] === n[j]) j++;
@@ -445,12 +446,12 @@
     return search(this, value, byteOffset, encoding, false) !== -1;
   });
   method("toJSON", function toJSON() {
-    return { type: "Buffer", data: Array.from(this) };
+    return { type: "Buffer", data: P.ArrayFrom(this) };
   });
   function inspectBuffer() {
     const max = 50;
     let out = "";
-    for (let i = 0; i < Math.min(max, this.length); i++) out += (i ? " " : "") + HEX[this[i]];
+    for (let i = 0; i < P.MathMin(max, this.length); i++) out += (i ? " " : "") + HEX[this[i]];
     if (this.length > max) out += ` ... ${this.length - max} more byte${this.length - max > 1 ? "s" : ""}`;
     return `<Buffer${out ? " " + out : ""}>`;
   }
@@ -460,7 +461,7 @@
   function swap(size) {
     return function () {
       if (this.length % size !== 0) {
-        throw codeError(RangeError, "ERR_INVALID_BUFFER_SIZE", `Buffer size must be a multiple of ${size * 8}-bits`);
+        throw codeError(P.RangeError, "ERR_INVALID_BUFFER_SIZE", `Buffer size must be a multiple of ${size * 8}-bits`);
       }
       for (let i = 0; i < this.length; i += size) {
         for (let a = i, b = i + size - 1; a < b; a++, b--) {
@@ -489,16 +490,16 @@
 
   // ---- numbers --------------------------------------------------------------------------
   function view(b) {
-    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return new P.DataView(b.buffer, b.byteOffset, b.byteLength);
   }
   function bounds(b, offset, size) {
     const off = offset === undefined ? 0 : offset;
-    if (typeof off !== "number" || off !== Math.floor(off)) {
-      throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "offset" argument must be of type number. Received ${off}`);
+    if (typeof off !== "number" || off !== P.MathFloor(off)) {
+      throw codeError(P.TypeError, "ERR_INVALID_ARG_TYPE", `The "offset" argument must be of type number. Received ${off}`);
     }
     if (off < 0 || off + size > b.length) {
       throw codeError(
-        RangeError,
+        P.RangeError,
         b.length - size < 0 ? "ERR_BUFFER_OUT_OF_BOUNDS" : "ERR_OUT_OF_RANGE",
         b.length - size < 0
           ? "Attempt to access memory outside buffer bounds"
@@ -528,14 +529,14 @@
       };
       const write = function (value, offset) {
         const off = bounds(this, offset, size);
-        view(this)[set](off, name.startsWith("Big") ? value : +value, little);
+        view(this)[set](off, P.StringPrototypeStartsWith(name, "Big") ? value : +value, little);
         return off + size;
       };
       method(`read${name}${end}`, read);
       method(`write${name}${end}`, write);
-      if (name.includes("UInt")) {
-        method(`read${name.replace("UInt", "Uint")}${end}`, read);
-        method(`write${name.replace("UInt", "Uint")}${end}`, write);
+      if (P.AnyIncludes(name, "UInt")) {
+        method(`read${P.AnyReplace(name, "UInt", "Uint")}${end}`, read);
+        method(`write${P.AnyReplace(name, "UInt", "Uint")}${end}`, write);
       }
     }
   }
@@ -556,7 +557,7 @@
       let v = value < 0 ? value + 2 ** (8 * byteLength) : value;
       for (let i = 0; i < byteLength; i++) {
         this[off + (little ? i : byteLength - 1 - i)] = v & 0xff;
-        v = Math.floor(v / 256);
+        v = P.MathFloor(v / 256);
       }
       return off + byteLength;
     };
@@ -572,7 +573,7 @@
     ["writeIntBE", writeVar(false)],
   ]) {
     method(name, fn);
-    if (name.includes("UInt")) method(name.replace("UInt", "Uint"), fn);
+    if (P.AnyIncludes(name, "UInt")) method(P.AnyReplace(name, "UInt", "Uint"), fn);
   }
 
   function isUtf8(input) {
@@ -581,6 +582,7 @@
   }
 
   P.ObjectDefineProperty(globalThis, "Buffer", {
+    __proto__: null,
     value: Buffer,
     writable: true,
     configurable: true,
@@ -605,7 +607,7 @@
       atob: globalThis.atob,
       btoa: globalThis.btoa,
       isUtf8,
-      isAscii: (input) => I.bytesOf(input).every((x) => x < 0x80),
+      isAscii: (input) => P.AnyEvery(I.bytesOf(input), (x) => x < 0x80),
       transcode: () => {
         throw I.unavailable("buffer.transcode()", "decode with toString() and encode with Buffer.from()");
       },

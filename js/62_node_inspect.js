@@ -27,17 +27,17 @@
   const ARRAY = 1;
   /** A non-index key of an array: printed with its name; arrays group their elements. */
   const ARRAY_EXTRAS = 2;
-  const ObjectToString = Function.prototype.call.bind(Object.prototype.toString);
-  const FunctionToString = Function.prototype.call.bind(Function.prototype.toString);
-  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const ObjectToString = P.ObjectPrototypeToString;
+  const FunctionToString = P.FunctionPrototypeToString;
+  const hasOwn = (o, k) => P.ObjectPrototypeHasOwnProperty(o, k);
   const KEY_IDENT = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
-  const BUILT_INS = new Set(
-    Object.getOwnPropertyNames(globalThis).filter((n) => /^[A-Z][a-zA-Z0-9]+$/.test(n)),
+  const BUILT_INS = new P.SafeSet(
+    P.AnyFilter(P.ObjectGetOwnPropertyNames(globalThis), (n) => P.AnyTest(/^[A-Z][a-zA-Z0-9]+$/, n)),
   );
 
   // ---- strings --------------------------------------------------------------------------
   const META = [];
-  for (let i = 0; i < 0x20; i++) META.push(`\\x${i.toString(16).toUpperCase().padStart(2, "0")}`);
+  for (let i = 0; i < 0x20; i++) P.AnyPush(META, `\\x${P.StringPrototypePadStart(P.StringPrototypeToUpperCase(P.AnyToString(i, 16)), 2, "0")}`);
   META[8] = "\\b";
   META[9] = "\\t";
   META[10] = "\\n";
@@ -46,13 +46,13 @@
 
   function strEscape(str) {
     let quote = "'";
-    if (str.includes("'")) {
-      if (!str.includes('"')) quote = '"';
-      else if (!str.includes("`") && !str.includes("${")) quote = "`";
+    if (P.AnyIncludes(str, "'")) {
+      if (!P.AnyIncludes(str, '"')) quote = '"';
+      else if (!P.AnyIncludes(str, "`") && !P.AnyIncludes(str, "${")) quote = "`";
     }
     let out = "";
     for (let i = 0; i < str.length; i++) {
-      const c = str.charCodeAt(i);
+      const c = P.StringPrototypeCharCodeAt(str, i);
       const ch = str[i];
       if (ch === quote || ch === "\\") out += "\\" + ch;
       else if (c < 0x20 || c === 0x7f) out += c === 0x7f ? "\\x7F" : META[c];
@@ -62,7 +62,7 @@
   }
 
   function formatNumber(n, numericSeparator) {
-    if (Object.is(n, -0)) return "-0";
+    if (P.ObjectIs(n, -0)) return "-0";
     if (!numericSeparator) return `${n}`;
     return `${n}`;
   }
@@ -74,13 +74,13 @@
         let v = value;
         if (v.length > ctx.maxStringLength) {
           const remaining = v.length - ctx.maxStringLength;
-          v = v.slice(0, ctx.maxStringLength);
+          v = P.AnySlice(v, 0, ctx.maxStringLength);
           trailer = `... ${remaining} more character${remaining > 1 ? "s" : ""}`;
         }
         if (ctx.compact !== true && v.length > 16 && v.length > ctx.breakLength - ctx.indentationLvl - 4) {
-          const lines = v.split(/(?<=\n)/);
+          const lines = P.AnySplit(v, /(?<=\n)/);
           if (lines.length > 1) {
-            return lines.map((l) => strEscape(l)).join(` +\n${" ".repeat(ctx.indentationLvl + 2)}`) + trailer;
+            return P.AnyJoin(P.AnyMap(lines, (l) => strEscape(l)), ` +\n${P.StringPrototypeRepeat(" ", ctx.indentationLvl + 2)}`) + trailer;
           }
         }
         return strEscape(v) + trailer;
@@ -94,7 +94,7 @@
       case "undefined":
         return "undefined";
       default:
-        return value.toString(); // symbol
+        return P.AnyToString(value); // symbol
     }
   }
 
@@ -102,11 +102,11 @@
   function constructorName(obj) {
     let o = obj;
     while (o !== null && o !== undefined) {
-      const d = Object.getOwnPropertyDescriptor(o, "constructor");
+      const d = P.ObjectGetOwnPropertyDescriptor(o, "constructor");
       if (d !== undefined && typeof d.value === "function" && d.value.name !== "") {
         return d.value.name;
       }
-      o = Object.getPrototypeOf(o);
+      o = P.ObjectGetPrototypeOf(o);
     }
     return null;
   }
@@ -121,27 +121,27 @@
   }
 
   function keysOf(value, showHidden) {
-    const symbols = Object.getOwnPropertySymbols(value);
-    if (showHidden) return [...Object.getOwnPropertyNames(value), ...symbols];
-    const keys = Object.keys(value);
+    const symbols = P.ObjectGetOwnPropertySymbols(value);
+    if (showHidden) return [...P.ObjectGetOwnPropertyNames(value), ...symbols];
+    const keys = P.ObjectKeys(value);
     for (const s of symbols) {
-      if (Object.prototype.propertyIsEnumerable.call(value, s)) keys.push(s);
+      if (P.ObjectPrototypePropertyIsEnumerable(value, s)) P.AnyPush(keys, s);
     }
     return keys;
   }
 
   function nonIndexKeys(value, showHidden) {
-    return keysOf(value, showHidden).filter((k) => typeof k === "symbol" || !/^(0|[1-9][0-9]*)$/.test(k) || +k >= value.length);
+    return P.AnyFilter(keysOf(value, showHidden), (k) => typeof k === "symbol" || !P.AnyTest(/^(0|[1-9][0-9]*)$/, k) || +k >= value.length);
   }
 
   function functionBase(value, constructor, tag) {
     const source = FunctionToString(value);
-    if (source.startsWith("class") && source.endsWith("}")) {
-      const body = source.slice(5, -1);
-      const brace = body.indexOf("{");
-      const head = brace === -1 ? body : body.slice(0, brace);
+    if (P.StringPrototypeStartsWith(source, "class") && P.StringPrototypeEndsWith(source, "}")) {
+      const body = P.AnySlice(source, 5, -1);
+      const brace = P.AnyIndexOf(body, "{");
+      const head = brace === -1 ? body : P.AnySlice(body, 0, brace);
       let base = `[class ${value.name || "(anonymous)"}`;
-      const ext = /extends\s+([\w$.]+)/.exec(head);
+      const ext = P.RegExpPrototypeExec(/extends\s+([\w$.]+)/, head);
       if (ext) base += ` extends ${ext[1]}`;
       if (constructor !== "Function" && constructor !== null) base += ` [${constructor}]`;
       if (tag !== "" && constructor !== tag) base += ` [${tag}]`;
@@ -165,19 +165,19 @@
     if (value === null) return "null";
     if (ctx.customInspect) {
       const fn = value[CUSTOM];
-      if (typeof fn === "function" && fn !== inspect && !(Object.getOwnPropertyDescriptor(value, "constructor")?.value?.prototype === value)) {
+      if (typeof fn === "function" && fn !== inspect && !(P.ObjectGetOwnPropertyDescriptor(value, "constructor")?.value?.prototype === value)) {
         const depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
-        const result = fn.call(value, depth, { ...ctx, stylize: (s) => s }, inspect);
+        const result = P.FunctionPrototypeCall(fn, value, depth, { ...ctx, stylize: (s) => s }, inspect);
         if (result !== value) {
           if (typeof result !== "string") return formatValue(ctx, result, recurseTimes);
-          return result.replaceAll("\n", `\n${" ".repeat(ctx.indentationLvl)}`);
+          return P.StringPrototypeReplaceAll(result, "\n", `\n${P.StringPrototypeRepeat(" ", ctx.indentationLvl)}`);
         }
       }
     }
-    if (ctx.seen.includes(value)) {
+    if (P.AnyIncludes(ctx.seen, value)) {
       let index = 1;
       if (ctx.circular === undefined) {
-        ctx.circular = new Map([[value, index]]);
+        ctx.circular = new P.SafeMap([[value, index]]);
       } else {
         index = ctx.circular.get(value);
         if (index === undefined) {
@@ -193,16 +193,16 @@
   function formatRaw(ctx, value, recurseTimes, typedArray) {
     let keys;
     const constructor = constructorName(value);
-    let tag = value[Symbol.toStringTag];
+    let tag = value[P.SymbolToStringTag];
     // Only shown when it is not an own (enumerable) property: that one is printed as a key.
-    const own = ctx.showHidden ? hasOwn : (o, k) => Object.prototype.propertyIsEnumerable.call(o, k);
-    if (typeof tag !== "string" || (tag !== "" && own(value, Symbol.toStringTag))) tag = "";
+    const own = ctx.showHidden ? hasOwn : (o, k) => P.ObjectPrototypePropertyIsEnumerable(o, k);
+    if (typeof tag !== "string" || (tag !== "" && own(value, P.SymbolToStringTag))) tag = "";
     let base = "";
     let formatter = () => [];
     let braces;
     let noIterator = true;
     let extrasType = OBJECT;
-    if (typeof value[Symbol.iterator] === "function" || constructor === null) {
+    if (typeof value[P.SymbolIterator] === "function" || constructor === null) {
       noIterator = false;
       if (P.ArrayIsArray(value)) {
         const pre = constructor !== "Array" || tag !== "" ? prefix(constructor, tag, "Array", `(${value.length})`) : "";
@@ -225,7 +225,7 @@
         braces = [`${pre}{`, "}"];
       } else if (core.isTypedArray(value)) {
         keys = nonIndexKeys(value, ctx.showHidden);
-        const fallback = constructor === null ? value[Symbol.toStringTag] : "";
+        const fallback = constructor === null ? value[P.SymbolToStringTag] : "";
         const pre = prefix(constructor, tag, fallback, `(${value.length})`);
         braces = [`${pre}[`, "]"];
         if (value.length === 0 && keys.length === 0 && !ctx.showHidden) return `${braces[0]}]`;
@@ -246,25 +246,25 @@
         base = functionBase(value, constructor, tag);
         if (keys.length === 0) return base;
       } else if (core.isRegExp(value)) {
-        base = RegExp.prototype.toString.call(value);
+        base = P.RegExpPrototypeToString(value);
         const pre = prefix(constructor, tag, "RegExp");
         if (pre !== "RegExp ") base = `${pre}${base}`;
         if (keys.length === 0) return base;
       } else if (core.isDate(value)) {
-        base = Number.isNaN(value.getTime()) ? Date.prototype.toString.call(value) : Date.prototype.toISOString.call(value);
+        base = P.NumberIsNaN(P.DatePrototypeGetTime(value)) ? P.DatePrototypeToString(value) : P.DatePrototypeToISOString(value);
         const pre = prefix(constructor, tag, "Date");
         if (pre !== "Date ") base = `${pre}${base}`;
         if (keys.length === 0) return base;
-      } else if (core.isNativeError(value) || value instanceof Error) {
+      } else if (core.isNativeError(value) || value instanceof P.Error) {
         base = formatError(value);
-        keys = keys.filter((k) => k !== "stack" && k !== "message");
+        keys = P.AnyFilter(keys, (k) => k !== "stack" && k !== "message");
         if (keys.length === 0) return base;
       } else if (core.isAnyArrayBuffer(value)) {
         const name = core.isArrayBuffer(value) ? "ArrayBuffer" : "SharedArrayBuffer";
         const pre = prefix(constructor, tag, name);
         formatter = () => {
-          const bytes = new Uint8Array(value, 0, Math.min(ctx.maxArrayLength, value.byteLength));
-          let hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+          const bytes = new P.Uint8Array(value, 0, P.MathMin(ctx.maxArrayLength, value.byteLength));
+          let hex = P.AnyJoin(P.ArrayFrom(bytes, (b) => P.StringPrototypePadStart(P.AnyToString(b, 16), 2, "0")), " ");
           const remaining = value.byteLength - bytes.length;
           if (remaining > 0) hex += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
           return [`[Uint8Contents]: <${hex}>`, `byteLength: ${value.byteLength}`];
@@ -280,7 +280,7 @@
         const prim = value.valueOf();
         const type = typeof prim === "string" ? "String" : typeof prim === "number" ? "Number" : typeof prim === "boolean" ? "Boolean" : typeof prim === "bigint" ? "BigInt" : "Symbol";
         base = `[${type}: ${formatPrimitive({ ...ctx, compact: true }, prim)}]`;
-        if (type === "String") keys = keys.filter((k) => !/^\d+$/.test(k) && k !== "length");
+        if (type === "String") keys = P.AnyFilter(keys, (k) => !P.AnyTest(/^\d+$/, k) && k !== "length");
         if (keys.length === 0) return base;
       } else {
         if (keys.length === 0) return `${prefix(constructor, tag, "Object")}{}`;
@@ -288,21 +288,21 @@
       }
     }
     if (ctx.depth !== null && recurseTimes > ctx.depth) {
-      let name = prefix(constructor, tag, "Object").slice(0, -1);
-      if (P.ArrayIsArray(value)) name = prefix(constructor, tag, "Array").slice(0, -1);
+      let name = P.AnySlice(prefix(constructor, tag, "Object"), 0, -1);
+      if (P.ArrayIsArray(value)) name = P.AnySlice(prefix(constructor, tag, "Array"), 0, -1);
       return constructor !== null ? `[${name}]` : name;
     }
     recurseTimes += 1;
-    ctx.seen.push(value);
+    P.AnyPush(ctx.seen, value);
     ctx.currentDepth = recurseTimes;
     let output;
     try {
       output = formatter(ctx, value, recurseTimes);
       for (let i = 0; i < keys.length; i++) {
-        output.push(formatProperty(ctx, value, recurseTimes, keys[i], extrasType));
+        P.AnyPush(output, formatProperty(ctx, value, recurseTimes, keys[i], extrasType));
       }
     } finally {
-      ctx.seen.pop();
+      P.AnyPop(ctx.seen);
     }
     if (ctx.circular !== undefined) {
       const index = ctx.circular.get(value);
@@ -313,19 +313,19 @@
     }
     if (ctx.sorted) {
       const cmp = ctx.sorted === true ? undefined : ctx.sorted;
-      if (extrasType === OBJECT) output = output.sort(cmp);
+      if (extrasType === OBJECT) output = P.ArrayPrototypeSort(output, cmp);
     }
     return reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value);
   }
 
   function formatError(err) {
-    const stack = typeof err.stack === "string" && err.stack !== "" ? err.stack : Error.prototype.toString.call(err);
+    const stack = typeof err.stack === "string" && err.stack !== "" ? err.stack : P.ErrorPrototypeToString(err);
     return stack;
   }
 
   function formatProperty(ctx, value, recurseTimes, key, type) {
     let str;
-    const desc = Object.getOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
+    const desc = P.ObjectGetOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
     if (desc.value !== undefined) {
       const diff = ctx.compact !== true || type !== OBJECT ? 2 : 3;
       ctx.indentationLvl += diff;
@@ -340,22 +340,22 @@
     }
     if (type === ARRAY) return str;
     let name;
-    if (typeof key === "symbol") name = `[${key.toString()}]`;
+    if (typeof key === "symbol") name = `[${P.AnyToString(key)}]`;
     else if (key === "__proto__") name = "['__proto__']";
-    else if (desc.enumerable === false) name = `[${KEY_IDENT.test(key) ? key : strEscape(key)}]`;
-    else if (KEY_IDENT.test(key)) name = key;
+    else if (desc.enumerable === false) name = `[${P.AnyTest(KEY_IDENT, key) ? key : strEscape(key)}]`;
+    else if (P.AnyTest(KEY_IDENT, key)) name = key;
     else name = strEscape(key);
     return `${name}: ${str}`;
   }
 
   function formatArray(ctx, value, recurseTimes) {
-    const len = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
+    const len = P.MathMin(P.MathMax(0, ctx.maxArrayLength), value.length);
     const remaining = value.length - len;
     const output = [];
     let holes = 0;
     const flushHoles = () => {
       if (holes > 0) {
-        output.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`);
+        P.AnyPush(output, `<${holes} empty item${holes > 1 ? "s" : ""}>`);
         holes = 0;
       }
     };
@@ -365,28 +365,28 @@
         continue;
       }
       flushHoles();
-      output.push(formatProperty(ctx, value, recurseTimes, i, ARRAY));
+      P.AnyPush(output, formatProperty(ctx, value, recurseTimes, i, ARRAY));
     }
     flushHoles();
-    if (remaining > 0) output.push(`... ${remaining} more item${remaining > 1 ? "s" : ""}`);
+    if (remaining > 0) P.AnyPush(output, `... ${remaining} more item${remaining > 1 ? "s" : ""}`);
     return output;
   }
 
   function formatTypedArray(ctx, value) {
-    const len = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
+    const len = P.MathMin(P.MathMax(0, ctx.maxArrayLength), value.length);
     const remaining = value.length - len;
     const output = [];
     for (let i = 0; i < len; i++) {
-      output.push(typeof value[i] === "bigint" ? `${value[i]}n` : formatNumber(value[i], ctx.numericSeparator));
+      P.AnyPush(output, typeof value[i] === "bigint" ? `${value[i]}n` : formatNumber(value[i], ctx.numericSeparator));
     }
-    if (remaining > 0) output.push(`... ${remaining} more item${remaining > 1 ? "s" : ""}`);
+    if (remaining > 0) P.AnyPush(output, `... ${remaining} more item${remaining > 1 ? "s" : ""}`);
     return output;
   }
 
   function formatSet(ctx, value, recurseTimes) {
     const output = [];
     ctx.indentationLvl += 2;
-    for (const v of value) output.push(formatValue(ctx, v, recurseTimes));
+    for (const v of value) P.AnyPush(output, formatValue(ctx, v, recurseTimes));
     ctx.indentationLvl -= 2;
     return output;
   }
@@ -395,7 +395,7 @@
     const output = [];
     ctx.indentationLvl += 2;
     for (const [k, v] of value) {
-      output.push(`${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
+      P.AnyPush(output, `${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
     }
     ctx.indentationLvl -= 2;
     return output;
@@ -416,7 +416,7 @@
     let outputLength = output.length;
     if (ctx.maxArrayLength < output.length) outputLength--;
     const separatorSpace = 2;
-    const dataLen = new Array(outputLength);
+    const dataLen = new P.Array(outputLength);
     for (let i = 0; i < outputLength; i++) {
       const len = output[i].length;
       dataLen[i] = len;
@@ -425,11 +425,11 @@
     }
     const actualMax = maxLength + separatorSpace;
     if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
-      const averageBias = Math.sqrt(actualMax - totalLength / output.length);
-      const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
-      const columns = Math.min(
-        Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
-        Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
+      const averageBias = P.MathSqrt(actualMax - totalLength / output.length);
+      const biasedMax = P.MathMax(actualMax - 3 - averageBias, 1);
+      const columns = P.MathMin(
+        P.MathRound(P.MathSqrt(2.5 * biasedMax * outputLength) / biasedMax),
+        P.MathFloor((ctx.breakLength - ctx.indentationLvl) / actualMax),
         ctx.compact * 4,
         15,
       );
@@ -441,7 +441,7 @@
         for (let j = i; j < output.length; j += columns) {
           if (dataLen[j] > lineLength) lineLength = dataLen[j];
         }
-        maxLineLength.push(lineLength + separatorSpace);
+        P.AnyPush(maxLineLength, lineLength + separatorSpace);
       }
       let padStart = true;
       if (value !== undefined) {
@@ -453,18 +453,18 @@
         }
       }
       for (let i = 0; i < outputLength; i += columns) {
-        const max = Math.min(i + columns, outputLength);
+        const max = P.MathMin(i + columns, outputLength);
         let str = "";
         let j = i;
         for (; j < max - 1; j++) {
           const padding = maxLineLength[j - i];
-          str += padStart ? `${output[j]}, `.padStart(padding, " ") : `${output[j]}, `.padEnd(padding, " ");
+          str += padStart ? P.StringPrototypePadStart(`${output[j]}, `, padding, " ") : P.StringPrototypePadEnd(`${output[j]}, `, padding, " ");
         }
-        if (padStart) str += output[j].padStart(maxLineLength[j - i] - separatorSpace, " ");
+        if (padStart) str += P.StringPrototypePadStart(output[j], maxLineLength[j - i] - separatorSpace, " ");
         else str += output[j];
-        tmp.push(str);
+        P.AnyPush(tmp, str);
       }
-      if (ctx.maxArrayLength < output.length) tmp.push(output[outputLength]);
+      if (ctx.maxArrayLength < output.length) P.AnyPush(tmp, output[outputLength]);
       output = tmp;
     }
     return output;
@@ -477,7 +477,7 @@
       totalLength += output[i].length;
       if (totalLength > ctx.breakLength) return false;
     }
-    return base === "" || !base.includes("\n");
+    return base === "" || !P.AnyIncludes(base, "\n");
   }
 
   function reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value) {
@@ -488,22 +488,22 @@
         if (ctx.currentDepth - recurseTimes < ctx.compact && entries === output.length) {
           const start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
           if (isBelowBreakLength(ctx, output, start, base)) {
-            const joined = output.join(", ");
-            if (!joined.includes("\n")) {
+            const joined = P.AnyJoin(output, ", ");
+            if (!P.AnyIncludes(joined, "\n")) {
               return `${base ? `${base} ` : ""}${braces[0]} ${joined} ${braces[1]}`;
             }
           }
         }
       }
-      const indentation = `\n${" ".repeat(ctx.indentationLvl)}`;
-      return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${output.join(`,${indentation}  `)}${indentation}${braces[1]}`;
+      const indentation = `\n${P.StringPrototypeRepeat(" ", ctx.indentationLvl)}`;
+      return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${P.AnyJoin(output, `,${indentation}  `)}${indentation}${braces[1]}`;
     }
     if (isBelowBreakLength(ctx, output, 0, base)) {
-      return `${braces[0]}${base ? ` ${base}` : ""} ${output.join(", ")} ${braces[1]}`;
+      return `${braces[0]}${base ? ` ${base}` : ""} ${P.AnyJoin(output, ", ")} ${braces[1]}`;
     }
-    const indentation = " ".repeat(ctx.indentationLvl);
+    const indentation = P.StringPrototypeRepeat(" ", ctx.indentationLvl);
     const ln = base === "" && braces[0].length === 1 ? " " : `${base ? ` ${base}` : ""}\n${indentation}  `;
-    return `${braces[0]}${ln}${output.join(`,\n${indentation}  `)} ${braces[1]}`;
+    return `${braces[0]}${ln}${P.AnyJoin(output, `,\n${indentation}  `)} ${braces[1]}`;
   }
 
   /** `util.inspect(value, options)` (or the legacy `(value, showHidden, depth, colors)`). */
@@ -539,10 +539,10 @@
     if (hasOwn(value, "toString")) return false;
     let pointer = value;
     do {
-      pointer = Object.getPrototypeOf(pointer);
+      pointer = P.ObjectGetPrototypeOf(pointer);
     } while (pointer !== null && !hasOwn(pointer, "toString"));
     if (pointer === null) return true;
-    const d = Object.getOwnPropertyDescriptor(pointer, "constructor");
+    const d = P.ObjectGetOwnPropertyDescriptor(pointer, "constructor");
     return d !== undefined && typeof d.value === "function" && BUILT_INS.has(d.value.name);
   }
 
@@ -556,8 +556,8 @@
       let tempStr;
       let lastPos = 0;
       for (let i = 0; i < first.length - 1; i++) {
-        if (first.charCodeAt(i) !== 37) continue; // '%'
-        const c = first.charCodeAt(++i);
+        if (P.StringPrototypeCharCodeAt(first, i) !== 37) continue; // '%'
+        const c = P.StringPrototypeCharCodeAt(first, ++i);
         if (a + 1 !== args.length) {
           switch (c) {
             case 115: {
@@ -565,15 +565,15 @@
               const arg = args[++a];
               if (typeof arg === "number") tempStr = formatNumber(arg, false);
               else if (typeof arg === "bigint") tempStr = `${arg}n`;
-              else if (typeof arg !== "object" || arg === null || !hasBuiltInToString(arg)) tempStr = String(arg);
+              else if (typeof arg !== "object" || arg === null || !hasBuiltInToString(arg)) tempStr = P.String(arg);
               else tempStr = inspect(arg, { ...options, depth: 0, colors: false, compact: 3 });
               break;
             }
             case 106: // 'j'
               try {
-                tempStr = JSON.stringify(args[++a]);
+                tempStr = P.JSONStringify(args[++a]);
               } catch (e) {
-                if (/circular/i.test(String(e && e.message))) tempStr = "[Circular]";
+                if (P.AnyTest(/circular/i, P.String(e && e.message))) tempStr = "[Circular]";
                 else throw e;
               }
               break;
@@ -582,7 +582,7 @@
               const n = args[++a];
               if (typeof n === "bigint") tempStr = `${n}n`;
               else if (typeof n === "symbol") tempStr = "NaN";
-              else tempStr = formatNumber(Number(n), false);
+              else tempStr = formatNumber(P.Number(n), false);
               break;
             }
             case 79: // 'O'
@@ -596,13 +596,13 @@
               const n = args[++a];
               if (typeof n === "bigint") tempStr = `${n}n`;
               else if (typeof n === "symbol") tempStr = "NaN";
-              else tempStr = formatNumber(Number.parseInt(n), false);
+              else tempStr = formatNumber(P.NumberParseInt(n), false);
               break;
             }
             case 102: {
               // 'f'
               const n = args[++a];
-              tempStr = typeof n === "symbol" ? "NaN" : formatNumber(Number.parseFloat(n), false);
+              tempStr = typeof n === "symbol" ? "NaN" : formatNumber(P.NumberParseFloat(n), false);
               break;
             }
             case 99: // 'c'
@@ -610,24 +610,24 @@
               tempStr = "";
               break;
             case 37: // '%'
-              str += first.slice(lastPos, i);
+              str += P.AnySlice(first, lastPos, i);
               lastPos = i + 1;
               continue;
             default:
               continue;
           }
-          if (lastPos !== i - 1) str += first.slice(lastPos, i - 1);
+          if (lastPos !== i - 1) str += P.AnySlice(first, lastPos, i - 1);
           str += tempStr;
           lastPos = i + 1;
         } else if (c === 37) {
-          str += first.slice(lastPos, i);
+          str += P.AnySlice(first, lastPos, i);
           lastPos = i + 1;
         }
       }
       if (lastPos !== 0) {
         a++;
         join = " ";
-        if (lastPos < first.length) str += first.slice(lastPos);
+        if (lastPos < first.length) str += P.AnySlice(first, lastPos);
       }
     }
     while (a < args.length) {

@@ -17,11 +17,11 @@
 
   // ---- deep equality (util.isDeepStrictEqual, assert.deepEqual) ------------------------------
   function deepEqual(a, b, strict, memo) {
-    if (strict ? Object.is(a, b) : a == b || (a !== a && b !== b)) return true; // eslint-disable-line eqeqeq
+    if (strict ? P.ObjectIs(a, b) : a == b || (a !== a && b !== b)) return true; // eslint-disable-line eqeqeq
     if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
       return false;
     }
-    if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (strict && P.ObjectGetPrototypeOf(a) !== P.ObjectGetPrototypeOf(b)) return false;
     const tagA = I.objectToString(a);
     if (tagA !== I.objectToString(b)) return false;
     if (P.ArrayIsArray(a) !== P.ArrayIsArray(b)) return false;
@@ -29,17 +29,17 @@
       if (a.getTime() !== b.getTime()) return false;
     } else if (core.isRegExp(a)) {
       if (a.source !== b.source || a.flags !== b.flags || a.lastIndex !== b.lastIndex) return false;
-    } else if (a instanceof Error || core.isNativeError(a)) {
+    } else if (a instanceof P.Error || core.isNativeError(a)) {
       if (a.message !== b.message || a.name !== b.name) return false;
-    } else if (ArrayBuffer.isView(a)) {
+    } else if (P.ArrayBufferIsView(a)) {
       if (a.byteLength !== b.byteLength) return false;
-      const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      const x = new P.Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const y = new P.Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
     } else if (core.isBoxedPrimitive(a)) {
-      if (!Object.is(a.valueOf(), b.valueOf())) return false;
+      if (!P.ObjectIs(a.valueOf(), b.valueOf())) return false;
     }
-    memo = memo ?? new Map();
+    memo = memo ?? new P.SafeMap();
     const seen = memo.get(a);
     if (seen !== undefined && seen === b) return true;
     memo.set(a, b);
@@ -57,11 +57,11 @@
         if (!b.has(k) || !deepEqual(v, b.get(k), strict, memo)) return false;
       }
     }
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
+    const ka = P.ObjectKeys(a);
+    const kb = P.ObjectKeys(b);
     if (ka.length !== kb.length) return false;
     for (const k of ka) {
-      if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+      if (!P.ObjectPrototypeHasOwnProperty(b, k)) return false;
       if (!deepEqual(a[k], b[k], strict, memo)) return false;
     }
     return true;
@@ -76,29 +76,29 @@
     if (typeof original[PROMISIFY] === "function") return original[PROMISIFY];
     function fn(...args) {
       return new P.PromiseCtor((resolve, reject) => {
-        original.call(this, ...args, (err, ...values) => {
+        P.FunctionPrototypeCall(original, this, ...args, (err, ...values) => {
           if (err) reject(err);
           else resolve(values[0]);
         });
       });
     }
-    Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
-    P.ObjectDefineProperty(fn, PROMISIFY, { value: fn, enumerable: false, writable: false, configurable: true });
-    const descriptors = Object.getOwnPropertyDescriptors(original);
+    P.ObjectSetPrototypeOf(fn, P.ObjectGetPrototypeOf(original));
+    P.ObjectDefineProperty(fn, PROMISIFY, { __proto__: null, value: fn, enumerable: false, writable: false, configurable: true });
+    const descriptors = P.ObjectGetOwnPropertyDescriptors(original);
     delete descriptors.length;
     delete descriptors.name;
     delete descriptors.prototype;
-    return Object.defineProperties(fn, descriptors);
+    return P.ObjectDefineProperties(fn, descriptors);
   }
   promisify.custom = PROMISIFY;
 
   function callbackify(original) {
     if (typeof original !== "function") throw invalidArg("original", "of type function", original);
     return function (...args) {
-      const cb = args.pop();
+      const cb = P.AnyPop(args);
       if (typeof cb !== "function") throw invalidArg("last argument", "of type function", cb);
       P.PromisePrototypeThen(
-        P.PromiseResolve(original.apply(this, args)),
+        P.PromiseResolve(P.FunctionPrototypeApply(original, this, args)),
         (v) => I.nextTick(cb, null, v),
         (e) => {
           let err = e;
@@ -117,8 +117,8 @@
     if (typeof ctor !== "function") throw invalidArg("ctor", "of type function", ctor);
     if (typeof superCtor !== "function") throw invalidArg("superCtor", "of type function", superCtor);
     if (superCtor.prototype === undefined) throw invalidArg("superCtor.prototype", "of type object", undefined);
-    P.ObjectDefineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
-    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+    P.ObjectDefineProperty(ctor, "super_", { __proto__: null, value: superCtor, writable: true, configurable: true });
+    P.ObjectSetPrototypeOf(ctor.prototype, superCtor.prototype);
   }
 
   function deprecate(fn, msg, code) {
@@ -128,9 +128,9 @@
         warned = true;
         console.warn(`[${code ?? "DEP"}] DeprecationWarning: ${msg}`);
       }
-      return new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args);
+      return new.target ? P.ReflectConstruct(fn, args, new.target) : P.FunctionPrototypeApply(fn, this, args);
     }
-    Object.setPrototypeOf(deprecated, fn);
+    P.ObjectSetPrototypeOf(deprecated, fn);
     if (fn.prototype) deprecated.prototype = fn.prototype;
     return deprecated;
   }
@@ -144,7 +144,7 @@
   const types = {
     isAnyArrayBuffer: core.isAnyArrayBuffer,
     isArrayBuffer: core.isArrayBuffer,
-    isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isArrayBufferView: (v) => P.ArrayBufferIsView(v),
     isArgumentsObject: core.isArgumentsObject,
     isAsyncFunction: core.isAsyncFunction,
     isBigIntObject: core.isBigIntObject,
@@ -192,17 +192,17 @@
     debug: debuglog,
     isDeepStrictEqual: (a, b) => deepEqual(a, b, true),
     types,
-    TextEncoder: globalThis.TextEncoder,
-    TextDecoder: globalThis.TextDecoder,
+    TextEncoder: I.globals.TextEncoder,
+    TextDecoder: I.globals.TextDecoder,
     toUSVString: (s) => P.StringCtor(s).toWellFormed(),
-    stripVTControlCharacters: (s) => P.StringCtor(s).replace(/\u001b\[[0-9;]*[A-Za-z]/g, ""),
+    stripVTControlCharacters: (s) => P.AnyReplace(P.StringCtor(s), /\u001b\[[0-9;]*[A-Za-z]/g, ""),
     styleText: (_format, text) => text,
     getSystemErrorName: (n) => `Unknown system error ${n}`,
     isArray: P.ArrayIsArray,
     isBoolean: (v) => typeof v === "boolean",
     isBuffer: (v) => I.Buffer.isBuffer(v),
     isDate: core.isDate,
-    isError: (v) => core.isNativeError(v) || v instanceof Error,
+    isError: (v) => core.isNativeError(v) || v instanceof P.Error,
     isFunction: (v) => typeof v === "function",
     isNull: (v) => v === null,
     isNullOrUndefined: (v) => v === null || v === undefined,
@@ -216,7 +216,7 @@
   }));
 
   // ---- events ---------------------------------------------------------------------------
-  const kErrorMonitor = Symbol("events.errorMonitor");
+  const kErrorMonitor = P.Symbol("events.errorMonitor");
   let defaultMaxListeners = 10;
 
   function checkListener(listener) {
@@ -224,19 +224,20 @@
   }
 
   function EventEmitter(opts) {
-    EventEmitter.init.call(this, opts);
+    P.FunctionPrototypeCall(EventEmitter.init, this, opts);
   }
   EventEmitter.prototype._events = undefined;
   EventEmitter.prototype._eventsCount = 0;
   EventEmitter.prototype._maxListeners = undefined;
   EventEmitter.init = function (_opts) {
-    if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
+    if (this._events === undefined || this._events === P.ObjectGetPrototypeOf(this)._events) {
       this._events = P.ObjectCreate(null);
       this._eventsCount = 0;
     }
     this._maxListeners = this._maxListeners || undefined;
   };
   P.ObjectDefineProperty(EventEmitter, "defaultMaxListeners", {
+    __proto__: null,
     enumerable: true,
     get: () => defaultMaxListeners,
     set: (n) => {
@@ -263,7 +264,7 @@
     }
     if (doError) {
       const er = args[0];
-      if (er instanceof Error) throw er;
+      if (er instanceof P.Error) throw er;
       const err = new P.ErrorCtor(`Unhandled error.${er === undefined ? "" : ` (${I.inspect(er)})`}`);
       err.context = er;
       err.code = "ERR_UNHANDLED_ERROR";
@@ -272,10 +273,10 @@
     const handler = events[type];
     if (handler === undefined) return false;
     if (typeof handler === "function") {
-      Reflect.apply(handler, this, args);
+      P.ReflectApply(handler, this, args);
     } else {
-      const listeners = handler.slice();
-      for (let i = 0; i < listeners.length; i++) Reflect.apply(listeners[i], this, args);
+      const listeners = P.AnySlice(handler);
+      for (let i = 0; i < listeners.length; i++) P.ReflectApply(listeners[i], this, args);
     }
     return true;
   };
@@ -301,9 +302,9 @@
       if (typeof existing === "function") {
         existing = events[type] = prepend ? [listener, existing] : [existing, listener];
       } else if (prepend) {
-        existing.unshift(listener);
+        P.AnyUnshift(existing, listener);
       } else {
-        existing.push(listener);
+        P.AnyPush(existing, listener);
       }
       const m = target.getMaxListeners();
       if (m > 0 && existing.length > m && !existing.warned) {
@@ -326,12 +327,12 @@
     if (!this.fired) {
       this.target.removeListener(this.type, this.wrapFn);
       this.fired = true;
-      return Reflect.apply(this.listener, this.target, args);
+      return P.ReflectApply(this.listener, this.target, args);
     }
   }
   function onceWrap(target, type, listener) {
     const state = { fired: false, wrapFn: undefined, target, type, listener };
-    const wrapped = onceWrapper.bind(state);
+    const wrapped = P.FunctionPrototypeBind(onceWrapper, state);
     wrapped.listener = listener;
     state.wrapFn = wrapped;
     return wrapped;
@@ -367,8 +368,8 @@
         }
       }
       if (position < 0) return this;
-      if (position === 0) list.shift();
-      else list.splice(position, 1);
+      if (position === 0) P.AnyShift(list);
+      else P.AnySplice(list, position, 1);
       if (list.length === 1) events[type] = list[0];
       if (events.removeListener !== undefined) this.emit("removeListener", type, listener);
     }
@@ -389,7 +390,7 @@
       return this;
     }
     if (arguments.length === 0) {
-      for (const key of Reflect.ownKeys(events)) {
+      for (const key of P.ReflectOwnKeys(events)) {
         if (key !== "removeListener") this.removeAllListeners(key);
       }
       this.removeAllListeners("removeListener");
@@ -410,7 +411,7 @@
     const l = events[type];
     if (l === undefined) return [];
     if (typeof l === "function") return unwrap ? [l.listener || l] : [l];
-    return unwrap ? l.map((x) => x.listener || x) : l.slice();
+    return unwrap ? P.AnyMap(l, (x) => x.listener || x) : P.AnySlice(l);
   }
   proto.listeners = function (type) {
     return listenersOf(this, type, true);
@@ -425,10 +426,10 @@
     if (l === undefined) return 0;
     if (typeof l === "function") return listener === undefined || l === listener || l.listener === listener ? 1 : 0;
     if (listener === undefined) return l.length;
-    return l.filter((x) => x === listener || x.listener === listener).length;
+    return P.AnyFilter(l, (x) => x === listener || x.listener === listener).length;
   };
   proto.eventNames = function eventNames() {
-    return this._eventsCount > 0 ? Reflect.ownKeys(this._events) : [];
+    return this._eventsCount > 0 ? P.ReflectOwnKeys(this._events) : [];
   };
 
   EventEmitter.EventEmitter = EventEmitter;
@@ -466,12 +467,12 @@
     const waiting = [];
     let error = null;
     const onEvent = (...args) => {
-      const w = waiting.shift();
+      const w = P.AnyShift(waiting);
       if (w) w.resolve({ value: args, done: false });
-      else queue.push(args);
+      else P.AnyPush(queue, args);
     };
     const onError = (err) => {
-      const w = waiting.shift();
+      const w = P.AnyShift(waiting);
       if (w) w.reject(err);
       else error = err;
     };
@@ -483,26 +484,26 @@
     };
     return {
       next() {
-        if (queue.length) return P.PromiseResolve({ value: queue.shift(), done: false });
+        if (queue.length) return P.PromiseResolve({ value: P.AnyShift(queue), done: false });
         if (error) {
           const e = error;
           error = null;
-          return Promise.reject(e);
+          return P.PromiseReject(e);
         }
-        return new P.PromiseCtor((resolve, reject) => waiting.push({ resolve, reject }));
+        return new P.PromiseCtor((resolve, reject) => P.AnyPush(waiting, { resolve, reject }));
       },
       return() {
         close();
         return P.PromiseResolve({ value: undefined, done: true });
       },
-      [Symbol.asyncIterator]() {
+      [P.SymbolAsyncIterator]() {
         return this;
       },
     };
   };
   EventEmitter.addAbortListener = (signal, listener) => {
     signal.addEventListener("abort", listener);
-    return { [Symbol.dispose ?? P.SymbolFor("dispose")]: () => signal.removeEventListener("abort", listener) };
+    return { [P.SymbolDispose ?? P.SymbolFor("dispose")]: () => signal.removeEventListener("abort", listener) };
   };
 
   I.EventEmitter = EventEmitter;

@@ -43,8 +43,8 @@
 
   function hrtime(prev) {
     const ns = ops.op_isobot_node_hrtime();
-    let sec = Math.floor(ns / 1e9);
-    let nsec = Math.floor(ns - sec * 1e9);
+    let sec = P.MathFloor(ns / 1e9);
+    let nsec = P.MathFloor(ns - sec * 1e9);
     if (P.ArrayIsArray(prev)) {
       sec -= prev[0];
       nsec -= prev[1];
@@ -55,7 +55,7 @@
     }
     return [sec, nsec];
   }
-  hrtime.bigint = () => BigInt(Math.floor(ops.op_isobot_node_hrtime()));
+  hrtime.bigint = () => P.BigInt(P.MathFloor(ops.op_isobot_node_hrtime()));
 
   /** stdout/stderr: whole lines go to the run log (console level info / error). */
   function stream(fd, level) {
@@ -66,12 +66,12 @@
     s.columns = 80;
     s.writable = true;
     s.write = (chunk, encoding, cb) => {
-      const text = typeof chunk === "string" ? chunk : I.Buffer.from(chunk).toString(typeof encoding === "string" ? encoding : "utf8");
+      const text = typeof chunk === "string" ? chunk : P.AnyToString(I.Buffer.from(chunk), typeof encoding === "string" ? encoding : "utf8");
       pending += text;
-      const i = pending.lastIndexOf("\n");
+      const i = P.AnyLastIndexOf(pending, "\n");
       if (i >= 0) {
-        ops.op_isobot_log(I.currentRunId(), level, pending.slice(0, i));
-        pending = pending.slice(i + 1);
+        ops.op_isobot_log(I.currentRunId(), level, P.AnySlice(pending, 0, i));
+        pending = P.AnySlice(pending, i + 1);
       }
       const done = typeof encoding === "function" ? encoding : cb;
       if (typeof done === "function") nextTick(done);
@@ -93,23 +93,24 @@
   }
 
   const processProto = P.ObjectCreate(EventEmitter.prototype, {
-    [Symbol.toStringTag]: { value: "process", configurable: true },
-    constructor: { value: function process() {}, configurable: true, writable: true },
+    [P.SymbolToStringTag]: { __proto__: null, value: "process", configurable: true },
+    constructor: { __proto__: null, value: function process() {}, configurable: true, writable: true },
   });
   const process = P.ObjectCreate(processProto);
-  EventEmitter.init.call(process);
+  P.FunctionPrototypeCall(EventEmitter.init, process);
 
   function lazy(name, get) {
     P.ObjectDefineProperty(process, name, {
+      __proto__: null,
       configurable: true,
       enumerable: true,
       get() {
         const value = get();
-        P.ObjectDefineProperty(process, name, { value, writable: true, configurable: true, enumerable: true });
+        P.ObjectDefineProperty(process, name, { __proto__: null, value, writable: true, configurable: true, enumerable: true });
         return value;
       },
       set(value) {
-        P.ObjectDefineProperty(process, name, { value, writable: true, configurable: true, enumerable: true });
+        P.ObjectDefineProperty(process, name, { __proto__: null, value, writable: true, configurable: true, enumerable: true });
       },
     });
   }
@@ -128,7 +129,7 @@
     noDeprecation: false,
     throwDeprecation: false,
     traceDeprecation: false,
-    allowedNodeEnvironmentFlags: new Set(),
+    allowedNodeEnvironmentFlags: new P.Set(),
     nextTick,
     hrtime,
     cwd: () => host().cwd,
@@ -141,7 +142,7 @@
       if (startNs === null) startNs = now;
       return (now - startNs) / 1e9;
     },
-    memoryUsage: Object.assign(
+    memoryUsage: P.ObjectAssign(
       () => {
         const m = core.memoryUsage();
         return { rss: m.physicalTotal, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: 0 };
@@ -202,6 +203,7 @@
   });
 
   P.ObjectDefineProperty(globalThis, "process", {
+    __proto__: null,
     value: process,
     writable: true,
     configurable: true,

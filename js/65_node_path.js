@@ -26,7 +26,7 @@
     let dots = 0;
     let code = 0;
     for (let i = 0; i <= path.length; ++i) {
-      if (i < path.length) code = path.charCodeAt(i);
+      if (i < path.length) code = P.StringPrototypeCharCodeAt(path, i);
       else if (code === SLASH) break;
       else code = SLASH;
       if (code === SLASH) {
@@ -36,17 +36,17 @@
           if (
             res.length < 2 ||
             lastSegmentLength !== 2 ||
-            res.charCodeAt(res.length - 1) !== DOT ||
-            res.charCodeAt(res.length - 2) !== DOT
+            P.StringPrototypeCharCodeAt(res, res.length - 1) !== DOT ||
+            P.StringPrototypeCharCodeAt(res, res.length - 2) !== DOT
           ) {
             if (res.length > 2) {
-              const lastSlashIndex = res.lastIndexOf("/");
+              const lastSlashIndex = P.AnyLastIndexOf(res, "/");
               if (lastSlashIndex === -1) {
                 res = "";
                 lastSegmentLength = 0;
               } else {
-                res = res.slice(0, lastSlashIndex);
-                lastSegmentLength = res.length - 1 - res.lastIndexOf("/");
+                res = P.AnySlice(res, 0, lastSlashIndex);
+                lastSegmentLength = res.length - 1 - P.AnyLastIndexOf(res, "/");
               }
               lastSlash = i;
               dots = 0;
@@ -64,8 +64,8 @@
             lastSegmentLength = 2;
           }
         } else {
-          if (res.length > 0) res += `/${path.slice(lastSlash + 1, i)}`;
-          else res = path.slice(lastSlash + 1, i);
+          if (res.length > 0) res += `/${P.AnySlice(path, lastSlash + 1, i)}`;
+          else res = P.AnySlice(path, lastSlash + 1, i);
           lastSegmentLength = i - lastSlash - 1;
         }
         lastSlash = i;
@@ -87,7 +87,7 @@
     let matchedSlash = true;
     let preDotState = 0;
     for (let i = path.length - 1; i >= start; --i) {
-      const code = path.charCodeAt(i);
+      const code = P.StringPrototypeCharCodeAt(path, i);
       if (code === SLASH) {
         if (!matchedSlash) {
           startPart = i + 1;
@@ -122,7 +122,7 @@
         validateString(path, `paths[${i}]`);
         if (path.length === 0) continue;
         resolvedPath = `${path}/${resolvedPath}`;
-        resolvedAbsolute = path.charCodeAt(0) === SLASH;
+        resolvedAbsolute = P.StringPrototypeCharCodeAt(path, 0) === SLASH;
       }
       resolvedPath = normalizeString(resolvedPath, !resolvedAbsolute);
       if (resolvedAbsolute) return `/${resolvedPath}`;
@@ -131,8 +131,8 @@
     normalize(path) {
       validateString(path, "path");
       if (path.length === 0) return ".";
-      const isAbsolute = path.charCodeAt(0) === SLASH;
-      const trailingSeparator = path.charCodeAt(path.length - 1) === SLASH;
+      const isAbsolute = P.StringPrototypeCharCodeAt(path, 0) === SLASH;
+      const trailingSeparator = P.StringPrototypeCharCodeAt(path, path.length - 1) === SLASH;
       path = normalizeString(path, !isAbsolute);
       if (path.length === 0) {
         if (isAbsolute) return "/";
@@ -143,7 +143,7 @@
     },
     isAbsolute(path) {
       validateString(path, "path");
-      return path.length > 0 && path.charCodeAt(0) === SLASH;
+      return path.length > 0 && P.StringPrototypeCharCodeAt(path, 0) === SLASH;
     },
     join(...args) {
       if (args.length === 0) return ".";
@@ -170,24 +170,24 @@
       let lastCommonSep = -1;
       let i = 0;
       for (; i < length; i++) {
-        const fromCode = from.charCodeAt(fromStart + i);
-        if (fromCode !== to.charCodeAt(toStart + i)) break;
+        const fromCode = P.StringPrototypeCharCodeAt(from, fromStart + i);
+        if (fromCode !== P.StringPrototypeCharCodeAt(to, toStart + i)) break;
         else if (fromCode === SLASH) lastCommonSep = i;
       }
       if (i === length) {
         if (toLen > length) {
-          if (to.charCodeAt(toStart + i) === SLASH) return to.slice(toStart + i + 1);
-          if (i === 0) return to.slice(toStart + i);
+          if (P.StringPrototypeCharCodeAt(to, toStart + i) === SLASH) return P.AnySlice(to, toStart + i + 1);
+          if (i === 0) return P.AnySlice(to, toStart + i);
         } else if (fromLen > length) {
-          if (from.charCodeAt(fromStart + i) === SLASH) lastCommonSep = i;
+          if (P.StringPrototypeCharCodeAt(from, fromStart + i) === SLASH) lastCommonSep = i;
           else if (i === 0) lastCommonSep = 0;
         }
       }
       let out = "";
       for (i = fromStart + lastCommonSep + 1; i <= fromEnd; ++i) {
-        if (i === fromEnd || from.charCodeAt(i) === SLASH) out += out.length === 0 ? ".." : "/..";
+        if (i === fromEnd || P.StringPrototypeCharCodeAt(from, i) === SLASH) out += out.length === 0 ? ".." : "/..";
       }
-      return `${out}${to.slice(toStart + lastCommonSep)}`;
+      return `${out}${P.AnySlice(to, toStart + lastCommonSep)}`;
     },
     toNamespacedPath(path) {
       return path;
@@ -195,11 +195,11 @@
     dirname(path) {
       validateString(path, "path");
       if (path.length === 0) return ".";
-      const hasRoot = path.charCodeAt(0) === SLASH;
+      const hasRoot = P.StringPrototypeCharCodeAt(path, 0) === SLASH;
       let end = -1;
       let matchedSlash = true;
       for (let i = path.length - 1; i >= 1; --i) {
-        if (path.charCodeAt(i) === SLASH) {
+        if (P.StringPrototypeCharCodeAt(path, i) === SLASH) {
           if (!matchedSlash) {
             end = i;
             break;
@@ -210,7 +210,7 @@
       }
       if (end === -1) return hasRoot ? "/" : ".";
       if (hasRoot && end === 1) return "//";
-      return path.slice(0, end);
+      return P.AnySlice(path, 0, end);
     },
     basename(path, suffix) {
       if (suffix !== undefined) validateString(suffix, "ext");
@@ -223,7 +223,7 @@
         let extIdx = suffix.length - 1;
         let firstNonSlashEnd = -1;
         for (let i = path.length - 1; i >= 0; --i) {
-          const code = path.charCodeAt(i);
+          const code = P.StringPrototypeCharCodeAt(path, i);
           if (code === SLASH) {
             if (!matchedSlash) {
               start = i + 1;
@@ -235,7 +235,7 @@
               firstNonSlashEnd = i + 1;
             }
             if (extIdx >= 0) {
-              if (code === suffix.charCodeAt(extIdx)) {
+              if (code === P.StringPrototypeCharCodeAt(suffix, extIdx)) {
                 if (--extIdx === -1) end = i;
               } else {
                 extIdx = -1;
@@ -246,10 +246,10 @@
         }
         if (start === end) end = firstNonSlashEnd;
         else if (end === -1) end = path.length;
-        return path.slice(start, end);
+        return P.AnySlice(path, start, end);
       }
       for (let i = path.length - 1; i >= 0; --i) {
-        if (path.charCodeAt(i) === SLASH) {
+        if (P.StringPrototypeCharCodeAt(path, i) === SLASH) {
           if (!matchedSlash) {
             start = i + 1;
             break;
@@ -259,13 +259,13 @@
           end = i + 1;
         }
       }
-      return end === -1 ? "" : path.slice(start, end);
+      return end === -1 ? "" : P.AnySlice(path, start, end);
     },
     extname(path) {
       validateString(path, "path");
       const [startPart, startDot, end, preDotState] = scanTail(path, 0);
       if (end === -1 || noExt(startPart, startDot, end, preDotState)) return "";
-      return path.slice(startDot, end);
+      return P.AnySlice(path, startDot, end);
     },
     format(pathObject) {
       if (pathObject === null || typeof pathObject !== "object") {
@@ -283,20 +283,20 @@
       validateString(path, "path");
       const ret = { root: "", dir: "", base: "", ext: "", name: "" };
       if (path.length === 0) return ret;
-      const isAbsolute = path.charCodeAt(0) === SLASH;
+      const isAbsolute = P.StringPrototypeCharCodeAt(path, 0) === SLASH;
       if (isAbsolute) ret.root = "/";
       const [startPart, startDot, end, preDotState] = scanTail(path, isAbsolute ? 1 : 0);
       if (end !== -1) {
         const start = startPart === 0 && isAbsolute ? 1 : startPart;
         if (noExt(startPart, startDot, end, preDotState)) {
-          ret.base = ret.name = path.slice(start, end);
+          ret.base = ret.name = P.AnySlice(path, start, end);
         } else {
-          ret.name = path.slice(start, startDot);
-          ret.base = path.slice(start, end);
-          ret.ext = path.slice(startDot, end);
+          ret.name = P.AnySlice(path, start, startDot);
+          ret.base = P.AnySlice(path, start, end);
+          ret.ext = P.AnySlice(path, startDot, end);
         }
       }
-      if (startPart > 0) ret.dir = path.slice(0, startPart - 1);
+      if (startPart > 0) ret.dir = P.AnySlice(path, 0, startPart - 1);
       else if (isAbsolute) ret.dir = "/";
       return ret;
     },

@@ -17,25 +17,25 @@
 
   // ---- querystring ----------------------------------------------------------------------
   function qsEscape(str) {
-    return encodeURIComponent(typeof str === "string" ? str : P.StringCtor(str));
+    return P.encodeURIComponent(typeof str === "string" ? str : P.StringCtor(str));
   }
   /** Percent-decoding that keeps malformed escapes as they are (Node's unescapeBuffer). */
   function qsUnescape(s, decodeSpaces) {
     try {
-      return decodeURIComponent(s);
+      return P.decodeURIComponent(s);
     } catch {
       const bytes = [];
-      const text = decodeSpaces ? s.replace(/\+/g, " ") : s;
+      const text = decodeSpaces ? P.AnyReplace(s, /\+/g, " ") : s;
       for (let i = 0; i < text.length; i++) {
-        const m = /^%([0-9a-fA-F]{2})/.exec(text.slice(i, i + 3));
+        const m = P.RegExpPrototypeExec(/^%([0-9a-fA-F]{2})/, P.AnySlice(text, i, i + 3));
         if (m) {
-          bytes.push(P.NumberCtor.parseInt(m[1], 16));
+          P.AnyPush(bytes, P.NumberCtor.parseInt(m[1], 16));
           i += 2;
         } else {
-          for (const b of I.encode(text[i])) bytes.push(b);
+          for (const b of I.encode(text[i])) P.AnyPush(bytes, b);
         }
       }
-      return I.Buffer.from(bytes).toString();
+      return P.AnyToString(I.Buffer.from(bytes));
     }
   }
   function primitive(v) {
@@ -74,7 +74,7 @@
     const maxKeys = options && typeof options.maxKeys === "number" ? options.maxKeys : 1000;
     const decode = options && typeof options.decodeURIComponent === "function" ? options.decodeURIComponent : null;
     const dec = (x) => {
-      const spaced = x.replace(/\+/g, " ");
+      const spaced = P.AnyReplace(x, /\+/g, " ");
       if (decode !== null) {
         try {
           return decode(spaced);
@@ -84,16 +84,16 @@
       }
       return qsUnescape(spaced, true);
     };
-    let pairs = qs.split(s);
-    if (maxKeys > 0) pairs = pairs.slice(0, maxKeys);
+    let pairs = P.AnySplit(qs, s);
+    if (maxKeys > 0) pairs = P.AnySlice(pairs, 0, maxKeys);
     for (const pair of pairs) {
       if (pair.length === 0) continue;
-      const idx = pair.indexOf(e);
-      const k = dec(idx >= 0 ? pair.slice(0, idx) : pair);
-      const v = idx >= 0 ? dec(pair.slice(idx + e.length)) : "";
+      const idx = P.AnyIndexOf(pair, e);
+      const k = dec(idx >= 0 ? P.AnySlice(pair, 0, idx) : pair);
+      const v = idx >= 0 ? dec(P.AnySlice(pair, idx + e.length)) : "";
       const cur = obj[k];
       if (cur === undefined) obj[k] = v;
-      else if (P.ArrayIsArray(cur)) cur.push(v);
+      else if (P.ArrayIsArray(cur)) P.AnyPush(cur, v);
       else obj[k] = [cur, v];
     }
     return obj;
@@ -110,8 +110,8 @@
   I.nodeModule("querystring", () => querystring);
 
   // ---- url (legacy API) -----------------------------------------------------------------
-  const SLASHED = new Set(["http", "http:", "https", "https:", "ftp", "ftp:", "gopher", "gopher:", "file", "file:", "ws", "ws:", "wss", "wss:"]);
-  const HOSTLESS = new Set(["javascript", "javascript:"]);
+  const SLASHED = new P.SafeSet(["http", "http:", "https", "https:", "ftp", "ftp:", "gopher", "gopher:", "file", "file:", "ws", "ws:", "wss", "wss:"]);
+  const HOSTLESS = new P.SafeSet(["javascript", "javascript:"]);
   const AUTO_ESCAPE = { " ": "%20", '"': "%22", "'": "%27", "<": "%3C", ">": "%3E", "\\": "%5C", "^": "%5E", "`": "%60", "{": "%7B", "|": "%7C", "}": "%7D", "\t": "%09", "\n": "%0A", "\r": "%0D" };
 
   function Url() {
@@ -131,59 +131,59 @@
 
   Url.prototype.parse = function parse(url, parseQueryString, slashesDenoteHost) {
     validateString(url, "url");
-    let rest = url.trim();
+    let rest = P.StringPrototypeTrim(url);
     // Backslashes before the query string become slashes, as browsers do.
-    const q = rest.search(/[?#]/);
-    rest = (q === -1 ? rest : rest.slice(0, q)).replace(/\\/g, "/") + (q === -1 ? "" : rest.slice(q));
-    const proto = /^[a-z0-9.+-]+:/i.exec(rest);
+    const q = P.AnySearch(rest, /[?#]/);
+    rest = P.AnyReplace((q === -1 ? rest : P.AnySlice(rest, 0, q)), /\\/g, "/") + (q === -1 ? "" : P.AnySlice(rest, q));
+    const proto = P.RegExpPrototypeExec(/^[a-z0-9.+-]+:/i, rest);
     let lowerProto = "";
     if (proto) {
-      lowerProto = proto[0].toLowerCase();
+      lowerProto = P.StringPrototypeToLowerCase(proto[0]);
       this.protocol = lowerProto;
-      rest = rest.slice(proto[0].length);
+      rest = P.AnySlice(rest, proto[0].length);
     }
     let slashes = false;
-    if (slashesDenoteHost || proto || /^\/\/[^@/]+@[^@/]+/.test(rest)) {
-      slashes = rest.startsWith("//");
+    if (slashesDenoteHost || proto || P.AnyTest(/^\/\/[^@/]+@[^@/]+/, rest)) {
+      slashes = P.StringPrototypeStartsWith(rest, "//");
       if (slashes && !(proto && HOSTLESS.has(lowerProto))) {
-        rest = rest.slice(2);
+        rest = P.AnySlice(rest, 2);
         this.slashes = true;
       }
     }
     if (!HOSTLESS.has(lowerProto) && (slashes || (proto && !SLASHED.has(lowerProto)))) {
-      let hostEnd = rest.search(/[/?#]/);
-      const at = rest.lastIndexOf("@", hostEnd === -1 ? rest.length : hostEnd);
+      let hostEnd = P.AnySearch(rest, /[/?#]/);
+      const at = P.AnyLastIndexOf(rest, "@", hostEnd === -1 ? rest.length : hostEnd);
       if (at !== -1) {
-        this.auth = qsUnescape(rest.slice(0, at), false);
-        rest = rest.slice(at + 1);
+        this.auth = qsUnescape(P.AnySlice(rest, 0, at), false);
+        rest = P.AnySlice(rest, at + 1);
       }
-      hostEnd = rest.search(/[/?#;\s]/);
+      hostEnd = P.AnySearch(rest, /[/?#;\s]/);
       if (hostEnd === -1) hostEnd = rest.length;
-      let host = rest.slice(0, hostEnd);
-      rest = rest.slice(hostEnd);
-      const port = /:([0-9]*)$/.exec(host);
+      let host = P.AnySlice(rest, 0, hostEnd);
+      rest = P.AnySlice(rest, hostEnd);
+      const port = P.RegExpPrototypeExec(/:([0-9]*)$/, host);
       if (port) {
         if (port[1] !== "") this.port = port[1];
-        host = host.slice(0, host.length - port[0].length);
+        host = P.AnySlice(host, 0, host.length - port[0].length);
       }
-      let hostname = host.toLowerCase();
-      const ipv6 = hostname.startsWith("[") && hostname.endsWith("]");
-      if (ipv6) hostname = hostname.slice(1, -1);
+      let hostname = P.StringPrototypeToLowerCase(host);
+      const ipv6 = P.StringPrototypeStartsWith(hostname, "[") && P.StringPrototypeEndsWith(hostname, "]");
+      if (ipv6) hostname = P.AnySlice(hostname, 1, -1);
       this.hostname = hostname;
       this.host = (ipv6 ? `[${hostname}]` : hostname) + (this.port ? `:${this.port}` : "");
     }
-    rest = rest.replace(/[ "'<>\\^`{|}\t\n\r]/g, (c) => AUTO_ESCAPE[c]);
-    const hashIdx = rest.indexOf("#");
+    rest = P.AnyReplace(rest, /[ "'<>\\^`{|}\t\n\r]/g, (c) => AUTO_ESCAPE[c]);
+    const hashIdx = P.AnyIndexOf(rest, "#");
     if (hashIdx !== -1) {
-      this.hash = rest.slice(hashIdx);
-      rest = rest.slice(0, hashIdx);
+      this.hash = P.AnySlice(rest, hashIdx);
+      rest = P.AnySlice(rest, 0, hashIdx);
     }
-    const qIdx = rest.indexOf("?");
+    const qIdx = P.AnyIndexOf(rest, "?");
     if (qIdx !== -1) {
-      this.search = rest.slice(qIdx);
-      this.query = rest.slice(qIdx + 1);
+      this.search = P.AnySlice(rest, qIdx);
+      this.query = P.AnySlice(rest, qIdx + 1);
       if (parseQueryString) this.query = qsParse(this.query);
-      rest = rest.slice(0, qIdx);
+      rest = P.AnySlice(rest, 0, qIdx);
     } else if (parseQueryString) {
       this.search = "";
       this.query = P.ObjectCreate(null);
@@ -197,7 +197,7 @@
 
   Url.prototype.format = function format() {
     let auth = this.auth || "";
-    if (auth) auth = `${encodeURIComponent(auth).replace(/%3A/i, ":")}@`;
+    if (auth) auth = `${P.AnyReplace(P.encodeURIComponent(auth), /%3A/i, ":")}@`;
     let protocol = this.protocol || "";
     let pathname = this.pathname || "";
     let hash = this.hash || "";
@@ -205,29 +205,29 @@
     let query = "";
     if (this.host) host = auth + this.host;
     else if (this.hostname) {
-      host = auth + (this.hostname.includes(":") ? `[${this.hostname}]` : this.hostname);
+      host = auth + (P.AnyIncludes(this.hostname, ":") ? `[${this.hostname}]` : this.hostname);
       if (this.port) host += `:${this.port}`;
     }
     if (this.query !== null && typeof this.query === "object") query = qsStringify(this.query);
     let search = this.search || (query && `?${query}`) || "";
-    if (protocol && !protocol.endsWith(":")) protocol += ":";
-    pathname = pathname.replace(/[?#]/g, (c) => (c === "#" ? "%23" : "%3F"));
+    if (protocol && !P.StringPrototypeEndsWith(protocol, ":")) protocol += ":";
+    pathname = P.AnyReplace(pathname, /[?#]/g, (c) => (c === "#" ? "%23" : "%3F"));
     if (this.slashes || SLASHED.has(protocol)) {
       if (this.slashes || host) {
         if (pathname && pathname[0] !== "/") pathname = `/${pathname}`;
         host = `//${host}`;
-      } else if (protocol.startsWith("file")) {
+      } else if (P.StringPrototypeStartsWith(protocol, "file")) {
         host = "//";
       }
     }
-    search = search.replace(/#/g, "%23");
+    search = P.AnyReplace(search, /#/g, "%23");
     if (hash && hash[0] !== "#") hash = `#${hash}`;
     if (search && search[0] !== "?") search = `?${search}`;
     return protocol + host + pathname + search + hash;
   };
 
   Url.prototype.resolve = function resolve(relative) {
-    return new globalThis.URL(relative, this.format()).href;
+    return new I.globals.URL(relative, this.format()).href;
   };
 
   function urlParse(url, parseQueryString, slashesDenoteHost) {
@@ -237,9 +237,9 @@
 
   function urlFormat(obj, options) {
     if (typeof obj === "string") return urlParse(obj).format();
-    if (obj instanceof globalThis.URL) {
+    if (obj instanceof I.globals.URL) {
       const o = { auth: true, fragment: true, search: true, unicode: false, ...options };
-      const u = new globalThis.URL(obj.href);
+      const u = new I.globals.URL(obj.href);
       if (!o.auth) {
         u.username = "";
         u.password = "";
@@ -253,11 +253,11 @@
       e.code = "ERR_INVALID_ARG_TYPE";
       throw e;
     }
-    return Url.prototype.format.call(obj);
+    return P.FunctionPrototypeCall(Url.prototype.format, obj);
   }
 
   function fileURLToPath(path) {
-    const u = typeof path === "string" ? new globalThis.URL(path) : path;
+    const u = typeof path === "string" ? new I.globals.URL(path) : path;
     if (u.protocol !== "file:") {
       const e = new P.TypeErrorCtor("The URL must be of scheme file");
       e.code = "ERR_INVALID_URL_SCHEME";
@@ -268,41 +268,41 @@
       e.code = "ERR_INVALID_FILE_URL_HOST";
       throw e;
     }
-    if (/%2f/i.test(u.pathname)) {
+    if (P.AnyTest(/%2f/i, u.pathname)) {
       const e = new P.TypeErrorCtor("File URL path must not include encoded / characters");
       e.code = "ERR_INVALID_FILE_URL_PATH";
       throw e;
     }
-    return decodeURIComponent(u.pathname);
+    return P.decodeURIComponent(u.pathname);
   }
 
   function pathToFileURL(filepath) {
     let resolved = I.path.resolve(filepath);
-    if (filepath.endsWith("/") && !resolved.endsWith("/")) resolved += "/";
-    const encoded = resolved.replace(/[%\\\n\r\t#?]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
-    return new globalThis.URL(`file://${encoded}`);
+    if (P.StringPrototypeEndsWith(filepath, "/") && !P.StringPrototypeEndsWith(resolved, "/")) resolved += "/";
+    const encoded = P.AnyReplace(resolved, /[%\\\n\r\t#?]/g, (c) => `%${P.StringPrototypePadStart(P.StringPrototypeToUpperCase(P.AnyToString(P.StringPrototypeCharCodeAt(c, 0), 16)), 2, "0")}`);
+    return new I.globals.URL(`file://${encoded}`);
   }
 
   I.nodeModule("url", () => ({
-    URL: globalThis.URL,
-    URLSearchParams: globalThis.URLSearchParams,
+    URL: I.globals.URL,
+    URLSearchParams: I.globals.URLSearchParams,
     Url,
     parse: urlParse,
     format: urlFormat,
     resolve: (from, to) => {
-      const resolved = new globalThis.URL(to, new globalThis.URL(from, "resolve://"));
+      const resolved = new I.globals.URL(to, new I.globals.URL(from, "resolve://"));
       if (resolved.protocol === "resolve:") {
         const { pathname, search, hash } = resolved;
         return pathname + search + hash;
       }
-      return resolved.toString();
+      return P.AnyToString(resolved);
     },
-    resolveObject: (from, to) => urlParse(new globalThis.URL(to, urlParse(from).href).href),
+    resolveObject: (from, to) => urlParse(new I.globals.URL(to, urlParse(from).href).href),
     fileURLToPath,
     pathToFileURL,
     domainToASCII: (d) => {
       try {
-        return new globalThis.URL(`http://${d}`).hostname;
+        return new I.globals.URL(`http://${d}`).hostname;
       } catch {
         return "";
       }
@@ -310,27 +310,27 @@
     domainToUnicode: (d) => P.StringCtor(d),
     urlToHttpOptions: (u) => ({
       protocol: u.protocol,
-      hostname: u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname,
+      hostname: P.StringPrototypeStartsWith(u.hostname, "[") ? P.AnySlice(u.hostname, 1, -1) : u.hostname,
       hash: u.hash,
       search: u.search,
       pathname: u.pathname,
       path: `${u.pathname || ""}${u.search || ""}`,
       href: u.href,
       port: u.port !== "" ? P.NumberCtor(u.port) : undefined,
-      auth: u.username || u.password ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined,
+      auth: u.username || u.password ? `${P.decodeURIComponent(u.username)}:${P.decodeURIComponent(u.password)}` : undefined,
     }),
   }));
 
   // ---- string_decoder -------------------------------------------------------------------
   class StringDecoder {
-    #pending = new Uint8Array(0);
+    #pending = new P.Uint8Array(0);
     constructor(encoding) {
       this.encoding = I.bufferEncoding(encoding);
     }
     /** How many bytes at the end of `b` start an incomplete character. */
     #incomplete(b) {
       if (this.encoding === "utf8") {
-        for (let back = 1; back <= Math.min(3, b.length); back++) {
+        for (let back = 1; back <= P.MathMin(3, b.length); back++) {
           const c = b[b.length - back];
           if ((c & 0xc0) === 0x80) continue; // continuation byte
           const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
@@ -353,19 +353,19 @@
       if (typeof buf === "string") return buf;
       const b = I.Buffer.concat([this.#pending, I.Buffer.from(I.bytesOf(buf))]);
       const keep = this.#incomplete(b);
-      this.#pending = b.subarray(b.length - keep);
-      return b.subarray(0, b.length - keep).toString(this.encoding);
+      this.#pending = P.TypedArrayPrototypeSubarray(b, b.length - keep);
+      return P.AnyToString(P.TypedArrayPrototypeSubarray(b, 0, b.length - keep), this.encoding);
     }
     end(buf) {
       let out = buf === undefined ? "" : this.write(buf);
       if (this.#pending.length > 0) {
-        out += this.encoding === "utf8" ? "\ufffd" : I.Buffer.from(this.#pending).toString(this.encoding);
-        this.#pending = new Uint8Array(0);
+        out += this.encoding === "utf8" ? "\ufffd" : P.AnyToString(I.Buffer.from(this.#pending), this.encoding);
+        this.#pending = new P.Uint8Array(0);
       }
       return out;
     }
     text(buf, offset) {
-      return this.write(buf.subarray(offset));
+      return this.write(P.TypedArrayPrototypeSubarray(buf, offset));
     }
   }
   I.nodeModule("string_decoder", () => ({ StringDecoder }));

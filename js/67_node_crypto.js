@@ -9,10 +9,10 @@
   const HASHES = ["md5", "sha1", "sha256", "sha384", "sha512"];
 
   function algorithm(name, kind) {
-    const a = P.StringCtor(name).toLowerCase().replace(/^rsa-/, "").replace("-", "");
-    if (!HASHES.includes(a)) {
+    const a = P.AnyReplace(P.AnyReplace(P.StringPrototypeToLowerCase(P.StringCtor(name)), /^rsa-/, ""), "-", "");
+    if (!P.AnyIncludes(HASHES, a)) {
       const e = new P.ErrorCtor(
-        `${kind === "hmac" ? "Invalid digest" : "Digest method not supported"}: ${name} (isobot supports ${HASHES.join(", ")})`,
+        `${kind === "hmac" ? "Invalid digest" : "Digest method not supported"}: ${name} (isobot supports ${P.AnyJoin(HASHES, ", ")})`,
       );
       e.code = "ERR_CRYPTO_INVALID_DIGEST";
       throw e;
@@ -22,7 +22,7 @@
 
   function bytes(data, encoding) {
     if (typeof data === "string") return I.Buffer.from(data, encoding);
-    if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return I.Buffer.from(I.bytesOf(data));
+    if (P.ArrayBufferIsView(data) || data instanceof P.ArrayBuffer) return I.Buffer.from(I.bytesOf(data));
     const e = new P.TypeErrorCtor(
       'The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.',
     );
@@ -38,7 +38,7 @@
 
   function output(raw, encoding) {
     const out = I.Buffer.from(raw);
-    return encoding === undefined || encoding === "buffer" ? out : out.toString(encoding);
+    return encoding === undefined || encoding === "buffer" ? out : P.AnyToString(out, encoding);
   }
 
   /** Buffers `update()` input; `finish(bytes)` computes the result once, at `digest()`. */
@@ -47,7 +47,7 @@
     #done = false;
     update(data, inputEncoding) {
       if (this.#done) throw finalized();
-      this.#chunks.push(bytes(data, inputEncoding));
+      P.AnyPush(this.#chunks, bytes(data, inputEncoding));
       return this;
     }
     digest(encoding) {
@@ -91,15 +91,15 @@
   }
 
   function randomFillSync(buf, offset = 0, size) {
-    const view = new Uint8Array(buf.buffer ?? buf, (buf.byteOffset ?? 0) + offset);
+    const view = new P.Uint8Array(buf.buffer ?? buf, (buf.byteOffset ?? 0) + offset);
     const n = size === undefined ? view.length : size;
-    ops.op_isobot_random_fill(view.subarray(0, n));
+    ops.op_isobot_random_fill(P.TypedArrayPrototypeSubarray(view, 0, n));
     return buf;
   }
 
   function randomBytes(size, callback) {
     if (typeof size !== "number" || !(size >= 0 && size <= 2 ** 31 - 1)) {
-      const e = new RangeError(`The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`);
+      const e = new P.RangeError(`The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`);
       e.code = "ERR_OUT_OF_RANGE";
       throw e;
     }
@@ -119,17 +119,17 @@
       min = 0;
     }
     if (!P.NumberCtor.isSafeInteger(min) || !P.NumberCtor.isSafeInteger(max) || max <= min) {
-      const e = new RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
+      const e = new P.RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
       e.code = "ERR_OUT_OF_RANGE";
       throw e;
     }
     const range = max - min;
     const limit = 2 ** 48 - (2 ** 48 % range);
-    const b = new Uint8Array(6);
+    const b = new P.Uint8Array(6);
     let x;
     do {
       ops.op_isobot_random_fill(b);
-      x = b.reduce((acc, v) => acc * 256 + v, 0);
+      x = P.AnyReduce(b, (acc, v) => acc * 256 + v, 0);
     } while (x >= limit);
     const n = min + (x % range);
     if (typeof callback === "function") {
@@ -160,7 +160,7 @@
       pseudoRandomBytes: randomBytes,
       randomFillSync,
       randomFill: (buf, ...rest) => {
-        const cb = rest.pop();
+        const cb = P.AnyPop(rest);
         randomFillSync(buf, ...rest);
         I.nextTick(cb, null, buf);
       },
@@ -171,7 +171,7 @@
         const x = I.bytesOf(a);
         const y = I.bytesOf(b);
         if (x.length !== y.length) {
-          const e = new RangeError("Input buffers must have the same byte length");
+          const e = new P.RangeError("Input buffers must have the same byte length");
           e.code = "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH";
           throw e;
         }
@@ -202,7 +202,7 @@
     clearImmediate: globalThis.clearImmediate,
   };
   function abortable(signal, start) {
-    if (signal && signal.aborted) return Promise.reject(signal.reason);
+    if (signal && signal.aborted) return P.PromiseReject(signal.reason);
     return new P.PromiseCtor((resolve, reject) => {
       const handle = start(resolve);
       if (signal) {
@@ -239,7 +239,7 @@
           timers.clearInterval(handle);
           return P.PromiseResolve({ value: undefined, done: true });
         },
-        [Symbol.asyncIterator]() {
+        [P.SymbolAsyncIterator]() {
           return this;
         },
       };
@@ -250,8 +250,8 @@
     },
   };
   const PROMISIFY = P.SymbolFor("nodejs.util.promisify.custom");
-  P.ObjectDefineProperty(globalThis.setTimeout, PROMISIFY, { value: timersPromises.setTimeout, configurable: true });
-  P.ObjectDefineProperty(globalThis.setImmediate, PROMISIFY, { value: timersPromises.setImmediate, configurable: true });
+  P.ObjectDefineProperty(globalThis.setTimeout, PROMISIFY, { __proto__: null, value: timersPromises.setTimeout, configurable: true });
+  P.ObjectDefineProperty(globalThis.setImmediate, PROMISIFY, { __proto__: null, value: timersPromises.setImmediate, configurable: true });
   I.nodeModule("timers", () => ({ ...timers, promises: timersPromises }));
   I.nodeModule("timers/promises", () => timersPromises);
 
@@ -270,7 +270,7 @@
       version: () => "",
       hostname: () => "isobot",
       homedir: home,
-      tmpdir: () => I.hostFacts().data_dir ?? home(),
+      tmpdir: () => ops.op_isobot_node_tmpdir() ?? home(),
       endianness: () => "LE",
       cpus: () => [{ model: "isobot", speed: 0, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } }],
       availableParallelism: () => 1,
@@ -287,7 +287,7 @@
   });
 
   // ---- assert ---------------------------------------------------------------------------
-  class AssertionError extends Error {
+  class AssertionError extends P.Error {
     constructor(options) {
       super(options.message);
       this.name = "AssertionError";
@@ -299,7 +299,7 @@
     }
   }
   function fail(actual, expected, message, operator, generated) {
-    if (message instanceof Error) throw message;
+    if (message instanceof P.Error) throw message;
     throw new AssertionError({
       message: message ?? generated,
       actual,
@@ -313,13 +313,13 @@
     if (expected === undefined) return true;
     if (typeof expected === "function") {
       if (expected.prototype !== undefined && err instanceof expected) return true;
-      if (Error.isPrototypeOf(expected) || expected === Error) return false;
-      return expected.call({}, err) === true;
+      if (P.ObjectPrototypeIsPrototypeOf(P.Error, expected) || expected === P.Error) return false;
+      return P.FunctionPrototypeCall(expected, {}, err) === true;
     }
-    if (core_isRegExp(expected)) return expected.test(P.StringCtor(err));
+    if (core_isRegExp(expected)) return P.AnyTest(expected, P.StringCtor(err));
     if (typeof expected === "object" && expected !== null) {
-      return P.ObjectKeys(expected).every((k) =>
-        core_isRegExp(expected[k]) && typeof err[k] === "string" ? expected[k].test(err[k]) : I.deepEqual(err[k], expected[k], true),
+      return P.AnyEvery(P.ObjectKeys(expected), (k) =>
+        core_isRegExp(expected[k]) && typeof err[k] === "string" ? P.AnyTest(expected[k], err[k]) : I.deepEqual(err[k], expected[k], true),
       );
     }
     return false;
@@ -327,7 +327,7 @@
   const core_isRegExp = (v) => I.core.isRegExp(v);
 
   function makeAssert(strict) {
-    const eq = (a, b) => (strict ? Object.is(a, b) : a == b || (a !== a && b !== b)); // eslint-disable-line eqeqeq
+    const eq = (a, b) => (strict ? P.ObjectIs(a, b) : a == b || (a !== a && b !== b)); // eslint-disable-line eqeqeq
     function assert(value, message) {
       if (!value) fail(value, true, message, "==", "The expression evaluated to a falsy value");
     }
@@ -339,10 +339,10 @@
       if (eq(a, b)) fail(a, b, m, strict ? "notStrictEqual" : "!=", `${show(a)} ${strict ? "===" : "!="} ${show(b)}`);
     };
     assert.strictEqual = (a, b, m) => {
-      if (!Object.is(a, b)) fail(a, b, m, "strictEqual", `Expected values to be strictly equal:\n\n${show(a)} !== ${show(b)}\n`);
+      if (!P.ObjectIs(a, b)) fail(a, b, m, "strictEqual", `Expected values to be strictly equal:\n\n${show(a)} !== ${show(b)}\n`);
     };
     assert.notStrictEqual = (a, b, m) => {
-      if (Object.is(a, b)) fail(a, b, m, "notStrictEqual", `Expected "actual" to be strictly unequal to: ${show(b)}`);
+      if (P.ObjectIs(a, b)) fail(a, b, m, "notStrictEqual", `Expected "actual" to be strictly unequal to: ${show(b)}`);
     };
     assert.deepEqual = (a, b, m) => {
       if (!I.deepEqual(a, b, strict)) fail(a, b, m, strict ? "deepStrictEqual" : "deepEqual", `Expected values to be ${strict ? "strictly" : "loosely"} deep-equal:\n\n${show(a)}\n\nshould equal\n\n${show(b)}`);
@@ -398,10 +398,10 @@
     };
     assert.fail = (message = "Failed") => fail(undefined, undefined, message, "fail", "Failed");
     assert.match = (s, re, m) => {
-      if (!re.test(s)) fail(s, re, m, "match", `The input did not match the regular expression ${re}. Input:\n\n${show(s)}\n`);
+      if (!P.AnyTest(re, s)) fail(s, re, m, "match", `The input did not match the regular expression ${re}. Input:\n\n${show(s)}\n`);
     };
     assert.doesNotMatch = (s, re, m) => {
-      if (re.test(s)) fail(s, re, m, "doesNotMatch", `The input was expected to not match the regular expression ${re}. Input:\n\n${show(s)}\n`);
+      if (P.AnyTest(re, s)) fail(s, re, m, "doesNotMatch", `The input was expected to not match the regular expression ${re}. Input:\n\n${show(s)}\n`);
     };
     assert.ifError = (v) => {
       if (v !== null && v !== undefined) throw v;

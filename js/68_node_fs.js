@@ -19,8 +19,8 @@
 
   function toPath(p, name = "path") {
     if (typeof p === "string") return p;
-    if (p instanceof globalThis.URL) return I.nodeBuiltin("url", false).fileURLToPath(p);
-    if (p instanceof Uint8Array) return I.Buffer.from(p).toString();
+    if (p instanceof I.globals.URL) return I.nodeBuiltin("url", false).fileURLToPath(p);
+    if (p instanceof P.Uint8Array) return P.AnyToString(I.Buffer.from(p));
     const e = new P.TypeErrorCtor(
       `The "${name}" argument must be of type string or an instance of Buffer or URL. Received ${p === null ? "null" : typeof p}`,
     );
@@ -39,7 +39,7 @@
 
   function dataBytes(data, options) {
     if (typeof data === "string") return I.Buffer.from(data, encodingOf(options));
-    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (P.ArrayBufferIsView(data)) return new P.Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const e = new P.TypeErrorCtor(
       `The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received ${data === null ? "null" : typeof data}`,
     );
@@ -50,7 +50,7 @@
   function decoded(bytes, options) {
     const b = I.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const enc = encodingOf(options);
-    return enc === undefined || enc === "buffer" ? b : b.toString(enc);
+    return enc === undefined || enc === "buffer" ? b : P.AnyToString(b, enc);
   }
 
   class Stats {
@@ -64,16 +64,16 @@
       this.blksize = 4096;
       this.ino = s.ino;
       this.size = s.size;
-      this.blocks = Math.ceil(s.size / 512);
+      this.blocks = P.MathCeil(s.size / 512);
       this.atimeMs = s.atime_ms;
       this.mtimeMs = s.mtime_ms;
       this.ctimeMs = s.ctime_ms;
       this.birthtimeMs = s.birthtime_ms;
-      this.atime = new Date(s.atime_ms);
-      this.mtime = new Date(s.mtime_ms);
-      this.ctime = new Date(s.ctime_ms);
-      this.birthtime = new Date(s.birthtime_ms);
-      P.ObjectDefineProperty(this, "_kind", { value: s.kind });
+      this.atime = new P.Date(s.atime_ms);
+      this.mtime = new P.Date(s.mtime_ms);
+      this.ctime = new P.Date(s.ctime_ms);
+      this.birthtime = new P.Date(s.birthtime_ms);
+      P.ObjectDefineProperty(this, "_kind", { __proto__: null, value: s.kind });
     }
     isFile() {
       return this._kind === "file";
@@ -103,7 +103,7 @@
       this.name = name;
       this.parentPath = parentPath;
       this.path = parentPath;
-      P.ObjectDefineProperty(this, "_kind", { value: kind });
+      P.ObjectDefineProperty(this, "_kind", { __proto__: null, value: kind });
     }
   }
   for (const m of ["isFile", "isDirectory", "isSymbolicLink", "isBlockDevice", "isCharacterDevice", "isFIFO", "isSocket"]) {
@@ -119,7 +119,7 @@
       case "readdir": {
         const withTypes = options !== null && typeof options === "object" && options.withFileTypes;
         const enc = encodingOf(options);
-        return value.map(([name, kind]) =>
+        return P.AnyMap(value, ([name, kind]) =>
           withTypes ? new Dirent(name, kind, path) : enc === "buffer" ? I.Buffer.from(name) : name,
         );
       }
@@ -151,7 +151,7 @@
         },
       );
     } catch (e) {
-      return Promise.reject(e);
+      return P.PromiseReject(e);
     }
   }
   function readSync(path, options) {
@@ -171,7 +171,7 @@
         },
       );
     } catch (e) {
-      return Promise.reject(e);
+      return P.PromiseReject(e);
     }
   }
   function writeSync(path, data, options, flag) {
@@ -191,14 +191,14 @@
         },
       );
     } catch (e) {
-      return Promise.reject(e);
+      return P.PromiseReject(e);
     }
   }
 
   /** `fn(args..., callback)` from a promise-returning implementation. */
   function callbackForm(impl) {
     return function (...args) {
-      const cb = args.pop();
+      const cb = P.AnyPop(args);
       if (typeof cb !== "function") {
         const e = new P.TypeErrorCtor('The "cb" argument must be of type function. Received ' + typeof cb);
         e.code = "ERR_INVALID_ARG_TYPE";
@@ -232,7 +232,7 @@
     access: (p) => asyncCall("access", toPath(p), {}),
     realpath: (p) => asyncCall("realpath", toPath(p), {}),
     mkdtemp: (prefix) => {
-      const dir = `${toPath(prefix, "prefix")}${Math.random().toString(36).slice(2, 8)}`;
+      const dir = `${toPath(prefix, "prefix")}${P.AnySlice(P.AnyToString(P.MathRandom(), 36), 2, 8)}`;
       return P.PromisePrototypeThen(asyncCall("mkdir", dir, {}), () => dir);
     },
     constants: null,
@@ -268,7 +268,7 @@
     accessSync: (p) => syncCall("access", toPath(p), {}),
     realpathSync: (p) => syncCall("realpath", toPath(p), {}),
     mkdtempSync: (prefix) => {
-      const dir = `${toPath(prefix, "prefix")}${Math.random().toString(36).slice(2, 8)}`;
+      const dir = `${toPath(prefix, "prefix")}${P.AnySlice(P.AnyToString(P.MathRandom(), 36), 2, 8)}`;
       syncCall("mkdir", dir, {});
       return dir;
     },
@@ -324,7 +324,7 @@
       readAsync(path, undefined),
       (b) => {
         const enc = encodingOf(o);
-        stream.push(enc ? b.toString(enc) : b);
+        stream.push(enc ? P.AnyToString(b, enc) : b);
         stream.push(null);
       },
       (e) => stream.destroy(e),
@@ -337,7 +337,7 @@
     const chunks = [];
     const stream = new Writable({
       write(chunk, encoding, cb) {
-        chunks.push(typeof chunk === "string" ? I.Buffer.from(chunk, encoding) : chunk);
+        P.AnyPush(chunks, typeof chunk === "string" ? I.Buffer.from(chunk, encoding) : chunk);
         cb();
       },
       final(cb) {

@@ -19,12 +19,12 @@
     const tick = I.nextTick;
 
     function Stream(opts) {
-      EventEmitter.call(this, opts);
+      P.FunctionPrototypeCall(EventEmitter, this, opts);
     }
-    Object.setPrototypeOf(Stream.prototype, EventEmitter.prototype);
-    Object.setPrototypeOf(Stream, EventEmitter);
+    P.ObjectSetPrototypeOf(Stream.prototype, EventEmitter.prototype);
+    P.ObjectSetPrototypeOf(Stream, EventEmitter);
     Stream.prototype.pipe = function (dest, options) {
-      return Readable.prototype.pipe.call(this, dest, options);
+      return P.FunctionPrototypeCall(Readable.prototype.pipe, this, dest, options);
     };
 
     function destroyImpl(err, cb) {
@@ -55,7 +55,7 @@
     // ---- Readable -----------------------------------------------------------------------
     function Readable(options) {
       if (!(this instanceof Readable)) return new Readable(options);
-      Stream.call(this, options);
+      P.FunctionPrototypeCall(Stream, this, options);
       const o = options ?? {};
       this._readableState = {
         buffer: [],
@@ -77,8 +77,8 @@
       if (typeof o.read === "function") this._read = o.read;
       if (typeof o.destroy === "function") this._destroy = o.destroy;
     }
-    Object.setPrototypeOf(Readable.prototype, Stream.prototype);
-    Object.setPrototypeOf(Readable, Stream);
+    P.ObjectSetPrototypeOf(Readable.prototype, Stream.prototype);
+    P.ObjectSetPrototypeOf(Readable, Stream);
     const R = Readable.prototype;
     R._read = function () {
       throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _read() method is not implemented");
@@ -90,15 +90,15 @@
       } else if (chunk !== undefined) {
         let c = chunk;
         if (!s.objectMode && typeof c === "string") c = Buffer.from(c, encoding);
-        else if (!s.objectMode && c instanceof Uint8Array && !Buffer.isBuffer(c)) c = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+        else if (!s.objectMode && c instanceof P.Uint8Array && !Buffer.isBuffer(c)) c = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
         if (s.decoder !== null && !s.objectMode) c = s.decoder.write(c);
-        if (s.objectMode || c.length > 0) s.buffer.push(c);
+        if (s.objectMode || c.length > 0) P.AnyPush(s.buffer, c);
       }
       schedule(this);
       return s.buffer.length < s.highWaterMark;
     };
     R.unshift = function (chunk) {
-      this._readableState.buffer.unshift(chunk);
+      P.AnyUnshift(this._readableState.buffer, chunk);
       schedule(this);
     };
     function schedule(stream) {
@@ -116,7 +116,7 @@
       if (s.buffer.length > 0 || s.ended) stream.emit("readable");
       while (s.flowing && s.buffer.length > 0) {
         s.dataEmitted = true;
-        stream.emit("data", s.buffer.shift());
+        stream.emit("data", P.AnyShift(s.buffer));
       }
       if (s.ended && s.buffer.length === 0) {
         if (!s.endEmitted) {
@@ -147,18 +147,18 @@
         if (!s.ended) schedule(this);
         return null;
       }
-      if (s.objectMode) return s.buffer.shift();
-      const all = typeof s.buffer[0] === "string" ? s.buffer.join("") : Buffer.concat(s.buffer);
+      if (s.objectMode) return P.AnyShift(s.buffer);
+      const all = typeof s.buffer[0] === "string" ? P.AnyJoin(s.buffer, "") : Buffer.concat(s.buffer);
       if (n === undefined || n >= all.length) {
         s.buffer = [];
         schedule(this);
         return all;
       }
-      s.buffer = [all.slice(n)];
-      return all.slice(0, n);
+      s.buffer = [P.AnySlice(all, n)];
+      return P.AnySlice(all, 0, n);
     };
     R.on = function (ev, fn) {
-      const res = Stream.prototype.on.call(this, ev, fn);
+      const res = P.FunctionPrototypeCall(Stream.prototype.on, this, ev, fn);
       const s = this._readableState;
       if (ev === "data" && s.flowing !== false) this.resume();
       else if (ev === "readable" || ev === "end") schedule(this);
@@ -196,7 +196,7 @@
       };
       this.on("data", onData);
       this.once("end", onEnd);
-      (this._pipes ??= []).push({ dest, onData, onEnd });
+      P.AnyPush((this._pipes ??= []), { dest, onData, onEnd });
       dest.emit("pipe", this);
       if (typeof this.resume === "function") this.resume();
       return dest;
@@ -209,7 +209,7 @@
           p.dest.emit("unpipe", this);
         }
       }
-      this._pipes = (this._pipes ?? []).filter((p) => dest !== undefined && p.dest !== dest);
+      this._pipes = P.AnyFilter((this._pipes ?? []), (p) => dest !== undefined && p.dest !== dest);
       return this;
     };
     R.destroy = destroyImpl;
@@ -220,7 +220,7 @@
       this._read = () => {};
       return this;
     };
-    R[Symbol.asyncIterator] = function () {
+    R[P.SymbolAsyncIterator] = function () {
       const queue = [];
       let error = null;
       let done = false;
@@ -233,7 +233,7 @@
         }
       };
       this.on("data", (c) => {
-        queue.push(c);
+        P.AnyPush(queue, c);
         notify();
       });
       this.once("end", () => {
@@ -248,7 +248,7 @@
       return {
         async next() {
           for (;;) {
-            if (queue.length > 0) return { value: queue.shift(), done: false };
+            if (queue.length > 0) return { value: P.AnyShift(queue), done: false };
             if (error) throw error;
             if (done) return { value: undefined, done: true };
             await new P.PromiseCtor((r) => (wake = r));
@@ -258,7 +258,7 @@
           stream.destroy();
           return { value: undefined, done: true };
         },
-        [Symbol.asyncIterator]() {
+        [P.SymbolAsyncIterator]() {
           return this;
         },
       };
@@ -271,19 +271,19 @@
       ["readableEncoding", (s) => s.encoding],
       ["readableHighWaterMark", (s) => s.highWaterMark],
     ]) {
-      P.ObjectDefineProperty(R, name, { get() { return get(this._readableState); }, configurable: true });
+      P.ObjectDefineProperty(R, name, { __proto__: null, get() { return get(this._readableState); }, configurable: true });
     }
     Readable.from = function from(iterable, options) {
       const r = new Readable({ objectMode: true, ...options, read() {} });
-      if (typeof iterable === "string" || iterable instanceof Uint8Array) {
-        r.push(iterable);
-        r.push(null);
+      if (typeof iterable === "string" || iterable instanceof P.Uint8Array) {
+        P.AnyPush(r, iterable);
+        P.AnyPush(r, null);
         return r;
       }
       (async () => {
         try {
-          for await (const chunk of iterable) r.push(chunk);
-          r.push(null);
+          for await (const chunk of iterable) P.AnyPush(r, chunk);
+          P.AnyPush(r, null);
         } catch (e) {
           r.destroy(e);
         }
@@ -294,7 +294,7 @@
     // ---- Writable -----------------------------------------------------------------------
     function Writable(options) {
       if (!(this instanceof Writable) && !(this instanceof Duplex)) return new Writable(options);
-      if (!this._readableState) Stream.call(this, options);
+      if (!this._readableState) P.FunctionPrototypeCall(Stream, this, options);
       const o = options ?? {};
       this._writableState = {
         queue: [],
@@ -314,8 +314,8 @@
       if (typeof o.final === "function") this._final = o.final;
       if (typeof o.destroy === "function") this._destroy = o.destroy;
     }
-    Object.setPrototypeOf(Writable.prototype, Stream.prototype);
-    Object.setPrototypeOf(Writable, Stream);
+    P.ObjectSetPrototypeOf(Writable.prototype, Stream.prototype);
+    P.ObjectSetPrototypeOf(Writable, Stream);
     const W = Writable.prototype;
     W._write = function (chunk, encoding, cb) {
       if (typeof this._writev === "function") this._writev([{ chunk, encoding }], cb);
@@ -324,7 +324,7 @@
     function drive(stream) {
       const s = stream._writableState;
       if (s.writing || s.destroyed) return;
-      const next = s.queue.shift();
+      const next = P.AnyShift(s.queue);
       if (next === undefined) {
         if (s.needDrain) {
           s.needDrain = false;
@@ -390,7 +390,7 @@
         c = Buffer.from(c, enc);
         enc = "buffer";
       }
-      s.queue.push({ chunk: c, encoding: enc, cb });
+      P.AnyPush(s.queue, { chunk: c, encoding: enc, cb });
       drive(this);
       const ok = s.queue.length < s.highWaterMark;
       if (!ok) s.needDrain = true;
@@ -427,27 +427,28 @@
       ["writableHighWaterMark", (s) => s.highWaterMark],
       ["writableNeedDrain", (s) => s.needDrain],
     ]) {
-      P.ObjectDefineProperty(W, name, { get() { return get(this._writableState); }, configurable: true });
+      P.ObjectDefineProperty(W, name, { __proto__: null, get() { return get(this._writableState); }, configurable: true });
     }
 
     // ---- Duplex / Transform / PassThrough ----------------------------------------------
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable.call(this, options);
-      Writable.call(this, options);
+      P.FunctionPrototypeCall(Readable, this, options);
+      P.FunctionPrototypeCall(Writable, this, options);
       this.allowHalfOpen = !options || options.allowHalfOpen !== false;
     }
-    Object.setPrototypeOf(Duplex.prototype, Readable.prototype);
-    Object.setPrototypeOf(Duplex, Readable);
-    for (const key of Reflect.ownKeys(W)) {
+    P.ObjectSetPrototypeOf(Duplex.prototype, Readable.prototype);
+    P.ObjectSetPrototypeOf(Duplex, Readable);
+    for (const key of P.ReflectOwnKeys(W)) {
       if (key === "constructor" || key === "destroy") continue;
-      if (!Object.prototype.hasOwnProperty.call(Duplex.prototype, key)) {
-        P.ObjectDefineProperty(Duplex.prototype, key, Object.getOwnPropertyDescriptor(W, key));
+      if (!P.ObjectPrototypeHasOwnProperty(Duplex.prototype, key)) {
+        P.ObjectDefineProperty(Duplex.prototype, key, P.ObjectGetOwnPropertyDescriptor(W, key));
       }
     }
-    P.ObjectDefineProperty(Writable, Symbol.hasInstance, {
+    P.ObjectDefineProperty(Writable, P.SymbolHasInstance, {
+      __proto__: null,
       value(obj) {
-        if (Function.prototype[Symbol.hasInstance].call(this, obj)) return true;
+        if (P.FunctionPrototypeSymbolHasInstance(this, obj)) return true;
         if (this !== Writable) return false;
         return obj !== null && typeof obj === "object" && obj._writableState !== undefined && obj instanceof Duplex;
       },
@@ -455,14 +456,14 @@
 
     function Transform(options) {
       if (!(this instanceof Transform)) return new Transform(options);
-      Duplex.call(this, options);
+      P.FunctionPrototypeCall(Duplex, this, options);
       if (options) {
         if (typeof options.transform === "function") this._transform = options.transform;
         if (typeof options.flush === "function") this._flush = options.flush;
       }
     }
-    Object.setPrototypeOf(Transform.prototype, Duplex.prototype);
-    Object.setPrototypeOf(Transform, Duplex);
+    P.ObjectSetPrototypeOf(Transform.prototype, Duplex.prototype);
+    P.ObjectSetPrototypeOf(Transform, Duplex);
     Transform.prototype._transform = function () {
       throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _transform() method is not implemented");
     };
@@ -489,10 +490,10 @@
 
     function PassThrough(options) {
       if (!(this instanceof PassThrough)) return new PassThrough(options);
-      Transform.call(this, options);
+      P.FunctionPrototypeCall(Transform, this, options);
     }
-    Object.setPrototypeOf(PassThrough.prototype, Transform.prototype);
-    Object.setPrototypeOf(PassThrough, Transform);
+    P.ObjectSetPrototypeOf(PassThrough.prototype, Transform.prototype);
+    P.ObjectSetPrototypeOf(PassThrough, Transform);
     PassThrough.prototype._transform = function (chunk, _enc, cb) {
       cb(null, chunk);
     };
@@ -517,7 +518,7 @@
       };
     }
     function pipeline(...streams) {
-      const cb = typeof streams[streams.length - 1] === "function" ? streams.pop() : () => {};
+      const cb = typeof streams[streams.length - 1] === "function" ? P.AnyPop(streams) : () => {};
       const list = P.ArrayIsArray(streams[0]) ? streams[0] : streams;
       let called = false;
       const done = (err) => {
@@ -563,7 +564,7 @@
 
   async function collect(stream) {
     const chunks = [];
-    for await (const c of stream) chunks.push(typeof c === "string" ? I.Buffer.from(c) : c);
+    for await (const c of stream) P.AnyPush(chunks, typeof c === "string" ? I.Buffer.from(c) : c);
     return I.Buffer.concat(chunks);
   }
 
@@ -573,9 +574,9 @@
     buffer: collect,
     arrayBuffer: async (s) => {
       const b = await collect(s);
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+      return P.AnySlice(b.buffer, b.byteOffset, b.byteOffset + b.byteLength);
     },
-    text: async (s) => (await collect(s)).toString(),
-    json: async (s) => JSON.parse((await collect(s)).toString()),
+    text: async (s) => P.AnyToString((await collect(s))),
+    json: async (s) => P.JSONParse(P.AnyToString((await collect(s)))),
   }));
 })(globalThis);

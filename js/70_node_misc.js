@@ -18,23 +18,23 @@
         return this._subscribers.length > 0;
       }
       subscribe(fn) {
-        this._subscribers.push(fn);
+        P.AnyPush(this._subscribers, fn);
       }
       unsubscribe(fn) {
-        const i = this._subscribers.indexOf(fn);
-        if (i >= 0) this._subscribers.splice(i, 1);
+        const i = P.AnyIndexOf(this._subscribers, fn);
+        if (i >= 0) P.AnySplice(this._subscribers, i, 1);
         return i >= 0;
       }
       publish(message) {
-        for (const fn of this._subscribers.slice()) fn(message, this.name);
+        for (const fn of P.AnySlice(this._subscribers)) fn(message, this.name);
       }
       bindStore() {}
       unbindStore() {}
       runStores(_data, fn, thisArg, ...args) {
-        return fn.apply(thisArg, args);
+        return P.FunctionPrototypeApply(fn, thisArg, args);
       }
     }
-    const channels = new Map();
+    const channels = new P.SafeMap();
     const channel = (name) => {
       let c = channels.get(name);
       if (c === undefined) {
@@ -49,9 +49,9 @@
       t.hasSubscribers = false;
       t.subscribe = () => {};
       t.unsubscribe = () => {};
-      t.traceSync = (fn, _ctx, thisArg, ...args) => fn.apply(thisArg, args);
-      t.tracePromise = (fn, _ctx, thisArg, ...args) => fn.apply(thisArg, args);
-      t.traceCallback = (fn, _pos, _ctx, thisArg, ...args) => fn.apply(thisArg, args);
+      t.traceSync = (fn, _ctx, thisArg, ...args) => P.FunctionPrototypeApply(fn, thisArg, args);
+      t.tracePromise = (fn, _ctx, thisArg, ...args) => P.FunctionPrototypeApply(fn, thisArg, args);
+      t.traceCallback = (fn, _pos, _ctx, thisArg, ...args) => P.FunctionPrototypeApply(fn, thisArg, args);
       return t;
     };
     return {
@@ -91,7 +91,7 @@
       }
       disable() {}
       static bind(fn) {
-        return AsyncResource.bind(fn);
+        return P.FunctionPrototypeBind(AsyncResource, fn);
       }
       static snapshot() {
         const ctx = I.getAsyncContext();
@@ -115,7 +115,7 @@
         const prev = I.getAsyncContext();
         I.setAsyncContext(this.#ctx);
         try {
-          return fn.apply(thisArg, args);
+          return P.FunctionPrototypeApply(fn, thisArg, args);
         } finally {
           I.setAsyncContext(prev);
         }
@@ -133,7 +133,7 @@
         return 0;
       }
       static bind(fn, type, thisArg) {
-        return new AsyncResource(type ?? "bound-anonymous-fn").bind(fn, thisArg);
+        return P.FunctionPrototypeBind(new AsyncResource(type ?? "bound-anonymous-fn"), fn, thisArg);
       }
     }
     return {
@@ -148,7 +148,7 @@
 
   // ---- perf_hooks -----------------------------------------------------------------------
   const performance = globalThis.performance ?? {
-    timeOrigin: Date.now(),
+    timeOrigin: P.DateNow(),
     now: () => ops.op_isobot_node_hrtime() / 1e6,
     mark: () => {},
     measure: () => {},
@@ -160,7 +160,7 @@
     toJSON: () => ({}),
   };
   if (globalThis.performance === undefined) {
-    P.ObjectDefineProperty(globalThis, "performance", { value: performance, writable: true, configurable: true, enumerable: false });
+    P.ObjectDefineProperty(globalThis, "performance", { __proto__: null, value: performance, writable: true, configurable: true, enumerable: false });
   }
   I.nodeModule("perf_hooks", () => ({
     performance,
@@ -191,13 +191,13 @@
       "worker_threads", "zlib",
     ];
     const dirOf = (f) => {
-      const path = typeof f === "string" && f.startsWith("file://") ? decodeURIComponent(f.slice(7)) : P.StringCtor(f);
-      return path.endsWith("/") ? path.slice(0, -1) : I.path.dirname(path);
+      const path = typeof f === "string" && P.StringPrototypeStartsWith(f, "file://") ? P.decodeURIComponent(P.AnySlice(f, 7)) : P.StringCtor(f);
+      return P.StringPrototypeEndsWith(path, "/") ? P.AnySlice(path, 0, -1) : I.path.dirname(path);
     };
     function Module() {}
     Module.createRequire = (filename) => I.makeRequire(dirOf(filename), null);
     Module.builtinModules = builtinModules;
-    Module.isBuiltin = (name) => builtinModules.includes(P.StringCtor(name).replace(/^node:/, ""));
+    Module.isBuiltin = (name) => P.AnyIncludes(builtinModules, P.AnyReplace(P.StringCtor(name), /^node:/, ""));
     Module.Module = Module;
     return Module;
   });
@@ -214,10 +214,10 @@
     503: "Service Unavailable", 504: "Gateway Timeout",
   };
   const METHODS = ["ACL", "BIND", "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET", "HEAD", "LINK", "LOCK", "M-SEARCH", "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MOVE", "NOTIFY", "OPTIONS", "PATCH", "POST", "PROPFIND", "PROPPATCH", "PURGE", "PUT", "QUERY", "REBIND", "REPORT", "SEARCH", "SOURCE", "SUBSCRIBE", "TRACE", "UNBIND", "UNLINK", "UNLOCK", "UNSUBSCRIBE"];
-  const isIPv4 = (s) => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(P.StringCtor(s));
+  const isIPv4 = (s) => P.AnyTest(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, P.StringCtor(s));
   const isIPv6 = (s) => {
     try {
-      return P.StringCtor(s).includes(":") && new globalThis.URL(`http://[${s}]/`).hostname !== "";
+      return P.AnyIncludes(P.StringCtor(s), ":") && new I.globals.URL(`http://[${s}]/`).hostname !== "";
     } catch {
       return false;
     }
@@ -268,7 +268,9 @@
   I.nodeModule("child_process", () => I.stubModule("child_process", {}));
 
   P.ObjectAssign(I.nodeStubs, {
-    http2: () => ({ constants: {}, sensitiveHeaders: Symbol("nodejs.http2.sensitiveHeaders") }),
+    http,
+    https: http,
+    http2: () => ({ constants: {}, sensitiveHeaders: P.Symbol("nodejs.http2.sensitiveHeaders") }),
     net: () => ({ isIP: (s) => (isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), isIPv4, isIPv6 }),
     zlib: () => ({ constants: {} }),
     worker_threads: () => ({

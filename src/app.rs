@@ -24,6 +24,8 @@ pub enum Mode<'a> {
 
 #[derive(Debug, Error)]
 pub enum AppError {
+    #[error("cannot create the adapters' HTTP client: {0}; check [adapters] proxy in the config")]
+    Client(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -44,6 +46,17 @@ pub struct App {
     pub tasks: Tasks,
 }
 
+/// The HTTP client every network adapter shares. Proxy variables of the environment are ignored
+/// (as for plugin `fetch`); `[adapters] proxy` names a proxy explicitly.
+fn adapter_client(proxy: Option<&str>) -> Result<reqwest::Client, AppError> {
+    let failed = |e: reqwest::Error| AppError::Client(crate::errors::chain(&e));
+    let builder = match proxy {
+        Some(url) => reqwest::Client::builder().proxy(reqwest::Proxy::all(url).map_err(failed)?),
+        None => reqwest::Client::builder().no_proxy(),
+    };
+    builder.build().map_err(failed)
+}
+
 /// Builds the bot of `config`. Must be called inside the process's main tokio runtime: network
 /// adapters and `fetch()` run on it.
 pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
@@ -55,7 +68,7 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
     let io = tokio::runtime::Handle::current();
     let ctx = BuildContext {
         console: console.clone(),
-        client: reqwest::Client::new(),
+        client: adapter_client(config.adapter_proxy.as_deref())?,
         data_dir: config.data_dir.clone(),
         inbound: inbox.is_some(),
         io,
@@ -77,8 +90,13 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         .admins(config.admins.clone())
         .node(NodeSettings {
             env: config.node_env.clone(),
-            data_dir: Some(config.data_dir.clone()),
+            data_dir: Some(
+                std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone()),
+            ),
+            private: config.file.iter().cloned().collect(),
+            max_source_bytes: config.max_source_bytes,
         })
+        .media_allow(config.media_allow.clone())
         .listen(config.listen);
     // `breakIn` re-injects into the same inbound path the adapters feed.
     if let Some(inbox) = inbox {

@@ -1,7 +1,9 @@
 //! Path confinement, the one way isobot decides whether a path a plugin names lies inside the
 //! folders it may reach: `.`/`..` removed, symlinks resolved (of the longest prefix that exists,
 //! and of the final component when it is followed), then the real path must start with one of
-//! the roots' real paths. Used by `fs`, `require` and npm resolution, and media sources.
+//! the roots' real paths, and no denied path may hold it more closely than its root does (isobot's
+//! own files inside a root stay out of reach). Used by `fs`, `require` and npm resolution, and
+//! media sources.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -46,10 +48,11 @@ pub fn real_prefix(p: &Path) -> PathBuf {
     }
 }
 
-/// Named folders, as real paths.
+/// Named folders, as real paths, and the paths inside them that are never reachable.
 #[derive(Debug, Clone, Default)]
 pub struct Roots {
     roots: Vec<(&'static str, PathBuf)>,
+    denied: Vec<PathBuf>,
 }
 
 impl Roots {
@@ -60,12 +63,29 @@ impl Roots {
                 .into_iter()
                 .map(|(name, p)| (name, real_prefix(p)))
                 .collect(),
+            denied: Vec::new(),
         }
     }
 
-    /// Whether the real path `p` lies in a root.
+    /// The same roots with `paths` (files or folders, resolved to real paths now) out of reach:
+    /// a path under a denied one is refused unless a root lies inside that denied path and holds
+    /// it (the most specific rule wins; a tie denies).
+    pub fn deny<'a>(mut self, paths: impl IntoIterator<Item = &'a Path>) -> Roots {
+        self.denied
+            .extend(paths.into_iter().map(|p| real_prefix(&normalize(p))));
+        self
+    }
+
+    /// Whether the real path `p` lies in a root and not in a denied path.
     pub fn contains(&self, p: &Path) -> bool {
-        self.roots.iter().any(|(_, r)| p.starts_with(r))
+        let depth = |r: &PathBuf| p.starts_with(r).then(|| r.components().count());
+        let allowed = self.roots.iter().filter_map(|(_, r)| depth(r)).max();
+        let denied = self.denied.iter().filter_map(depth).max();
+        match (allowed, denied) {
+            (Some(a), Some(d)) => a > d,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
     }
 
     /// `the plugins folder /srv/scripts and the data folder /srv/data`, for error messages.
@@ -101,6 +121,29 @@ impl Roots {
         }
         Some(checked)
     }
+}
+
+/// Opens the file at `real` — a path `Roots::check` returned — for reading, and verifies that
+/// what was opened is still that path (on Linux, through `/proc/self/fd`): a plugin that swaps
+/// a folder for a symlink between the check and the read gets an error, not the link's target.
+pub fn open_checked(real: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::open(real)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+        if opened != real {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} changed after it was checked (it now leads to {}); not read",
+                    real.display(),
+                    opened.display()
+                ),
+            ));
+        }
+    }
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -149,5 +192,57 @@ mod tests {
         assert!(!ok(&inside.join("dangling"), true), "dangling, followed");
         assert!(!ok(Path::new("/etc/passwd"), true));
         assert!(roots.describe().starts_with("the plugins folder /"));
+    }
+
+    #[test]
+    fn denied_paths_inside_a_root_stay_out_of_reach() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let plugins = base.join("scripts");
+        let data = plugins.join(".data");
+        let own = data.join("plugins/t/a");
+        std::fs::create_dir_all(&own).unwrap();
+        let config = plugins.join("isobot.toml");
+        let roots = Roots::new([
+            ("the plugins folder", plugins.as_path()),
+            ("own", own.as_path()),
+        ])
+        .deny([data.as_path(), config.as_path()]);
+        let ok = |p: &Path| roots.check(p, true).is_some();
+        assert!(ok(&plugins.join("a.js")));
+        assert!(
+            ok(&own.join("state.json")),
+            "the own folder inside the denied one"
+        );
+        assert!(ok(&own.join("tmp/x")));
+        assert!(!ok(&data.join("isobot.redb")));
+        assert!(!ok(&data.join("telegram/1.offset")));
+        assert!(
+            !ok(&data.join("plugins/other/b/x")),
+            "another plugin's folder"
+        );
+        assert!(!ok(&data), "the data folder itself");
+        assert!(!ok(&config));
+        assert!(!ok(&own.join("../../../isobot.redb")));
+        // A tie denies: a root that is itself denied reaches nothing.
+        let same =
+            Roots::new([("the plugins folder", plugins.as_path())]).deny([plugins.as_path()]);
+        assert!(same.check(&plugins.join("a.js"), true).is_none());
+    }
+
+    #[test]
+    fn open_checked_refuses_a_path_that_became_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir_all(base.join("d")).unwrap();
+        std::fs::create_dir_all(base.join("secret")).unwrap();
+        std::fs::write(base.join("d/f"), "mine").unwrap();
+        std::fs::write(base.join("secret/f"), "secret").unwrap();
+        assert!(open_checked(&base.join("d/f")).is_ok());
+        // Swapped after the check: `d` now links to the secret folder.
+        std::fs::rename(base.join("d"), base.join("old")).unwrap();
+        std::os::unix::fs::symlink(base.join("secret"), base.join("d")).unwrap();
+        let e = open_checked(&base.join("d/f")).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
     }
 }

@@ -12,7 +12,7 @@ use crate::plugin::{Change, Observer, PluginVersion};
 use crate::run::RunContext;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub struct Scheduler {
     tz: Option<chrono_tz::Tz>,
     default_timeout: Duration,
     tasks: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// Set by `stop` (shutdown): nothing is scheduled any more.
+    stopped: AtomicBool,
 }
 
 impl Scheduler {
@@ -29,6 +31,7 @@ impl Scheduler {
             tz,
             default_timeout,
             tasks: Mutex::new(HashMap::new()),
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -39,6 +42,9 @@ impl Scheduler {
     /// (Re)schedules `plugin` (its new version replaces any older timer).
     pub fn schedule(&self, plugin: &Arc<PluginVersion>) {
         self.unschedule(&plugin.id);
+        if self.stopped.load(Ordering::Acquire) {
+            return;
+        }
         let Some(spec) = plugin.cron().cloned() else {
             return;
         };
@@ -97,6 +103,16 @@ impl Scheduler {
             .unwrap_or_default();
         ids.sort();
         ids
+    }
+
+    /// Stops every timer for good (shutdown: no new cron runs; runs in flight go on).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for (_, task) in tasks.drain() {
+                task.abort();
+            }
+        }
     }
 
     pub fn unschedule(&self, id: &str) {

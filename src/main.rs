@@ -62,6 +62,9 @@ fn main() -> ExitCode {
             Command::Deps(args) => cli::server::deps(args).await,
         }
     });
+    // Work still on the runtime (a stdin read of the console, a run cut off by the shutdown
+    // grace period) must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -23,7 +23,7 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
     let config = Config::load(config)?;
     let mut bad = 0;
     for file in &files {
-        let result = match Source::read(file) {
+        let result = match Source::read(file, config.max_source_bytes) {
             Ok(source) => {
                 for w in &source.manifest.warnings {
                     println!("warning: {}:{w}", file.display());

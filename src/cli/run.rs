@@ -65,7 +65,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
             }
         }
     }
-    let source = Source::read(&args.plugin)?;
+    let source = Source::read(&args.plugin, config.max_source_bytes)?;
     let manifest = &source.manifest;
     for w in &manifest.warnings {
         eprintln!("warning: {}:{w}", args.plugin.display());

@@ -9,10 +9,12 @@ use crate::adapters::{AccountHead, AccountSpec, Settings};
 use crate::engine::{EngineConfig, Limits};
 use crate::ext::FetchPolicy;
 use crate::history::Retention;
+use crate::http::HttpSettings;
 use raw::{RawAccount, RawConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -40,6 +42,8 @@ pub struct Config {
     pub limits: Limits,
     /// Isolate budget, idle eviction and per-plugin isolates (`[engine]`).
     pub engine: EngineConfig,
+    /// Largest plugin or module file compiled (`[limits] max_source_kb`).
+    pub max_source_bytes: usize,
     /// Network policy of plugin `fetch()` calls.
     pub fetch: FetchPolicy,
     /// Bot admins per IM (user ids), used by `notifyMasters` and the `admin` flag.
@@ -49,7 +53,20 @@ pub struct Config {
     pub node_env: BTreeMap<String, String>,
     /// How many run records `serve` keeps (`[history]`).
     pub history: Retention,
+    /// The config file read (`None`: zero configuration); plugins may never reach it.
+    pub file: Option<PathBuf>,
+    /// Folders media may also be sent from (`[media] allow`).
+    pub media_allow: Vec<PathBuf>,
+    /// The HTTP listener's timeouts and connection cap (`[http]`).
+    pub http: HttpSettings,
+    /// Proxy of the adapters' HTTP client (`[adapters] proxy`); `None` = direct.
+    pub adapter_proxy: Option<String>,
+    /// How long `serve` lets runs in flight finish after SIGTERM (`[limits] shutdown_grace`).
+    pub shutdown_grace: Duration,
 }
+
+/// Default of `[limits] shutdown_grace`.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The IMs that get a console account when no accounts are configured.
 pub const ZERO_CONFIG_IMS: [&str; 3] = ["qq", "weixin", "telegram"];
@@ -70,7 +87,9 @@ impl Config {
             message: e.to_string(),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::from_raw(raw, base)
+        let mut config = Self::from_raw(raw, base)?;
+        config.file = Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+        Ok(config)
     }
 
     /// Parses TOML text (relative paths resolve against `base`).
@@ -126,6 +145,16 @@ impl Config {
             }
             limits.max_messages = n;
         }
+        let mut max_source_bytes = crate::code_file::DEFAULT_MAX;
+        if let Some(kb) = raw.limits.max_source_kb {
+            let most = crate::code_file::MAX_KB_LIMIT as u64;
+            if !(1..=most).contains(&kb) {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.max_source_kb = {kb} is out of range; use 1 … {most}"
+                )));
+            }
+            max_source_bytes = (kb as usize) << 10;
+        }
         let accounts = if raw.accounts.is_empty() {
             ZERO_CONFIG_IMS
                 .iter()
@@ -149,6 +178,21 @@ impl Config {
         }
         if let Some(max) = raw.fetch.max_bytes {
             fetch.max_bytes = max;
+        }
+        fetch.proxy = proxy("fetch.proxy", raw.fetch.proxy)?;
+        let adapter_proxy = proxy("adapters.proxy", raw.adapters.proxy)?;
+        let http = http_settings(&raw.http)?;
+        let shutdown_grace = match raw.limits.shutdown_grace.as_deref() {
+            Some(t) => duration("limits.shutdown_grace", t)?,
+            None => DEFAULT_SHUTDOWN_GRACE,
+        };
+        let plugins_dir = resolve(raw.plugins.unwrap_or_else(|| "scripts".into()));
+        let data_dir = resolve(raw.data_dir.unwrap_or_else(|| "data".into()));
+        if crate::confine::real(&plugins_dir) == crate::confine::real(&data_dir) {
+            return Err(ConfigError::Invalid(format!(
+                "data_dir {} is the plugins folder; plugins must not reach isobot's own files — give data_dir its own folder (e.g. \"data\")",
+                data_dir.display()
+            )));
         }
         let node_env = node_env(&raw.node.env, |k| std::env::var(k).ok())?;
         let engine = engine(raw.engine)?;
@@ -185,8 +229,8 @@ impl Config {
         }
         Ok(Config {
             fetch,
-            plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
-            data_dir: resolve(raw.data_dir.unwrap_or_else(|| "data".into())),
+            plugins_dir,
+            data_dir,
             listen,
             timezone,
             admin_token: raw.admin_token.filter(|t| !t.is_empty()),
@@ -196,6 +240,12 @@ impl Config {
             accounts,
             node_env,
             history,
+            max_source_bytes,
+            file: None,
+            media_allow: raw.media.allow.into_iter().map(resolve).collect(),
+            http,
+            adapter_proxy,
+            shutdown_grace,
         })
     }
 }
@@ -237,6 +287,42 @@ fn engine(raw: raw::RawEngine) -> Result<EngineConfig, ConfigError> {
         e.plugin_queue = range("plugin_queue", n, 1, 1_000_000)?;
     }
     Ok(e)
+}
+
+/// A proxy URL setting: `http://` or `https://` with a host.
+fn proxy(key: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(url) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let scheme_ok = ["http://", "https://"]
+        .iter()
+        .any(|s| url.to_ascii_lowercase().starts_with(s));
+    if !scheme_ok || reqwest::Url::parse(&url).map_or(true, |u| u.host_str().is_none()) {
+        return Err(ConfigError::Invalid(format!(
+            "{key} = `{url}` is not a proxy URL; write it like http://127.0.0.1:3128"
+        )));
+    }
+    Ok(Some(url))
+}
+
+/// `[http]`: timeouts as durations, the connection cap in range.
+fn http_settings(raw: &raw::RawHttp) -> Result<HttpSettings, ConfigError> {
+    let mut http = HttpSettings::default();
+    if let Some(t) = raw.header_timeout.as_deref() {
+        http.header_timeout = duration("http.header_timeout", t)?;
+    }
+    if let Some(t) = raw.idle_timeout.as_deref() {
+        http.idle_timeout = duration("http.idle_timeout", t)?;
+    }
+    if let Some(n) = raw.max_connections {
+        if !(1..=65_536).contains(&n) {
+            return Err(ConfigError::Invalid(format!(
+                "http.max_connections = {n} is out of range; use 1 … 65536 (and keep it below the process's open-file limit)"
+            )));
+        }
+        http.max_connections = n as usize;
+    }
+    Ok(http)
 }
 
 /// A duration setting (`30s`); the error names the key and says how to write one.

@@ -27,6 +27,12 @@ pub(super) struct RawConfig {
     pub engine: RawEngine,
     #[serde(default)]
     pub history: RawHistory,
+    #[serde(default)]
+    pub media: RawMedia,
+    #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
+    pub adapters: RawAdapters,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,11 +48,34 @@ pub(super) struct RawEngine {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawMedia {
+    /// Folders media may be sent from besides the plugins and plugin data folders.
+    #[serde(default)]
+    pub allow: Vec<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawHistory {
     pub per_plugin: Option<usize>,
     pub failures: Option<usize>,
     pub log_lines: Option<usize>,
     pub sends: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHttp {
+    pub header_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub max_connections: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAdapters {
+    /// Proxy URL of the adapters' HTTP client (none: proxy variables are ignored).
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +93,8 @@ pub(super) struct RawLimits {
     pub heap_mb: Option<u64>,
     pub external_mb: Option<u64>,
     pub max_messages: Option<usize>,
+    pub max_source_kb: Option<u64>,
+    pub shutdown_grace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +106,7 @@ pub(super) struct RawFetch {
     pub allow_private: bool,
     pub timeout: Option<String>,
     pub max_bytes: Option<usize>,
+    pub proxy: Option<String>,
 }
 
 /// One `[[accounts]]` table: the common keys, and the adapter's own settings (checked by the

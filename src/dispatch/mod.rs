@@ -49,6 +49,7 @@ pub async fn run_recorded(
     started: impl FnOnce(u64),
 ) -> (u64, RunOutcome) {
     let timeout = plugin.manifest.timeout.unwrap_or(default_timeout);
+    let _running = plugin.in_flight.enter();
     let trigger = crate::history::trigger(ctx.kind);
     let begun = plugin.history.begin(&plugin.id, &plugin.hash, &ctx);
     let id = begun.id;

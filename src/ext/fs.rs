@@ -1,6 +1,6 @@
 //! Node's `fs` for plugins: whole-file reads and writes and the directory calls (stat, readdir,
 //! mkdir, unlink, rm, rename, copyFile, access, realpath), sync and async, confined to the
-//! plugins folder and the data folder (`NodeSettings::data_dir`). Paths resolve against the
+//! plugins folder and the plugin's own data folder (`reach.rs`). Paths resolve against the
 //! plugins folder (Node's cwd), `.`/`..` are removed, the folder's symlinks are resolved, and the
 //! result must lie in a root (a final symlink, when followed, too); the call then acts on that
 //! checked path. Errors are worded like Node's (`ENOENT: …, open 'x'`). JS glue:
@@ -158,21 +158,11 @@ pub(crate) struct FsRoots {
 }
 
 impl FsRoots {
-    pub(crate) fn new(plugins_dir: &Path, data_dir: Option<&Path>) -> FsRoots {
-        let data = data_dir.map(|d| {
-            if d.is_absolute() {
-                d.to_path_buf()
-            } else {
-                plugins_dir.join(d)
-            }
-        });
-        let mut roots = vec![("the plugins folder", plugins_dir)];
-        if let Some(d) = &data {
-            roots.push(("the data folder", d.as_path()));
-        }
+    /// Relative paths start at `cwd` (the plugins folder); `roots` decide what is reachable.
+    pub(crate) fn new(cwd: &Path, roots: Roots) -> FsRoots {
         FsRoots {
-            cwd: plugins_dir.to_path_buf(),
-            roots: Roots::new(roots),
+            cwd: cwd.to_path_buf(),
+            roots,
         }
     }
 
@@ -180,9 +170,9 @@ impl FsRoots {
         if let Some(r) = state.try_borrow::<FsRoots>() {
             return r.clone();
         }
-        let dir = state.borrow::<Arc<PluginInfo>>().dir.clone();
-        let data = state.borrow::<Arc<Services>>().node.data_dir.clone();
-        let roots = FsRoots::new(&dir, data.as_deref());
+        let plugin = state.borrow::<Arc<PluginInfo>>().clone();
+        let node = &state.borrow::<Arc<Services>>().node;
+        let roots = FsRoots::new(&plugin.dir, super::reach::fs_roots(node, &plugin));
         state.put(roots.clone());
         roots
     }
@@ -516,7 +506,13 @@ mod tests {
         std::os::unix::fs::symlink(base.join("secret.txt"), plugins.join("link.txt")).unwrap();
         std::os::unix::fs::symlink(base.join("nowhere.txt"), plugins.join("dangling.txt")).unwrap();
         std::os::unix::fs::symlink(&base, plugins.join("up")).unwrap();
-        let roots = FsRoots::new(&plugins, Some(&data));
+        let both = |data: &Path| {
+            Roots::new([
+                ("the plugins folder", plugins.as_path()),
+                ("the data folder", data),
+            ])
+        };
+        let roots = FsRoots::new(&plugins, both(&data));
         let ok = [
             ("a.txt", plugins.join("a.txt")),
             ("./sub/../b.txt", plugins.join("b.txt")),
@@ -552,7 +548,7 @@ mod tests {
         // A data folder that does not exist yet, below a symlinked folder.
         std::fs::create_dir_all(base.join("real")).unwrap();
         std::os::unix::fs::symlink(base.join("real"), base.join("alias")).unwrap();
-        let later = FsRoots::new(&plugins, Some(&base.join("alias/data")));
+        let later = FsRoots::new(&plugins, both(&base.join("alias/data")));
         let p = base
             .join("alias/data/x.json")
             .to_string_lossy()
@@ -571,7 +567,7 @@ mod tests {
     #[test]
     fn io_errors_use_node_codes() {
         let tmp = tempfile::tempdir().unwrap();
-        let roots = FsRoots::new(tmp.path(), None);
+        let roots = FsRoots::new(tmp.path(), Roots::new([("the plugins folder", tmp.path())]));
         let e = read(&roots, "missing.txt").unwrap_err().to_string();
         assert_eq!(e, "ENOENT: no such file or directory, open 'missing.txt'");
         write(&roots, "f.txt", b"1", "w").unwrap();

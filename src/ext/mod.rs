@@ -15,6 +15,7 @@ mod node;
 mod package_json;
 mod packages;
 mod push;
+mod reach;
 mod route;
 mod run;
 mod services;
@@ -112,4 +113,230 @@ impl Drop for Hold {
 #[error("run {run_id} has ended; a Sender is only valid while its run is in flight")]
 pub struct RunEnded {
     pub run_id: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    /// deno_core takes extension code as one-byte strings: a non-ASCII character in a runtime JS
+    /// file (an em dash in a comment) would stop every isolate from starting.
+    #[test]
+    fn runtime_js_is_ascii() {
+        for ext in super::extensions() {
+            for file in ext.js_files.iter() {
+                let code = file.load().expect("embedded source");
+                let text = code.as_str();
+                if let Some((i, c)) = text.char_indices().find(|(_, c)| !c.is_ascii()) {
+                    let line = text[..i].lines().count();
+                    panic!("{}:{line}: `{c}` is not ASCII; write it as \\u{{…}} in strings, plainly in comments", file.specifier);
+                }
+            }
+        }
+    }
+
+    /// Built-in methods runtime JS must call through the primordials (`P.*`, js/00_primordials.js):
+    /// a plugin can replace them on the prototypes (issue 11 item 12).
+    const BUILTIN_METHODS: &[&str] = &[
+        "push",
+        "pop",
+        "shift",
+        "unshift",
+        "splice",
+        "slice",
+        "concat",
+        "join",
+        "map",
+        "filter",
+        "forEach",
+        "some",
+        "every",
+        "reduce",
+        "find",
+        "findIndex",
+        "indexOf",
+        "lastIndexOf",
+        "includes",
+        "sort",
+        "reverse",
+        "fill",
+        "subarray",
+        "charCodeAt",
+        "codePointAt",
+        "charAt",
+        "startsWith",
+        "endsWith",
+        "toLowerCase",
+        "toUpperCase",
+        "split",
+        "replace",
+        "replaceAll",
+        "trim",
+        "padStart",
+        "padEnd",
+        "repeat",
+        "substring",
+        "match",
+        "search",
+        "test",
+        "exec",
+        "then",
+        "catch",
+        "finally",
+        "call",
+        "apply",
+        "bind",
+        "toString",
+        "hasOwnProperty",
+    ];
+    /// Globals a plugin can replace: runtime JS reads them from `P` (`P.JSONParse`, `P.SafeMap`).
+    const BUILTIN_GLOBALS: &[&str] = &[
+        "JSON",
+        "Reflect",
+        "Math",
+        "Object",
+        "Array",
+        "Promise",
+        "Number",
+        "String",
+        "Symbol",
+        "Function",
+        "Error",
+        "TypeError",
+        "RangeError",
+        "Map",
+        "Set",
+        "WeakMap",
+        "WeakSet",
+        "RegExp",
+        "Date",
+        "Uint8Array",
+        "ArrayBuffer",
+        "BigInt",
+        "Proxy",
+    ];
+    /// Receivers whose methods are isobot's own classes (streams, Buffer), not built-ins.
+    const OWN_RECEIVERS: &[&str] = &["this", "Buffer", "stream"];
+
+    fn ident_char(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '#'
+    }
+
+    /// The code of a line: without a `//` comment and with the text of '…' and "…" strings
+    /// blanked; empty for a block-comment line or one marked `// own method` (a call of an
+    /// isobot class's method the scan cannot tell from a built-in).
+    fn code_of(line: &str) -> String {
+        let t = line.trim_start();
+        if t.starts_with('*')
+            || t.starts_with("/*")
+            || t.starts_with("//")
+            || line.contains("// own method")
+        {
+            return String::new();
+        }
+        let mut out = String::with_capacity(line.len());
+        let mut quote: Option<char> = None;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match quote {
+                Some(q) => {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == q {
+                        quote = None;
+                        out.push(c);
+                    }
+                }
+                None if c == '"' || c == '\'' => {
+                    quote = Some(c);
+                    out.push(c);
+                }
+                None if c == '/'
+                    && chars.peek() == Some(&'/')
+                    && (out.is_empty() || out.ends_with(' ')) =>
+                {
+                    break
+                }
+                None => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Raw uses of replaceable built-ins in one line of runtime JS.
+    fn raw_builtins(code: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for name in BUILTIN_METHODS {
+            let call = format!(".{name}(");
+            for (i, _) in code.match_indices(&call) {
+                let receiver: String = code[..i]
+                    .chars()
+                    .rev()
+                    .take_while(|&c| ident_char(c))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !OWN_RECEIVERS.contains(&receiver.as_str()) {
+                    found.push(format!("{receiver}.{name}(...)"));
+                }
+            }
+        }
+        for name in BUILTIN_GLOBALS {
+            for (i, _) in code.match_indices(name) {
+                let before = code[..i].chars().next_back();
+                let after = code[i + name.len()..].chars().next();
+                let free = !before.is_some_and(|c| ident_char(c) || c == '.');
+                let used = matches!(after, Some('.')) || code[..i].ends_with("new ");
+                if free && used && !after.is_some_and(ident_char) {
+                    found.push(format!("{name} (use P.{name}...)"));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn raw_builtins_are_found_and_primordials_are_not() {
+        assert_eq!(raw_builtins("x.push(1); s.slice(2)").len(), 2);
+        assert_eq!(raw_builtins("const v = JSON.parse(t);").len(), 1);
+        assert_eq!(raw_builtins("const m = new Map();").len(), 1);
+        assert!(
+            raw_builtins("P.ArrayPrototypePush(x, 1); P.JSONParse(t); new P.SafeMap();").is_empty()
+        );
+        assert!(
+            raw_builtins("this.push(chunk); I.Buffer.concat(list); const MapLike = 1;").is_empty()
+        );
+        assert!(raw_builtins(&code_of("  // x.push(1) in a comment")).is_empty());
+        assert!(raw_builtins(&code_of(
+            r#"throw new P.TypeError("an Array. or Object.x(");"#
+        ))
+        .is_empty());
+        assert_eq!(
+            raw_builtins(&code_of(r#"f("a", 'b').slice(1) // x.push(2)"#)).len(),
+            1
+        );
+    }
+
+    /// Every runtime JS file (the primordials themselves aside) calls built-ins through `P`.
+    #[test]
+    fn runtime_js_uses_primordials_not_replaceable_builtins() {
+        let mut bad = Vec::new();
+        for ext in super::extensions() {
+            for file in ext.js_files.iter() {
+                if file.specifier.ends_with("00_primordials.js") {
+                    continue;
+                }
+                let code = file.load().expect("embedded source");
+                for (n, line) in code.as_str().lines().enumerate() {
+                    for hit in raw_builtins(&code_of(line)) {
+                        bad.push(format!("{}:{}: {hit}", file.specifier, n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "built-ins a plugin can replace, used raw (use P.*, see js/00_primordials.js):\n{}",
+            bad.join("\n")
+        );
+    }
 }

@@ -8,7 +8,8 @@
 //! JS glue (module cache per plugin version, compile, Node built-ins): `js/50_modules.js`.
 
 use super::packages::{bare_package, in_node_modules, package_name_of, real, Format, Resolver};
-use super::{js_file, JsFile};
+use super::{js_file, JsFile, Services};
+use crate::code_file::CodeFileError;
 use crate::run::PluginInfo;
 use deno_core::{op2, OpState};
 use serde::Serialize;
@@ -31,6 +32,9 @@ pub enum ModuleError {
     Outside { path: String, roots: String },
     #[error("cannot read module {path}: {reason}")]
     Read { path: String, reason: String },
+    #[error("cannot load module {path}: {error}")]
+    #[property("code" = "ERR_ISOBOT_MODULE_TOO_LARGE")]
+    TooLarge { path: String, error: CodeFileError },
 }
 
 /// A resolution, or the error JS throws (with Node's `code`, e.g. `MODULE_NOT_FOUND`).
@@ -45,7 +49,8 @@ pub(crate) struct Resolution {
 fn resolver(state: &mut OpState) -> &mut Resolver {
     if !state.has::<Resolver>() {
         let dir = state.borrow::<Arc<PluginInfo>>().dir.clone();
-        state.put(Resolver::new(&dir));
+        let denied = super::reach::code_denied(&state.borrow::<Arc<Services>>().node);
+        state.put(Resolver::new(&dir).deny(&denied));
     }
     state.borrow_mut::<Resolver>()
 }
@@ -136,9 +141,16 @@ pub(crate) fn op_isobot_module_read(
             roots: resolver.roots_text(),
         });
     }
-    let source = std::fs::read_to_string(&path).map_err(|e| ModuleError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
+    let max = state.borrow::<Arc<Services>>().node.max_source_bytes;
+    let source = crate::code_file::read(&path, max).map_err(|error| match error {
+        CodeFileError::TooLarge { .. } => ModuleError::TooLarge {
+            path: path.display().to_string(),
+            error,
+        },
+        other => ModuleError::Read {
+            path: path.display().to_string(),
+            reason: other.to_string(),
+        },
     })?;
     let info = state.borrow::<Arc<PluginInfo>>();
     if !in_node_modules(&path) {

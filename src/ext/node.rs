@@ -13,7 +13,11 @@ use std::time::Instant;
 
 deno_core::extension!(
     isobot_node,
-    ops = [op_isobot_node_process, op_isobot_node_hrtime],
+    ops = [
+        op_isobot_node_process,
+        op_isobot_node_hrtime,
+        op_isobot_node_tmpdir
+    ],
 );
 
 /// The Node layer, in load order. `68_node_fs.js` is the JS of `fs.rs`'s ops; it is listed here
@@ -33,13 +37,29 @@ pub(super) const JS: &[JsFile] = &[
 ];
 
 /// Node compatibility settings shared by every isolate.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NodeSettings {
     /// `process.env`: the allowlisted variables (config `[node] env`) with their values at
     /// startup. Empty by default.
     pub env: BTreeMap<String, String>,
-    /// The data folder, the second place `fs` may touch besides the plugins folder.
+    /// isobot's data folder (config `data_dir`): each plugin's own data folder lies in it
+    /// (`reach.rs`); the rest of it is isobot's and never reachable by plugins.
     pub data_dir: Option<PathBuf>,
+    /// More of isobot's own files no plugin may reach (the config file).
+    pub private: Vec<PathBuf>,
+    /// Largest module file `require` compiles (`[limits] max_source_kb`, like plugin files).
+    pub max_source_bytes: usize,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        Self {
+            env: BTreeMap::new(),
+            data_dir: None,
+            private: Vec::new(),
+            max_source_bytes: crate::code_file::DEFAULT_MAX,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -51,7 +71,6 @@ struct ProcessFacts {
     v8: &'static str,
     pid: u32,
     isobot: &'static str,
-    data_dir: Option<String>,
 }
 
 /// What `process` reports; read once per isolate.
@@ -61,10 +80,6 @@ fn op_isobot_node_process(state: &mut OpState) -> ProcessFacts {
     let cwd = state.borrow::<Arc<PluginInfo>>().dir.clone();
     let node = &state.borrow::<Arc<Services>>().node;
     let env = node.env.clone();
-    let data_dir = node
-        .data_dir
-        .as_ref()
-        .map(|d| cwd.join(d).to_string_lossy().into_owned());
     ProcessFacts {
         cwd: cwd.to_string_lossy().into_owned(),
         env,
@@ -82,8 +97,17 @@ fn op_isobot_node_process(state: &mut OpState) -> ProcessFacts {
         v8: deno_core::v8::VERSION_STRING,
         pid: std::process::id(),
         isobot: env!("CARGO_PKG_VERSION"),
-        data_dir,
     }
+}
+
+/// `os.tmpdir()`: the plugin's own `tmp` folder (`reach.rs`), created on first use; `None`
+/// without a data folder (JS then answers the plugins folder).
+#[op2]
+#[string]
+fn op_isobot_node_tmpdir(state: &mut OpState) -> Option<String> {
+    let plugin = state.borrow::<Arc<PluginInfo>>().clone();
+    let node = &state.borrow::<Arc<Services>>().node;
+    super::reach::tmp_folder(node, &plugin).map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Nanoseconds since the first call in this process (`process.hrtime`).

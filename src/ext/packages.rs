@@ -104,6 +104,8 @@ impl ResolveError {
 pub(crate) struct Resolver {
     plugins: PathBuf,
     roots: Vec<PathBuf>,
+    /// isobot's own files (real paths), never loadable even inside the plugins folder.
+    denied: Vec<PathBuf>,
     packages: HashMap<PathBuf, Option<Rc<PackageJson>>>,
 }
 
@@ -113,6 +115,7 @@ impl Resolver {
         let mut r = Resolver {
             plugins,
             roots: Vec::new(),
+            denied: Vec::new(),
             packages: HashMap::new(),
         };
         r.refresh_roots();
@@ -135,9 +138,18 @@ impl Resolver {
         self.roots = roots;
     }
 
+    /// The same resolver with `paths` (isobot's own files) never loadable.
+    pub(crate) fn deny(mut self, paths: &[PathBuf]) -> Resolver {
+        self.denied = paths.iter().map(|p| real(p)).collect();
+        self
+    }
+
     /// Whether the real path `p` may be loaded (rechecks the roots once: a `node_modules`
     /// folder may have been created since).
     fn allows(&mut self, p: &Path) -> bool {
+        if self.denied.iter().any(|d| p.starts_with(d)) {
+            return false;
+        }
         if self.roots.iter().any(|r| p.starts_with(r)) {
             return true;
         }

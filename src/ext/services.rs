@@ -14,6 +14,7 @@ use crate::history::{History, Retention};
 use crate::outgoing::Outbox;
 use crate::store::{MemoryStore, Store};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct Services {
@@ -26,7 +27,7 @@ pub struct Services {
     pub listeners: Arc<Listeners>,
     /// Bot admins per IM: `notifyMasters`, and dispatch marks their messages `admin`.
     pub admins: BTreeMap<String, Vec<String>>,
-    /// Node compatibility: `process.env` allowlist and the data folder `fs` may use.
+    /// Node compatibility: `process.env` allowlist, the data folder, isobot's private files.
     pub node: NodeSettings,
     /// Where runs are recorded, and the live event logs of the runs in flight.
     pub history: Arc<History>,
@@ -35,6 +36,8 @@ pub struct Services {
     pub inbox: Option<Inbox>,
     /// The HTTP server's address (`port()`), when there is one.
     pub listen: Option<std::net::SocketAddr>,
+    /// Folders beyond the plugins and data folders that media may be sent from (`[media] allow`).
+    pub media_allow: Vec<PathBuf>,
 }
 
 impl Services {
@@ -49,6 +52,7 @@ impl Services {
             history: None,
             inbox: None,
             listen: None,
+            media_allow: Vec::new(),
         }
     }
 }
@@ -67,6 +71,7 @@ impl Services {
             history: Some(self.history.clone()),
             inbox: self.inbox.clone(),
             listen: self.listen,
+            media_allow: self.media_allow.clone(),
         }
     }
 }
@@ -81,6 +86,7 @@ pub struct ServicesBuilder {
     history: Option<Arc<History>>,
     inbox: Option<Inbox>,
     listen: Option<std::net::SocketAddr>,
+    media_allow: Vec<PathBuf>,
 }
 
 impl ServicesBuilder {
@@ -128,6 +134,12 @@ impl ServicesBuilder {
         self
     }
 
+    /// Folders media may also be sent from (`[media] allow`; none by default).
+    pub fn media_allow(mut self, folders: Vec<PathBuf>) -> Self {
+        self.media_allow = folders;
+        self
+    }
+
     /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
         let fetch = match self.fetch {
@@ -151,6 +163,7 @@ impl ServicesBuilder {
                 .unwrap_or_else(|| History::memory(Retention::default())),
             inbox: self.inbox,
             listen: self.listen,
+            media_allow: self.media_allow,
         }))
     }
 }

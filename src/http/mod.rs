@@ -4,7 +4,9 @@
 //! `deps.rs`), `GET /metrics`, `GET /healthz`, and every other path offered to the route
 //! plugins (`route.rs`). An admin token, when configured, guards `/api/*` and `/metrics`.
 //! docs/api.md documents every endpoint; `app` merges in the adapters' ingress routes and
-//! counts every request by route template and status.
+//! counts every request by route template and status. `GET /healthz` answers 503 with the
+//! reason while the store is broken. `listener.rs` serves it all: connection cap, header and
+//! idle timeouts, graceful drain.
 
 // Handlers return early with their error `Response` (built once, on the failing path).
 #![allow(clippy::result_large_err)]
@@ -12,12 +14,15 @@
 mod api;
 mod buckets;
 mod deps;
+pub mod listener;
 mod logs;
 mod plugins;
 mod route;
 mod runs;
 mod sources;
 mod sse;
+
+pub use listener::{Draining, HttpSettings};
 
 use crate::dispatch::Dispatcher;
 use crate::logs::LogRing;
@@ -119,7 +124,7 @@ pub fn app(state: AppState, routes: Router) -> Router {
         .route_layer(middleware::from_fn(label_route));
     Router::new()
         .merge(api)
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         // Everything else may be a route plugin (`router` header), looked up per request so
         // hot-reloaded routes appear and disappear without a restart.
         .fallback(route::plugin_route)
@@ -156,6 +161,15 @@ async fn count_request(request: Request, next: Next) -> Response {
         })
         .inc();
     response
+}
+
+/// `ok`, or 503 with the reason while the store is broken (a check of a broken store tries to
+/// recover it first, so the answer is the state now).
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.dispatcher.registry().services().store.health().await {
+        Ok(()) => "ok".into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {why}")).into_response(),
+    }
 }
 
 /// A JSON error answer: `{"error": message}`.

@@ -255,7 +255,7 @@ const late = await import(`got`);
     #[test]
     fn the_builtin_list_is_the_one_the_runtime_uses() {
         let js = include_str!("../../js/50_modules.js");
-        let start = js.find("const NODE_BUILTINS = new Set([").unwrap();
+        let start = js.find("const NODE_BUILTINS = new P.SafeSet([").unwrap();
         let end = start + js[start..].find("]);").unwrap();
         let mut names: Vec<&str> = js[start..end].split('"').skip(1).step_by(2).collect();
         names.sort();

@@ -5,6 +5,7 @@
 use super::manifest::{self, Manifest, ManifestError};
 use super::routes::{Pattern, Route};
 use super::schedule::CronSpec;
+use crate::code_file::CodeFileError;
 use crate::engine::{EngineError, PluginCode};
 use crate::run::PluginInfo;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Too large, or not text.
+    #[error("{}: {error}", path.display())]
+    Code { path: PathBuf, error: CodeFileError },
     #[error("{}:{error}", path.display())]
     Manifest { path: PathBuf, error: ManifestError },
     #[error("{}: route {methods} {pattern} is already served by plugin {other}; change `router` or `method` in one of them", path.display())]
@@ -33,6 +37,26 @@ pub enum LoadError {
     Compile(#[from] EngineError),
 }
 
+/// Default of `[limits] max_source_kb`: the largest plugin (and module) file isobot compiles.
+pub use crate::code_file::{
+    DEFAULT_MAX as DEFAULT_MAX_SOURCE, MAX_KB_LIMIT as MAX_SOURCE_KB_LIMIT,
+};
+
+/// Reads a plugin file of at most `max` bytes (`code_file::read`): the one place every path
+/// (serve's registry and hot reload, `isobot check`, `isobot run`) reads plugin text.
+pub fn read_text(path: &Path, max: usize) -> Result<String, LoadError> {
+    crate::code_file::read(path, max).map_err(|e| match e {
+        CodeFileError::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        error => LoadError::Code {
+            path: path.to_path_buf(),
+            error,
+        },
+    })
+}
+
 /// A plugin file with its parsed header.
 #[derive(Debug)]
 pub struct Source {
@@ -43,13 +67,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads and parses `path`.
-    pub fn read(path: &Path) -> Result<Source, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Source::parse(path, text)
+    /// Reads (at most `max` bytes, see `read_text`) and parses `path`.
+    pub fn read(path: &Path, max: usize) -> Result<Source, LoadError> {
+        Source::parse(path, read_text(path, max)?)
     }
 
     /// Parses the text of the plugin file `path`.

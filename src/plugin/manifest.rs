@@ -46,6 +46,8 @@ pub enum ManifestError {
     CronTwice { line: usize, first: usize },
     #[error("{line}: empty rule; give a regex, e.g. `rule: 天气 ?`")]
     EmptyRule { line: usize },
+    #[error("{line}: the header contains a NUL byte; remove it (headers are text)")]
+    Nul { line: usize },
     #[error("{line}: invalid rule regex `{rule}`: {error}; {hint}")]
     InvalidRule {
         line: usize,
@@ -65,6 +67,7 @@ impl ManifestError {
             | Self::InvalidTimeout { line, .. }
             | Self::CronTwice { line, .. }
             | Self::EmptyRule { line }
+            | Self::Nul { line }
             | Self::InvalidRule { line, .. } => *line,
         }
     }
@@ -155,6 +158,11 @@ pub fn parse(file_name: &str, source: &str) -> Result<Manifest, ManifestError> {
     let mut platform: Option<String> = None;
 
     for (line, body) in header_lines(source) {
+        // A NUL cannot be part of an id, a title or a thread name (the isolate thread is named
+        // after the plugin id).
+        if body.contains('\0') {
+            return Err(ManifestError::Nul { line });
+        }
         let Some(entry) = parse_entry(body) else {
             continue; // a plain comment inside the header block
         };

@@ -1,8 +1,8 @@
 //! Plugins as files: which files are plugins (`files`), the header of one (`manifest`), its
 //! triggers (`schedule` for cron, `routes` for HTTP), its settings (`params`), its npm packages
 //! (`deps`), loading a file into a compiled version (`load`), the registry of the versions
-//! serving now (`registry`, `status`), hot reload (`watch`), and the static requires
-//! `isobot check` resolves (`requires`).
+//! serving now (`registry`, `status`), hot reload (`watch`, with `stable` reading saves only
+//! once they are complete), and the static requires `isobot check` resolves (`requires`).
 //!
 //! Data comes from the plugins folder and leaves as `Arc<PluginVersion>` snapshots that
 //! dispatch, cron and the HTTP server read.
@@ -16,6 +16,7 @@ pub mod registry;
 pub mod requires;
 pub mod routes;
 pub mod schedule;
+mod stable;
 pub mod status;
 pub mod watch;
 

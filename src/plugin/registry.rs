@@ -8,15 +8,16 @@
 //! every version swapped in and every plugin removed.
 
 use super::files::{plugin_files, plugin_in};
-use super::load::{LoadError, Source, Triggers};
+use super::load::{LoadError, Source, Triggers, DEFAULT_MAX_SOURCE};
 use super::manifest::Manifest;
 use super::params::Param;
 use super::routes::{Route, RouteTable};
 use super::schedule::CronSpec;
+use super::stable::{self, Read};
 use crate::engine::{Engine, IsolateLimits, IsolatePool, PoolOptions};
 use crate::ext::Services;
 use crate::history::History;
-use crate::run::{Deps, Packages};
+use crate::run::{Deps, InFlight, Packages};
 use crate::store::{Bucket, Key, StoreError};
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,8 @@ pub struct PluginVersion {
     pub style: &'static str,
     /// Where its runs are recorded.
     pub history: Arc<History>,
+    /// The registry's count of runs in flight (each run holds a guard).
+    pub in_flight: Arc<InFlight>,
 }
 
 impl PluginVersion {
@@ -149,6 +152,8 @@ pub struct Registry {
     services: Arc<Services>,
     engine: Arc<Engine>,
     limits: IsolateLimits,
+    /// Largest plugin file compiled (`[limits] max_source_kb`).
+    max_source: usize,
     /// The cron zone (`None` = local), for the next fire time in the status.
     pub(super) tz: Option<chrono_tz::Tz>,
     entries: RwLock<BTreeMap<String, Entry>>,
@@ -157,6 +162,8 @@ pub struct Registry {
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
+    /// Runs in flight of every version this registry made.
+    in_flight: Arc<InFlight>,
 }
 
 impl Registry {
@@ -172,13 +179,26 @@ impl Registry {
             services,
             engine,
             limits,
+            max_source: DEFAULT_MAX_SOURCE,
             tz,
             entries: RwLock::new(BTreeMap::new()),
             live: RwLock::new(Arc::new(Vec::new())),
             routes: RwLock::new(Arc::default()),
             observers: RwLock::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
+            in_flight: Arc::default(),
         }
+    }
+
+    /// The runs in flight of this registry's plugins (old versions' included).
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        &self.in_flight
+    }
+
+    /// The largest plugin file this registry compiles (default `DEFAULT_MAX_SOURCE`).
+    pub fn with_max_source(mut self, bytes: usize) -> Self {
+        self.max_source = bytes;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -235,24 +255,41 @@ impl Registry {
     }
 
     /// Loads every plugin file of the folder.
-    pub async fn load_all(&self) -> std::io::Result<()> {
+    pub async fn load_all(self: &Arc<Self>) -> std::io::Result<()> {
         for file in plugin_files(&self.dir)? {
-            self.reload(&file).await;
+            self.reload_isolated(file).await;
         }
         Ok(())
     }
 
+    /// `reload` on its own task: should loading one file ever panic, the panic is logged and
+    /// ends that reload only — the caller (serve's startup, the watcher) carries on with the
+    /// other files. `false`: try again later (see `reload`).
+    pub async fn reload_isolated(self: &Arc<Self>, path: PathBuf) -> bool {
+        let registry = self.clone();
+        let shown = path.display().to_string();
+        match tokio::spawn(async move { registry.reload(&path).await }).await {
+            Ok(settled) => settled,
+            Err(e) => {
+                tracing::error!("reloading {shown} failed: {e}; the other plugins are unaffected");
+                true
+            }
+        }
+    }
+
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
-    pub async fn reload(&self, path: &Path) {
+    /// `false` when the file is still being written (the serving version stays; the caller
+    /// tries again a little later).
+    pub async fn reload(&self, path: &Path) -> bool {
         let _one_at_a_time = self.reloading.lock().await;
-        self.reload_locked(path).await;
+        self.reload_locked(path).await.0
     }
 
     /// Reloads `path` now and reports the result of the content it read (the API saves a file
     /// and answers with the load result of that exact version).
     pub async fn reload_file(&self, path: &Path) -> Option<LoadReport> {
         let _one_at_a_time = self.reloading.lock().await;
-        let (name, hash) = self.reload_locked(path).await?;
+        let (name, hash) = self.reload_locked(path).await.1?;
         let entries = self.read_entries();
         let entry = entries.get(&name);
         let serving = entry
@@ -295,11 +332,14 @@ impl Registry {
         }
     }
 
+    /// Whether the file has settled (`false`: still being written, try again later), and
     /// `(plugin file name, hash read)` when `path` is a plugin file.
-    async fn reload_locked(&self, path: &Path) -> Option<(String, Option<String>)> {
+    async fn reload_locked(&self, path: &Path) -> (bool, Option<(String, Option<String>)>) {
         let mut report = None;
+        let mut settled = true;
         if let Some(name) = plugin_in(&self.dir, path) {
-            let hash = self.reload_plugin(path, name.clone(), false).await;
+            let (done, hash) = self.reload_plugin(path, name.clone(), false).await;
+            settled = done;
             report = Some((name, hash));
         }
         // Plugins that `require`d this file are rebuilt too (their module cache is stale).
@@ -320,31 +360,44 @@ impl Registry {
                 "{} changed: reloading {name}, which requires it",
                 path.display()
             );
-            self.reload_plugin(&file, name, true).await;
+            settled &= self.reload_plugin(&file, name, true).await.0;
         }
-        report
+        (settled, report)
     }
 
     /// `force`: rebuild even if the file itself is unchanged (a dependency changed). Returns
-    /// the hash of the content read (`None`: gone or unreadable).
-    async fn reload_plugin(&self, path: &Path, name: String, force: bool) -> Option<String> {
+    /// whether the file has settled (`false`: still being written) and the hash of the content
+    /// read (`None`: gone, unreadable or not settled).
+    async fn reload_plugin(
+        &self,
+        path: &Path,
+        name: String,
+        force: bool,
+    ) -> (bool, Option<String>) {
         let m = crate::metrics::get();
         let outcome = |o: &'static str| crate::metrics::OutcomeLabels { outcome: o };
-        let text = match tokio::fs::read_to_string(path).await {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let serving = self
+            .read_entries()
+            .get(&name)
+            .and_then(|e| e.current.as_ref().map(|p| p.manifest.clone()));
+        let text = match stable::read(path, self.max_source, serving.as_deref()).await {
+            Ok(Read::Text(text)) => text,
+            Ok(Read::Gone) => {
                 self.remove(&name);
                 m.reloads.get_or_create(&outcome("removed")).inc();
-                return None;
+                return (true, None);
             }
-            Err(source) => {
-                let error = LoadError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                };
+            Ok(Read::Unsettled) => {
+                tracing::debug!(
+                    "{} is still being written; trying again later",
+                    path.display()
+                );
+                return (false, None);
+            }
+            Err(error) => {
                 self.fail(&name, error.to_string());
                 m.reloads.get_or_create(&outcome("error")).inc();
-                return None;
+                return (true, None);
             }
         };
         let hash = short_hash(&text);
@@ -353,7 +406,7 @@ impl Registry {
             if let Some(entry) = entries.get(&name) {
                 let same = entry.current.as_ref().is_some_and(|p| p.hash == hash);
                 if same && entry.error.is_none() && !force {
-                    return Some(hash);
+                    return (true, Some(hash));
                 }
                 entry.stats.clone()
             } else {
@@ -375,7 +428,7 @@ impl Registry {
                 m.reloads.get_or_create(&outcome("error")).inc();
             }
         }
-        Some(hash)
+        (true, Some(hash))
     }
 
     /// The override stored for plugin file `name`.
@@ -482,6 +535,7 @@ impl Registry {
             params,
             style,
             history: self.services.history.clone(),
+            in_flight: self.in_flight.clone(),
         })
     }
 

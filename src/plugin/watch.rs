@@ -3,9 +3,15 @@
 //! so the registry always ends up with what is on disk now. `node_modules` is watched only at
 //! its top level (package folders, and the folders of `@scope`s): a change there reloads the
 //! plugins that use, or failed to find, that package (`Registry::reload_packages`).
+//!
+//! Which events count (`trigger`): a save that is still being written in place is not read —
+//! on Linux the close of the written file ends the save; renames (atomic saves) and removals
+//! count at once. Written data counts only after `FALLBACK` of quiet (for file systems that
+//! report no close). Reads (isobot's own included) never count: each would start another read.
 
 use super::registry::Registry;
-use notify::{RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,6 +23,18 @@ pub const ANY_NOW_INSTALLED: &str = "*";
 
 /// Quiet time that ends a burst of events.
 const DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// Quiet time after written data with no close event before the file is read anyway.
+const FALLBACK: Duration = Duration::from_secs(1);
+
+/// When an event's paths are reloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Now,
+    /// After `FALLBACK` of quiet (the close that ends the save normally comes first).
+    Later,
+    Never,
+}
 
 /// Keeps the watcher alive; dropping it stops hot reload.
 pub struct WatchHandle {
@@ -56,19 +74,77 @@ fn watch_node_modules(watcher: &Mutex<notify::RecommendedWatcher>, nm: &Path) {
     }
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Drop for WatchHandle {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+/// When an event of this kind reloads its paths.
+fn trigger(kind: &EventKind) -> Trigger {
+    match kind {
+        // A save finished writing the file in place.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Trigger::Now,
+        // Opening and reading (isobot's own reads too) change nothing.
+        EventKind::Access(_) => Trigger::Never,
+        // Inotify reports the close of every write: data written and files created in place
+        // are read once their writer closed them, never half-written.
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+        | EventKind::Create(CreateKind::File)
+            if cfg!(target_os = "linux") =>
+        {
+            Trigger::Later
+        }
+        _ => Trigger::Now,
+    }
+}
+
+/// Forwards the paths of `rx` to `now` once `quiet` passed without another one.
+async fn after_quiet(
+    mut rx: mpsc::UnboundedReceiver<PathBuf>,
+    now: mpsc::UnboundedSender<PathBuf>,
+    quiet: Duration,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut paths = BTreeSet::from([first]);
+        loop {
+            match tokio::time::timeout(quiet, rx.recv()).await {
+                Ok(Some(path)) => {
+                    paths.insert(path);
+                }
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        for path in paths {
+            let _ = now.send(path);
+        }
+    }
+}
+
 pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+    let (later_tx, later_rx) = mpsc::unbounded_channel::<PathBuf>();
+    let retry = tx.clone();
+    let fallback = tokio::spawn(after_quiet(later_rx, tx.clone(), FALLBACK));
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
             Ok(event) => {
+                let to = match trigger(&event.kind) {
+                    Trigger::Now => &tx,
+                    Trigger::Later => &later_tx,
+                    Trigger::Never => return,
+                };
                 for path in event.paths {
-                    let _ = tx.send(path);
+                    let _ = to.send(path);
                 }
             }
             Err(e) => tracing::warn!("file watcher error: {e}"),
@@ -94,6 +170,7 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
     let w = watcher.clone();
     let task = tokio::spawn(async move {
         let watcher = w;
+        let _fallback = AbortOnDrop(fallback);
         while let Some(first) = rx.recv().await {
             let mut dirty = BTreeSet::from([first]);
             loop {
@@ -124,7 +201,14 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
                     packages.extend(package_of(&nm, &path));
                     continue;
                 }
-                registry.reload(&path).await;
+                if !registry.reload_isolated(path.clone()).await {
+                    // Still being written: look again once it had time to settle.
+                    let retry = retry.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(super::stable::QUIET).await;
+                        let _ = retry.send(path);
+                    });
+                }
             }
             if !packages.is_empty() {
                 registry.reload_packages(&packages).await;
@@ -139,8 +223,55 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
 
 #[cfg(test)]
 mod tests {
-    use super::package_of;
-    use std::path::Path;
+    use super::*;
+    use notify::event::{DataChange, MetadataKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn which_events_start_a_reload() {
+        let later = if cfg!(target_os = "linux") {
+            Trigger::Later
+        } else {
+            Trigger::Now
+        };
+        use Trigger::{Never, Now};
+        let cases = [
+            (EventKind::Access(AccessKind::Close(AccessMode::Write)), Now),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                Never,
+            ),
+            (EventKind::Access(AccessKind::Open(AccessMode::Any)), Never),
+            (EventKind::Modify(ModifyKind::Data(DataChange::Any)), later),
+            (EventKind::Create(CreateKind::File), later),
+            (EventKind::Create(CreateKind::Folder), Now),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::To)), Now),
+            (
+                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+                Now,
+            ),
+            (EventKind::Remove(RemoveKind::File), Now),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(trigger(&kind), want, "{kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn data_written_without_a_close_is_read_after_the_quiet_time() {
+        let (later_tx, later_rx) = mpsc::unbounded_channel();
+        let (now_tx, mut now_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(after_quiet(later_rx, now_tx, Duration::from_millis(20)));
+        for _ in 0..3 {
+            later_tx.send(PathBuf::from("/p/a.js")).unwrap();
+        }
+        later_tx.send(PathBuf::from("/p/b.js")).unwrap();
+        // One send per path, once the burst is over.
+        assert_eq!(now_rx.recv().await, Some(PathBuf::from("/p/a.js")));
+        assert_eq!(now_rx.recv().await, Some(PathBuf::from("/p/b.js")));
+        drop(later_tx);
+        task.await.unwrap();
+        assert!(now_rx.try_recv().is_err());
+    }
 
     #[test]
     fn package_of_table() {

@@ -1,14 +1,17 @@
 //! One run of a plugin, as every layer sees it: what starts it (`RunContext`), which plugin
 //! version it runs for (`PluginInfo`), how it is bounded (`RunOptions`), what it reports when it
-//! ends (`outcome`), and the table of runs in flight inside one isolate (`table`).
+//! ends (`outcome`), the table of runs in flight inside one isolate (`table`), and the count of
+//! runs in flight across the bot (`in_flight`, for graceful shutdown).
 //!
 //! Ingress builds a `RunContext`, the engine carries it into the isolate, the ops read it and
 //! record sends and log lines on the run; the outcome travels back up to whoever started it.
 
+mod in_flight;
 mod live;
 mod outcome;
 mod table;
 
+pub use in_flight::{InFlight, Running};
 pub use live::{LiveBatch, LiveRun, RunEvent};
 pub use outcome::{LogLine, RunOutcome, RunStatus, SendKind, SendRecord, SendResult};
 pub use table::{Run, Runs, MAX_LOG_LINES, MAX_SEND_RECORDS};

@@ -2,6 +2,10 @@
 //! adapters, storage, run history, services) → registry (initial load + hot reload) with the
 //! cron scheduler observing it → HTTP server with the adapters' ingress routes → the server
 //! file other commands find it by (`server_file.rs`) → optional stdin console.
+//!
+//! SIGTERM (or Ctrl-C) shuts down gracefully: no new connections, adapter polling and cron stop,
+//! runs in flight get `[limits] shutdown_grace` to finish, their answers and open event streams
+//! a little longer (`STREAMS_GRACE`), the run history is flushed, then `serve` returns (exit 0).
 
 pub mod server_file;
 
@@ -69,6 +73,8 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot listen for SIGTERM: {0}")]
+    Signal(std::io::Error),
 }
 
 /// Runs the bot until Ctrl-C (or SIGTERM). `logs` is the ring the process's log layer feeds
@@ -87,19 +93,20 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
     let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
-    // Kept alive until serve returns: dropping them stops the adapters' polling.
-    let _adapter_tasks = app.tasks;
-    let registry = Arc::new(Registry::new(
-        config.plugins_dir.clone(),
-        app.services.clone(),
-        crate::engine::Engine::new(config.engine),
-        config.limits.isolate(),
-        config.timezone,
-    ));
-    registry.observe(Arc::new(Scheduler::new(
-        config.timezone,
-        config.limits.timeout,
-    )));
+    // Kept alive until shutdown: dropping them stops the adapters' polling.
+    let adapter_tasks = app.tasks;
+    let registry = Arc::new(
+        Registry::new(
+            config.plugins_dir.clone(),
+            app.services.clone(),
+            crate::engine::Engine::new(config.engine),
+            config.limits.isolate(),
+            config.timezone,
+        )
+        .with_max_source(config.max_source_bytes),
+    );
+    let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
+    registry.observe(scheduler.clone());
     registry
         .load_all()
         .await
@@ -151,7 +158,7 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         pid,
     };
     // Signal handlers first: a SIGTERM right after the readiness line is a clean shutdown.
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let signal = shutdown_signal().map_err(ServeError::Signal)?;
     let loaded = registry.live().len();
     tracing::info!(
         "isobot listening on http://{addr} ({loaded} plugins from {})",
@@ -164,45 +171,52 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let stopping = stop.clone();
-    let server =
-        axum::serve(listener, http::app(state, app.routes)).with_graceful_shutdown(async move {
-            shutdown(term).await;
-            stopping.notify_waiters();
-        });
-    // Open event streams never end by themselves: past a grace period they are cut.
-    let served = tokio::select! {
-        r = server => r.map_err(ServeError::Server),
-        () = async {
-            stop.notified().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => Ok(()),
-    };
+    let draining =
+        http::listener::serve(listener, http::app(state, app.routes), config.http, signal).await;
+    // Nothing new comes in: adapters stop polling, cron stops firing.
+    drop(adapter_tasks);
+    scheduler.stop();
+    let grace = config.shutdown_grace;
+    let in_flight = registry.in_flight().clone();
+    tracing::info!(
+        "shutting down: no new requests; {} runs in flight get up to {} to finish",
+        in_flight.count(),
+        crate::duration::show(grace)
+    );
+    match tokio::time::timeout(grace, in_flight.idle()).await {
+        Ok(()) => tracing::info!("every run finished"),
+        Err(_) => tracing::warn!(
+            "the grace period ended ([limits] shutdown_grace = {}); {} runs were cut off",
+            crate::duration::show(grace),
+            in_flight.count()
+        ),
+    }
+    // Answers of the last runs are written; open event streams never end by themselves.
+    if tokio::time::timeout(STREAMS_GRACE, draining.finished())
+        .await
+        .is_err()
+    {
+        tracing::info!("open connections (event streams) were closed");
+    }
     // Every finished run is on disk before the process goes.
     history.flush();
-    served
+    tracing::info!("shut down");
+    Ok(())
 }
 
-/// Ctrl-C or SIGTERM (what service managers send).
-async fn shutdown(term: Option<tokio::signal::unix::Signal>) {
-    let term = async {
-        match term {
-            Some(mut s) => {
-                s.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+/// Resolves on SIGTERM (systemd, docker stop) or Ctrl-C.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down");
+    })
 }
 
-/// How long open connections (event streams) get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long open connections (answers being written, event streams) get after the runs.
+const STREAMS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Inbound messages waiting for dispatch before adapters are slowed down (backpressure).
 const INBOX_CAPACITY: usize = 1024;

@@ -122,6 +122,11 @@ pub trait Store: Send + Sync {
 
     /// Removes `key` (no error if it is missing).
     async fn del(&self, bucket: Bucket<'_>, key: Key<'_>) -> Result<(), StoreError>;
+
+    /// `Ok` while the store works; the reason otherwise (`GET /healthz`).
+    async fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,11 @@
 //! to one writer thread, which commits everything queued into one transaction (group commit)
 //! with `Durability::Immediate` (fsync) and only then answers each writer: a write is durable
 //! when its future resolves, and concurrent writers share the fsync.
+//!
+//! Faults: after a failed commit or read (disk full, an I/O error) redb refuses every later
+//! operation until the database is reopened. The store marks itself broken with the reason,
+//! reopens on the next operation, and stays unhealthy (`Store::health`, `GET /healthz`) until a
+//! commit succeeds again — a health check of a broken store tries a small probe commit.
 
 use super::{Bucket, Key, Store, StoreError};
 use ::redb::{
@@ -11,8 +16,8 @@ use ::redb::{
     ReadableTableMetadata, TableDefinition, TableError, TableHandle,
 };
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -22,6 +27,9 @@ pub const DB_FILE: &str = "isobot.redb";
 
 /// Prefix of a bucket's table name (other table names stay free for the store's own use).
 const TABLE_PREFIX: &str = "bucket:";
+
+/// The store's own table the health probe writes to.
+const HEALTH_TABLE: &str = "isobot:health";
 
 /// redb's page cache (an upper bound, not an allocation).
 const CACHE_BYTES: usize = 64 << 20;
@@ -33,7 +41,8 @@ type Table<'a> = TableDefinition<'a, &'static str, &'static str>;
 
 /// One queued write: `value` `None` deletes.
 struct WriteOp {
-    bucket: String,
+    /// The table's full name (`bucket:<name>`, or the store's own).
+    table: String,
     key: String,
     value: Option<String>,
     done: oneshot::Sender<Result<(), String>>,
@@ -70,11 +79,42 @@ impl Drop for Opened {
     }
 }
 
+/// Whether the store works, shared with the writer thread.
+#[derive(Default)]
+struct Health {
+    /// Why the store is broken (the first failure since the last good commit); `None` = healthy.
+    broken: Mutex<Option<String>>,
+    /// The open database refuses work after a failure: reopen before the next operation.
+    reopen: AtomicBool,
+}
+
+impl Health {
+    fn fail(&self, why: &str) {
+        let mut broken = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        if broken.is_none() {
+            *broken = Some(why.to_string());
+        }
+        self.reopen.store(true, Ordering::Release);
+    }
+
+    fn ok(&self) {
+        *self.broken.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    fn broken(&self) -> Option<String> {
+        self.broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
 /// The redb-backed store. Opened at once (`open`) or on first use (`lazy`).
 pub struct RedbStore {
     path: PathBuf,
-    opened: OnceLock<Opened>,
+    opened: RwLock<Option<Arc<Opened>>>,
     opening: Mutex<()>,
+    health: Arc<Health>,
 }
 
 impl RedbStore {
@@ -90,8 +130,9 @@ impl RedbStore {
     pub fn lazy(data_dir: &Path) -> RedbStore {
         RedbStore {
             path: data_dir.join(DB_FILE),
-            opened: OnceLock::new(),
+            opened: RwLock::new(None),
             opening: Mutex::new(()),
+            health: Arc::default(),
         }
     }
 
@@ -101,8 +142,7 @@ impl RedbStore {
 
     /// Commits and writes so far (zero until opened).
     pub fn stats(&self) -> StoreStats {
-        self.opened
-            .get()
+        self.current()
             .map(|o| StoreStats {
                 commits: o.counters.commits.load(Ordering::Relaxed),
                 writes: o.counters.writes.load(Ordering::Relaxed),
@@ -110,16 +150,56 @@ impl RedbStore {
             .unwrap_or_default()
     }
 
-    fn opened(&self) -> Result<&Opened, StoreError> {
-        if let Some(o) = self.opened.get() {
-            return Ok(o);
+    fn current(&self) -> Option<Arc<Opened>> {
+        self.opened
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The open database; opened now if it is not yet, reopened if a failure broke it.
+    fn opened(&self) -> Result<Arc<Opened>, StoreError> {
+        if !self.health.reopen.load(Ordering::Acquire) {
+            if let Some(o) = self.current() {
+                return Ok(o);
+            }
         }
         let _one_at_a_time = self.opening.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(o) = self.opened.get() {
+        if self.health.reopen.swap(false, Ordering::AcqRel) {
+            // Closing the broken database first releases its file lock (once the operations
+            // still holding it end).
+            let old = self
+                .opened
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            drop(old);
+            tracing::warn!("store {}: reopening after a failure", self.path.display());
+        } else if let Some(o) = self.current() {
             return Ok(o);
         }
-        let opened = self.open_now()?;
-        Ok(self.opened.get_or_init(|| opened))
+        match self.open_now() {
+            Ok(opened) => {
+                let opened = Arc::new(opened);
+                *self.opened.write().unwrap_or_else(|p| p.into_inner()) = Some(opened.clone());
+                Ok(opened)
+            }
+            Err(e) => {
+                let Some(why) = self.health.broken() else {
+                    return Err(e);
+                };
+                // Still broken: the next operation tries again.
+                self.health.reopen.store(true, Ordering::Release);
+                Err(match e {
+                    // The broken database is still held by operations in flight.
+                    StoreError::InUse { .. } => StoreError::Storage {
+                        path: self.path.clone(),
+                        message: format!("cannot reopen yet (operations in flight) after: {why}"),
+                    },
+                    e => e,
+                })
+            }
+        }
     }
 
     fn open_now(&self) -> Result<Opened, StoreError> {
@@ -144,9 +224,10 @@ impl RedbStore {
         let writer = {
             let db = db.clone();
             let counters = counters.clone();
+            let health = self.health.clone();
             std::thread::Builder::new()
                 .name("isobot store writer".into())
-                .spawn(move || writer_main(&db, &rx, &counters))
+                .spawn(move || writer_main(&db, &rx, &counters, &health))
                 .map_err(|e| StoreError::Storage {
                     path: self.path.clone(),
                     message: format!("cannot start the writer thread: {e}"),
@@ -160,10 +241,31 @@ impl RedbStore {
         })
     }
 
+    /// A failed database operation: the store is broken until a commit succeeds again.
     fn storage(&self, e: impl Into<::redb::Error>) -> StoreError {
+        let message = e.into().to_string();
+        self.health.fail(&message);
         StoreError::Storage {
             path: self.path.clone(),
-            message: e.into().to_string(),
+            message,
+        }
+    }
+
+    /// `Ok` while the store works. A broken store is reopened and a tiny durable write tried:
+    /// the answer is what the disk does now.
+    pub async fn check_health(&self) -> Result<(), String> {
+        let Some(why) = self.health.broken() else {
+            return Ok(());
+        };
+        match self
+            .write_table(HEALTH_TABLE.to_string(), "probe".into(), Some("ok".into()))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => Err(format!(
+                "store {} is broken since: {why}; last attempt: {e}",
+                self.path.display()
+            )),
         }
     }
 
@@ -196,18 +298,30 @@ impl RedbStore {
         key: Key<'_>,
         value: Option<String>,
     ) -> Result<(), StoreError> {
+        self.write_table(table_name(bucket.as_str()), key.as_str().to_string(), value)
+            .await
+    }
+
+    async fn write_table(
+        &self,
+        table: String,
+        key: String,
+        value: Option<String>,
+    ) -> Result<(), StoreError> {
         let (done, answer) = oneshot::channel();
         let op = WriteOp {
-            bucket: bucket.as_str().to_string(),
-            key: key.as_str().to_string(),
+            table,
+            key,
             value,
             done,
         };
         let gone = || StoreError::WriterGone {
             path: self.path.clone(),
         };
-        let writes = self.opened()?.writes.as_ref().ok_or_else(gone)?;
+        let opened = self.opened()?;
+        let writes = opened.writes.as_ref().ok_or_else(gone)?;
         writes.send(op).map_err(|_| gone())?;
+        drop(opened);
         answer
             .await
             .map_err(|_| gone())?
@@ -224,20 +338,25 @@ fn table_name(bucket: &str) -> String {
 
 /// The writer thread: gathers a batch (`gather`), commits it in one durable transaction and
 /// answers every write of the batch with the commit's result. Ends when the store is dropped.
-fn writer_main(db: &Database, rx: &mpsc::Receiver<WriteOp>, counters: &Counters) {
+fn writer_main(db: &Database, rx: &mpsc::Receiver<WriteOp>, counters: &Counters, health: &Health) {
     let mut last = (1, Duration::ZERO);
     while let Ok(first) = rx.recv() {
         let batch = gather(first, rx, last);
         let started = Instant::now();
         let result = commit(db, &batch).map_err(|e| e.to_string());
         last = (batch.len(), started.elapsed());
-        if result.is_ok() {
-            counters.commits.fetch_add(1, Ordering::Relaxed);
-            counters
-                .writes
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        } else if let Err(e) = &result {
-            tracing::error!("store commit of {} writes failed: {e}", batch.len());
+        match &result {
+            Ok(()) => {
+                health.ok();
+                counters.commits.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .writes
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                health.fail(e);
+                tracing::error!("store commit of {} writes failed: {e}", batch.len());
+            }
         }
         for op in batch {
             let _ = op.done.send(result.clone());
@@ -291,8 +410,7 @@ fn commit(db: &Database, batch: &[WriteOp]) -> Result<(), ::redb::Error> {
     // (kill -9) and of the machine. Group commit amortises the fsync over concurrent writers.
     txn.set_durability(Durability::Immediate)?;
     for op in batch {
-        let name = table_name(&op.bucket);
-        let def = Table::new(&name);
+        let def = Table::new(&op.table);
         let mut table = txn.open_table(def)?;
         match &op.value {
             Some(value) => {
@@ -373,6 +491,10 @@ impl Store for RedbStore {
     async fn del(&self, bucket: Bucket<'_>, key: Key<'_>) -> Result<(), StoreError> {
         self.write(bucket, key, None).await
     }
+
+    async fn health(&self) -> Result<(), String> {
+        self.check_health().await
+    }
 }
 
 #[cfg(test)]
@@ -381,7 +503,7 @@ mod tests {
 
     fn op() -> WriteOp {
         WriteOp {
-            bucket: "b".into(),
+            table: "bucket:b".into(),
             key: "k".into(),
             value: None,
             done: oneshot::channel().0,

@@ -82,6 +82,11 @@ impl Stack {
         let services = Services::builder(outbox.clone())
             .admins(config.admins.clone())
             .store(Arc::new(isobot::store::RedbStore::lazy(data)))
+            .node(isobot::ext::NodeSettings {
+                data_dir: Some(data.to_path_buf()),
+                ..Default::default()
+            })
+            .media_allow(config.media_allow.clone())
             .build()
             .unwrap();
         let registry = Arc::new(Registry::new(
@@ -104,8 +109,15 @@ impl Stack {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        // Served like `isobot serve` serves them (connection cap, timeouts, upgrades).
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, built.routes).await;
+            isobot::http::listener::serve(
+                listener,
+                built.routes,
+                isobot::http::HttpSettings::default(),
+                std::future::pending(),
+            )
+            .await;
         });
         Stack {
             plugins,

@@ -152,6 +152,7 @@ impl Bot {
             .node(isobot::ext::NodeSettings {
                 env: BTreeMap::new(),
                 data_dir: Some(data_dir),
+                ..Default::default()
             })
             .build()
             .unwrap();

@@ -21,7 +21,14 @@ const LAYERS: &[&[&str]] = &[
     &["media", "adapters"],
     &["run"],
     &["outgoing", "store"],
-    &["accounts", "event", "confine", "duration", "errors"],
+    &[
+        "accounts",
+        "event",
+        "confine",
+        "duration",
+        "errors",
+        "code_file",
+    ],
     &["metrics", "logs"],
 ];
 

@@ -118,7 +118,10 @@ out({{ ok: r.ok, error: r.error }});
         assert_eq!(res["ok"], json!(false), "{res}");
         assert_eq!(res["isError"], json!(true));
         let err = res["err"].as_str().unwrap();
-        assert!(err.contains("escapes the plugin folder"), "{err}");
+        assert!(
+            err.contains("is outside the folders plugins may send files from"),
+            "{err}"
+        );
         assert!(err.contains(path), "{err}");
     }
     // Replies resolve a failed receipt instead of throwing.
@@ -126,7 +129,7 @@ out({{ ok: r.ok, error: r.error }});
     assert!(r[2]["error"]
         .as_str()
         .unwrap()
-        .contains("escapes the plugin folder"));
+        .contains("is outside the folders plugins may send files from"));
     assert!(bot.console_sends().is_empty());
 }
 

@@ -98,6 +98,7 @@ async fn fs_sync_callback_and_promise_forms_in_the_plugins_and_data_folders() {
         isobot::ext::NodeSettings {
             env: Default::default(),
             data_dir: Some(data.path().to_path_buf()),
+            ..Default::default()
         },
     );
     let src = format!(
@@ -160,7 +161,8 @@ out(await new Promise((resolve) => fs.exists('copy.txt', resolve)));
     assert_eq!(v[14], json!(["ENOENT", -2, "open", "missing.txt"]));
     assert_eq!(v[15], json!(true));
     assert_eq!(
-        std::fs::read_to_string(data.path().join("state.json")).unwrap(),
+        // os.tmpdir() is the plugin's own tmp folder inside the data folder.
+        std::fs::read_to_string(data.path().join("plugins/test/files/tmp/state.json")).unwrap(),
         r#"{"n":2}"#
     );
 }
@@ -344,6 +346,9 @@ out(process.env.MINE);
     assert_eq!(v[0][1], json!(true));
     assert_eq!(v[0][2], json!(true));
     assert_eq!(v[0][3], json!("undefined"));
-    assert_eq!(v[0][4], json!(bot.path(".data").to_string_lossy()));
+    assert_eq!(
+        v[0][4],
+        json!(bot.path(".data/plugins/test/env/tmp").to_string_lossy())
+    );
     assert_eq!(v[1], json!("x"));
 }

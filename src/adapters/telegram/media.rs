@@ -87,9 +87,18 @@ pub async fn input_file(kind: MediaKind, media: &Media) -> Result<InputFile, Ada
     let (bytes, mime) = match &media.source {
         MediaSource::Url { url } => return Ok(InputFile::Url(url.clone())),
         MediaSource::Path { path } => {
-            let bytes = tokio::fs::read(path)
-                .await
-                .map_err(|e| AdapterError::Media(format!("cannot read {path}: {e}")))?;
+            // The path was confined when the plugin sent it; what is read must still be it.
+            let file = std::path::PathBuf::from(path);
+            let read = tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                let mut bytes = Vec::new();
+                crate::confine::open_checked(&file)?.read_to_end(&mut bytes)?;
+                Ok::<_, std::io::Error>(bytes)
+            })
+            .await
+            .map_err(|e| AdapterError::Media(format!("cannot read {path}: {e}")))?;
+            let bytes =
+                read.map_err(|e| AdapterError::Media(format!("cannot read {path}: {e}")))?;
             (bytes, media.mime.clone())
         }
         MediaSource::Base64 { data, mime } => {

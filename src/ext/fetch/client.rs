@@ -1,6 +1,11 @@
 //! `HttpFetch`: the `Fetch` of `isobot serve` — reqwest on the shared I/O runtime under the
 //! network policy (checked on the URL, on every DNS answer and on every redirect), with the
 //! policy's timeout and response size cap.
+//!
+//! Proxy environment variables are never used. With `[fetch] proxy` the proxy resolves names,
+//! so the policy is applied before each request (and each redirect) to isobot's own DNS answer
+//! for the target; a name that changes its answer between that check and the proxy's lookup
+//! (DNS rebinding) cannot be caught behind a proxy.
 
 use super::policy::{is_private, Denied, FetchPolicy};
 use super::{Fetch, FetchError, FetchRequest, FetchResponse};
@@ -8,27 +13,78 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// DNS with the policy applied to every answer (no rebinding to a private address).
-struct PolicyResolver(Arc<FetchPolicy>);
+/// The addresses of `addrs` the policy lets `host` connect to; `Denied` when none is left.
+fn permitted(
+    policy: &FetchPolicy,
+    host: &str,
+    addrs: Vec<SocketAddr>,
+) -> Result<Vec<SocketAddr>, Denied> {
+    let ok: Vec<SocketAddr> = if policy.private_ok(host) {
+        addrs
+    } else {
+        addrs.into_iter().filter(|a| !is_private(a.ip())).collect()
+    };
+    if ok.is_empty() {
+        return Err(Denied::Private {
+            host: host.to_string(),
+        });
+    }
+    Ok(ok)
+}
+
+/// DNS with the policy applied to every answer (no rebinding to a private address). The
+/// configured proxy's own name is resolved without the policy (the operator chose it).
+struct PolicyResolver {
+    policy: Arc<FetchPolicy>,
+    proxy_host: Option<String>,
+}
 
 impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.0.clone();
+        let policy = self.policy.clone();
+        let is_proxy = self.proxy_host.as_deref() == Some(name.as_str());
         Box::pin(async move {
             let host = name.as_str().to_string();
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let ok: Vec<SocketAddr> = if policy.private_ok(&host) {
+            let ok = if is_proxy {
                 addrs
             } else {
-                addrs.into_iter().filter(|a| !is_private(a.ip())).collect()
+                permitted(&policy, &host, addrs)?
             };
-            if ok.is_empty() {
-                return Err(Denied::Private { host }.to_string().into());
-            }
             Ok(Box::new(ok.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// Behind a proxy: the policy on isobot's own DNS answer for `host`, before the request.
+async fn check_resolved(policy: &FetchPolicy, host: &str) -> Result<(), FetchError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(()); // an address literal: `check_host` judged it already
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((bare, 0))
+        .await
+        .map_err(|e| FetchError::Transport(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    permitted(policy, host, addrs)?;
+    Ok(())
+}
+
+/// `check_resolved` for a redirect target, from reqwest's synchronous redirect hook.
+fn check_resolved_blocking(policy: &FetchPolicy, host: &str) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let addrs: Vec<SocketAddr> = (bare, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    permitted(policy, host, addrs)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The shared HTTP client of plugin `fetch()` calls.
@@ -43,22 +99,48 @@ impl HttpFetch {
     pub fn new(policy: FetchPolicy, io: tokio::runtime::Handle) -> Result<HttpFetch, FetchError> {
         let policy = Arc::new(policy);
         let redirect_policy = policy.clone();
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
+        let proxy = match &policy.proxy {
+            Some(url) => Some(
+                reqwest::Proxy::all(url.as_str())
+                    .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?,
+            ),
+            None => None,
+        };
+        let proxy_host = policy
+            .proxy
+            .as_deref()
+            .and_then(|u| reqwest::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
+        let proxied = proxy.is_some();
+        let builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: policy.clone(),
+                proxy_host,
+            }))
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= 10 {
                     return attempt.error("too many redirects (10)");
                 }
-                match attempt
-                    .url()
-                    .host_str()
-                    .map(|h| redirect_policy.check_host(h))
-                {
-                    Some(Err(e)) => attempt.error(e),
-                    _ => attempt.follow(),
+                let Some(host) = attempt.url().host_str().map(str::to_string) else {
+                    return attempt.follow();
+                };
+                if let Err(e) = redirect_policy.check_host(&host) {
+                    return attempt.error(e);
                 }
+                if proxied {
+                    if let Err(e) = check_resolved_blocking(&redirect_policy, &host) {
+                        return attempt.error(e);
+                    }
+                }
+                attempt.follow()
             }))
-            .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION")));
+        // Proxy variables of isobot's environment are never used: only an explicit proxy.
+        let builder = match proxy {
+            Some(p) => builder.proxy(p),
+            None => builder.no_proxy(),
+        };
+        let client = builder
             .build()
             .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?;
         Ok(HttpFetch { client, policy, io })
@@ -83,7 +165,8 @@ impl Fetch for HttpFetch {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.scheme().to_string()));
         }
-        self.policy.check_host(url.host_str().unwrap_or(""))?;
+        let host = url.host_str().unwrap_or("").to_string();
+        self.policy.check_host(&host)?;
         let method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| FetchError::Method(req.method.clone()))?;
         let timeout = req.timeout.unwrap_or(self.policy.timeout);
@@ -95,7 +178,11 @@ impl Fetch for HttpFetch {
         if let Some(body) = req.body {
             request = request.body(body);
         }
+        let policy = self.policy.clone();
         let task = self.io.spawn(async move {
+            if policy.proxy.is_some() {
+                check_resolved(&policy, &host).await?;
+            }
             let describe = |e: reqwest::Error| FetchError::Transport(crate::errors::chain(&e));
             let response = request.send().await.map_err(describe)?;
             let status = response.status();

@@ -14,6 +14,10 @@ pub struct FetchPolicy {
     pub allow_private: bool,
     pub timeout: Duration,
     pub max_bytes: usize,
+    /// `[fetch] proxy`: every request goes through this proxy. `None` (the default): requests go
+    /// direct and `HTTP(S)_PROXY`/`ALL_PROXY` are ignored — a proxy would resolve names itself,
+    /// past the private-address check.
+    pub proxy: Option<String>,
 }
 
 impl Default for FetchPolicy {
@@ -23,6 +27,7 @@ impl Default for FetchPolicy {
             allow_private: false,
             timeout: Duration::from_secs(30),
             max_bytes: 10 << 20,
+            proxy: None,
         }
     }
 }

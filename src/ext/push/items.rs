@@ -2,10 +2,9 @@
 //! confined by `media::resolve`) and the items of a mixed message, normalised from whatever
 //! shapes plugins pass (SDK.md §3). Invalid items are dropped, each with a reason.
 
-use crate::media;
+use crate::media::{self, MediaReach};
 use crate::outgoing::{Item, Media, MediaKind};
 use serde_json::{Map, Value};
-use std::path::Path;
 
 /// A non-empty string, or a number as text (plugins pass ids and texts either way).
 pub(crate) fn str_of(v: &Value) -> Option<String> {
@@ -26,10 +25,10 @@ pub(crate) fn first_str(map: Option<&Map<String, Value>>, keys: &[&str]) -> Opti
 pub(crate) fn media_of(
     src: &str,
     options: Option<&Map<String, Value>>,
-    plugin_dir: &Path,
+    reach: &MediaReach,
 ) -> Result<Media, media::MediaError> {
     Ok(Media {
-        source: media::resolve(src, plugin_dir)?,
+        source: media::resolve(src, reach)?,
         name: first_str(options, &["filename", "fileName", "file_name", "name"]),
         mime: first_str(options, &["mimeType", "mime_type"]),
     })
@@ -56,7 +55,7 @@ pub struct MixedItems {
 }
 
 /// Parses mixed items (`[{type, text | source, …}]`).
-pub fn items_of(value: &Value, plugin_dir: &Path) -> MixedItems {
+pub fn items_of(value: &Value, reach: &MediaReach) -> MixedItems {
     let mut out = MixedItems::default();
     let Value::Array(list) = value else {
         out.dropped.push("items is not an array".to_string());
@@ -67,7 +66,7 @@ pub fn items_of(value: &Value, plugin_dir: &Path) -> MixedItems {
             out.dropped.push(format!("item {i} is not an object"));
             continue;
         };
-        match item_of(o, plugin_dir) {
+        match item_of(o, reach) {
             Ok(item) => {
                 out.items.push(item);
                 out.kept.push(raw.clone());
@@ -91,7 +90,7 @@ enum ItemError {
     Media(#[from] media::MediaError),
 }
 
-fn item_of(o: &Map<String, Value>, plugin_dir: &Path) -> Result<Item, ItemError> {
+fn item_of(o: &Map<String, Value>, reach: &MediaReach) -> Result<Item, ItemError> {
     let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
     let text = || o.get("text").or_else(|| o.get("content")).and_then(str_of);
     match kind {
@@ -109,7 +108,7 @@ fn item_of(o: &Map<String, Value>, plugin_dir: &Path) -> Result<Item, ItemError>
             if let Some(n) = first_str(Some(o), &["name", "filename", "file_name"]) {
                 opts.insert("filename".into(), Value::String(n));
             }
-            let media = media_of(&src, Some(&opts), plugin_dir)?;
+            let media = media_of(&src, Some(&opts), reach)?;
             Ok(Item::Media { kind, media })
         }
     }
@@ -123,7 +122,11 @@ mod tests {
 
     #[test]
     fn mixed_items_table() {
-        let dir = Path::new("/srv/bot/scripts");
+        let dir = std::path::Path::new("/srv/bot/scripts");
+        let reach = MediaReach {
+            dir: dir.to_path_buf(),
+            roots: crate::confine::Roots::new([("the plugins folder", dir)]),
+        };
         let url = |u: &str| Media {
             source: MediaSource::Url { url: u.into() },
             name: None,
@@ -162,14 +165,14 @@ mod tests {
                     "item 1: unknown type `gif` (use text, markdown, image, voice, video or file)",
                     "item 2: needs `text`",
                     "item 3: needs `source` (or url/path/file)",
-                    "item 4: media path `../../etc/passwd` escapes the plugin folder; keep relative paths inside it or use an absolute path",
+                    "item 4: media path `../../etc/passwd` is outside the folders plugins may send files from (the plugins folder /srv/bot/scripts); put the file there, or list its folder in [media] allow in the config",
                 ],
             ),
             ("not an array", json!({"type":"text"}), vec![], vec!["items is not an array"]),
             ("empty", json!([]), vec![], vec![]),
         ];
         for (name, value, items, dropped) in cases {
-            let got = items_of(&value, dir);
+            let got = items_of(&value, &reach);
             assert_eq!(got.items, items, "case: {name}");
             assert_eq!(got.dropped, dropped, "case: {name}");
             assert_eq!(got.kept.len(), got.items.len(), "case: {name}");
@@ -178,12 +181,16 @@ mod tests {
 
     #[test]
     fn kept_items_are_the_valid_ones_as_written() {
-        let dir = Path::new("/srv/bot/scripts");
+        let dir = std::path::Path::new("/srv/bot/scripts");
+        let reach = MediaReach {
+            dir: dir.to_path_buf(),
+            roots: crate::confine::Roots::new([("the plugins folder", dir)]),
+        };
         let valid =
             json!({"type":"image","url":"https://x.test/a.png","caption":"extra keys stay"});
         let got = items_of(
             &json!([{"type":"gif"}, valid, {"type":"text"}, {"type":"text","text":"t"}]),
-            dir,
+            &reach,
         );
         assert_eq!(got.kept, vec![valid, json!({"type":"text","text":"t"})]);
     }

@@ -84,6 +84,13 @@ struct OpScope {
     ctx: Arc<RunContext>,
 }
 
+impl OpScope {
+    /// Where this plugin's media files may come from (only computed for media sends).
+    fn media_reach(&self) -> crate::media::MediaReach {
+        super::reach::media(&self.services, &self.plugin)
+    }
+}
+
 fn scope(state: &Rc<RefCell<OpState>>, run_id: u32) -> Result<(OpScope, Hold), RunEnded> {
     let hold = Hold::new(state, run_id);
     let state = state.borrow();

@@ -44,7 +44,7 @@ pub(crate) async fn op_isobot_push(
     let action = args.kind.push_action();
     // Mixed items are checked first: the body carries only the valid ones (SDK.md §3).
     let mut mixed = (args.kind == ContentKind::Mixed).then(|| {
-        let mixed = items_of(&args.content, &sc.plugin.dir);
+        let mixed = items_of(&args.content, &sc.media_reach());
         for why in &mixed.dropped {
             note(&state, run_id, format!("pushMixed dropped {why}"));
         }
@@ -97,7 +97,7 @@ pub(crate) async fn op_isobot_push(
             Payload::Mixed { items }
         }
         ContentKind::Media(kind) => {
-            let media = media_of(content_str, args.options.as_ref(), &sc.plugin.dir)
+            let media = media_of(content_str, args.options.as_ref(), &sc.media_reach())
                 .map_err(|error| PushError::Media { action, error })?;
             Payload::Media { kind, media }
         }

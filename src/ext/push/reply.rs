@@ -42,7 +42,7 @@ pub(crate) async fn op_isobot_reply(
             text: str_of(&content).unwrap_or_default(),
         },
         ContentKind::Mixed => {
-            let mixed = items_of(&content, &sc.plugin.dir);
+            let mixed = items_of(&content, &sc.media_reach());
             for why in &mixed.dropped {
                 note(&state, run_id, format!("replyMixed dropped {why}"));
             }
@@ -57,7 +57,7 @@ pub(crate) async fn op_isobot_reply(
         }
         ContentKind::Media(kind) => {
             let src = str_of(&content).unwrap_or_default();
-            match media_of(&src, args.options.as_ref(), &sc.plugin.dir) {
+            match media_of(&src, args.options.as_ref(), &sc.media_reach()) {
                 Ok(media) => Payload::Media { kind, media },
                 Err(e) => return Ok(SdkReceipt::failed(action, format!("{action}: {e}"))),
             }

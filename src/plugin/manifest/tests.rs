@@ -416,3 +416,19 @@ fn diagnostic_display() {
     };
     assert_eq!(d.to_string(), "7: m");
 }
+
+#[test]
+fn nul_bytes_in_the_header_are_an_error_with_the_line() {
+    for src in [
+        "//[author: a\0b]",
+        "//[title: x]\n//[title\0: y]",
+        "//[rule: ^x$]\n// plain \0 comment",
+    ] {
+        let e = err(src);
+        assert!(matches!(e, ManifestError::Nul { .. }), "{src:?}: {e}");
+        assert_eq!(e.line(), src.lines().count(), "{src:?}");
+        assert!(e.to_string().contains("NUL"), "{e}");
+    }
+    // Below the header block a NUL is the script's business.
+    assert_eq!(ok("//[author: a]\nconst s = '\0';").id, "a:t.js");
+}
