@@ -268,8 +268,6 @@
   I.nodeModule("child_process", () => I.stubModule("child_process", {}));
 
   P.ObjectAssign(I.nodeStubs, {
-    http,
-    https: http,
     http2: () => ({ constants: {}, sensitiveHeaders: P.Symbol("nodejs.http2.sensitiveHeaders") }),
     net: () => ({ isIP: (s) => (isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), isIPv4, isIPv6 }),
     zlib: () => ({ constants: {} }),

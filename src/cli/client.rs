@@ -29,7 +29,9 @@ impl Server {
     /// The live server of `data_dir`, if its file names one that answers `/healthz`.
     pub async fn find(data_dir: &Path) -> Option<Server> {
         let file = ServerFile::read(data_dir)?;
-        let client = reqwest::Client::builder().build().ok()?;
+        // The server is local: proxy variables in the environment must not reroute (or leak)
+        // admin calls and their token.
+        let client = reqwest::Client::builder().no_proxy().build().ok()?;
         let base = format!("http://{}", file.addr);
         let alive = client
             .get(format!("{base}/healthz"))

@@ -271,7 +271,7 @@ fn check_reports_a_nul_byte_header_as_an_error_with_its_line() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("nul.js:line 1"), "{stdout}");
+    assert!(stdout.contains("nul.js:1:"), "{stdout}");
     assert!(stdout.contains("NUL"), "{stdout}");
 }
 
