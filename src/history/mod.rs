@@ -12,6 +12,7 @@
 mod db;
 mod record;
 mod retention;
+pub mod series;
 
 pub use record::{
     reason, trigger, ContextSummary, RunRecord, RunSummary, CANCELLED, RUNNING, SKIPPED_OVERLAP,
@@ -50,6 +51,8 @@ pub struct Begun {
     pub id: u64,
     pub live: Arc<LiveRun>,
     summary: RunSummary,
+    /// The whole message text when the summary's is cut.
+    message_text: Option<String>,
     history: Arc<History>,
     done: bool,
 }
@@ -59,8 +62,9 @@ impl Begun {
     pub fn finish(mut self, outcome: &RunOutcome, file: &Path) {
         self.done = true;
         let summary = std::mem::take(&mut self.summary);
+        let text = self.message_text.take();
         self.history
-            .finish(self.id, summary, Some((outcome, file)), None);
+            .finish(self.id, summary, Some((outcome, file)), None, text);
     }
 }
 
@@ -70,8 +74,9 @@ impl Drop for Begun {
     fn drop(&mut self) {
         if !self.done {
             let summary = std::mem::take(&mut self.summary);
+            let text = self.message_text.take();
             self.history
-                .finish(self.id, summary, None, Some(record::CANCELLED));
+                .finish(self.id, summary, None, Some(record::CANCELLED), text);
         }
     }
 }
@@ -90,6 +95,8 @@ pub struct History {
     /// Finished records not yet on disk (all of them without a file).
     pending: Arc<Mutex<HashMap<u64, Arc<RunRecord>>>>,
     db: Option<db::Db>,
+    /// Runs, errors and durations per minute of the last day (the overview charts).
+    series: Mutex<series::Series>,
 }
 
 impl History {
@@ -102,6 +109,7 @@ impl History {
             live: Mutex::default(),
             pending: Arc::default(),
             db: None,
+            series: Mutex::default(),
         })
     }
 
@@ -112,8 +120,10 @@ impl History {
         let mut index = Index::new(retention);
         let mut next = 1;
         let mut evicted = Vec::new();
+        let mut minutes = series::Series::default();
         for s in summaries {
             next = next.max(s.id + 1);
+            minutes.add(s.started_ms.div_euclid(60_000), &s.outcome, s.duration_us);
             evicted.extend(index.insert(Arc::new(s)));
         }
         // A smaller retention than the file was written with: prune now.
@@ -125,6 +135,7 @@ impl History {
             live: Mutex::default(),
             pending,
             db: Some(db),
+            series: Mutex::new(minutes),
         }))
     }
 
@@ -148,6 +159,7 @@ impl History {
             id,
             live,
             summary,
+            message_text: record::full_text(&ctx.message.text),
             history: self.clone(),
             done: false,
         }
@@ -157,7 +169,7 @@ impl History {
     pub fn skipped(&self, plugin: &str, hash: &str) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let summary = RunSummary::started(id, plugin, hash, &RunContext::cron());
-        self.finish(id, summary, None, Some(SKIPPED_OVERLAP));
+        self.finish(id, summary, None, Some(SKIPPED_OVERLAP), None);
     }
 
     fn finish(
@@ -166,14 +178,21 @@ impl History {
         summary: RunSummary,
         outcome: Option<(&RunOutcome, &Path)>,
         reason: Option<&'static str>,
+        message_text: Option<String>,
     ) {
         let record = Arc::new(RunRecord::finished(
             summary,
             outcome,
             reason,
             &self.retention,
+            message_text,
         ));
         let summary = Arc::new(record.summary.clone());
+        self.series.lock().unwrap_or_else(|p| p.into_inner()).add(
+            summary.started_ms.div_euclid(60_000),
+            &summary.outcome,
+            summary.duration_us,
+        );
         self.lock_pending().insert(id, record.clone());
         let evicted = self
             .index
@@ -258,6 +277,15 @@ impl History {
             .query(&rest);
         out.extend(done);
         (out, next)
+    }
+
+    /// `points` intervals of `step_minutes` ending now: runs, errors and p99 duration.
+    pub fn series(&self, step_minutes: i64, points: usize) -> Vec<series::Point> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .window(now, step_minutes, points)
     }
 
     /// Waits until every record handed to the writer is on disk (tests, shutdown).

@@ -122,6 +122,7 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if let Some(logs) = logs {
         state.logs = logs;
     }
+    state.console = Some(app.console.clone());
     let history = registry.services().history.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
