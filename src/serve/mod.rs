@@ -167,8 +167,11 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     }
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopping = stop.clone();
+    // The web console is merged beside the adapters' routes: its own routes and layers, none
+    // on the API's request path.
+    let routes = app.routes.merge(crate::console::routes(state.clone()));
     let server =
-        axum::serve(listener, http::app(state, app.routes)).with_graceful_shutdown(async move {
+        axum::serve(listener, http::app(state, routes)).with_graceful_shutdown(async move {
             shutdown(term).await;
             stopping.notify_waiters();
         });
