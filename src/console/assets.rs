@@ -84,7 +84,10 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         name.strip_prefix(a.stem)
             .and_then(|rest| rest.strip_suffix(a.ext))
             .is_some_and(|mid| {
-                mid == "." || (mid.starts_with('.') && mid.ends_with('.') && mid[1..mid.len() - 1].bytes().all(|b| b.is_ascii_hexdigit()))
+                mid == "."
+                    || (mid.starts_with('.')
+                        && mid.ends_with('.')
+                        && mid[1..mid.len() - 1].bytes().all(|b| b.is_ascii_hexdigit()))
             })
     });
     match found {
@@ -96,7 +99,10 @@ pub async fn serve(Path(name): Path<String>) -> Response {
 fn answer(a: &Asset, cache: &'static str) -> Response {
     let mut r = a.bytes.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(a.content_type),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }

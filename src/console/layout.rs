@@ -20,8 +20,7 @@ const NAV: &[(&str, &str)] = &[
 ];
 
 /// htmx without eval and without its injected indicator style (the CSP allows neither).
-const HTMX_CONFIG: &str =
-    r#"{"allowEval":false,"includeIndicatorStyles":false,"allowScriptTags":false,"historyCacheSize":0}"#;
+const HTMX_CONFIG: &str = r#"{"allowEval":false,"includeIndicatorStyles":false,"allowScriptTags":false,"historyCacheSize":0}"#;
 
 /// A whole page: `page` names the page for `console.js` (`data-page`), `active` the nav entry.
 pub fn frame(v: &Visitor, title: &str, page: &str, active: &str, body: Markup) -> Markup {

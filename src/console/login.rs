@@ -38,7 +38,8 @@ pub struct Logout {
 
 /// Where to go after the login: a console page, never another site.
 fn next_page(next: &str) -> &str {
-    let inside = next == "/console" || next.starts_with("/console/") || next.starts_with("/console?");
+    let inside =
+        next == "/console" || next.starts_with("/console/") || next.starts_with("/console?");
     if inside && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
@@ -140,7 +141,10 @@ mod tests {
 
     #[test]
     fn next_stays_inside_the_console() {
-        assert_eq!(next_page("/console/runs?plugin=a"), "/console/runs?plugin=a");
+        assert_eq!(
+            next_page("/console/runs?plugin=a"),
+            "/console/runs?plugin=a"
+        );
         assert_eq!(next_page("/console"), "/console");
         assert_eq!(next_page("https://evil.example/"), "/console");
         assert_eq!(next_page("//evil.example/console/"), "/console");

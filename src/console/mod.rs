@@ -31,11 +31,11 @@ pub fn routes(state: AppState) -> Router {
     let console = Console { state, api };
     Router::new()
         .route("/console", get(pages::overview::page))
-        .route("/console/", get(|| async { Redirect::permanent("/console") }))
         .route(
-            "/console/login",
-            get(login::form).post(login::submit),
+            "/console/",
+            get(|| async { Redirect::permanent("/console") }),
         )
+        .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", axum::routing::post(login::logout))
         .route("/console/plugins", get(pages::plugins::page))
         .route("/console/plugins/{id}", get(pages::editor::page))
@@ -47,7 +47,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/console/cron", get(pages::cron::page))
         .route("/console/logs", get(pages::logs::page))
         .route("/console/assets/{name}", get(assets::serve))
-        .fallback(pages::not_found)
+        // Not a fallback: the server's fallback is the route plugins'.
+        .route("/console/{*rest}", get(pages::not_found))
         .layer(middleware::from_fn(headers))
         .with_state(console)
 }

@@ -12,6 +12,7 @@ mod adapters_selection;
 mod admin_api;
 mod cli;
 mod cli_server;
+mod console;
 mod engine_pool;
 mod errors;
 mod harness;

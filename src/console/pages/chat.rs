@@ -55,5 +55,8 @@ pub async fn page(v: Visitor) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, "Chat", "chat", "/console/chat", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Chat", "chat", "/console/chat", body),
+    )
 }

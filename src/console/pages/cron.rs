@@ -44,5 +44,8 @@ pub async fn page(v: Visitor) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, "Cron", "cron", "/console/cron", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Cron", "cron", "/console/cron", body),
+    )
 }

@@ -14,16 +14,16 @@ use serde_json::Value;
 
 pub async fn page(v: Visitor, Path(id): Path<String>) -> Response {
     let source_path = format!("/api/plugins/{}/source", seg(&id));
-    let (source, list) = tokio::join!(
-        v.api.get(&source_path),
-        v.api.get("/api/plugins"),
-    );
+    let (source, list) = tokio::join!(v.api.get(&source_path), v.api.get("/api/plugins"),);
     let source = match source {
         Ok(src) => src,
         Err(e) => {
             let status = e.status;
             let body = m! { h1 { "Editor" } (api_error(&e)) p { a href="/console/plugins" { "Back to the plugins" } } };
-            return html(status, super::super::layout::frame(&v, "Editor", "missing", "/console/plugins", body));
+            return html(
+                status,
+                super::super::layout::frame(&v, "Editor", "missing", "/console/plugins", body),
+            );
         }
     };
     let file = s(&source["file"]).to_string();
@@ -63,7 +63,10 @@ pub async fn page(v: Visitor, Path(id): Path<String>) -> Response {
         }
         section #test-result.result-box aria-live="polite" {}
     };
-    html(StatusCode::OK, frame(&v, &file, "editor", "/console/plugins", body))
+    html(
+        StatusCode::OK,
+        frame(&v, &file, "editor", "/console/plugins", body),
+    )
 }
 
 /// A test message for the form: the first rule when it is plain text.

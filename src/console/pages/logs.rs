@@ -59,5 +59,8 @@ pub async fn page(v: Visitor, Query(f): Query<Filters>) -> Response {
         }
         ol #log-lines.log-lines.server-log data-window=(WINDOW) data-plugin=(f.plugin) data-level=(f.level) data-adapter=(f.adapter) {}
     };
-    html(StatusCode::OK, frame(&v, "Logs", "logs", "/console/logs", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Logs", "logs", "/console/logs", body),
+    )
 }

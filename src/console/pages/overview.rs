@@ -3,7 +3,7 @@
 //! run time over the last hour or day (`?window=day`). Refreshes itself every 15 s (htmx).
 
 use super::super::charts::{chart, Measure};
-use super::super::layout::{api_error, badge, duration_us, empty, megabytes, frame, s, time};
+use super::super::layout::{api_error, badge, duration_us, empty, frame, megabytes, s, time};
 use super::super::{html, Visitor};
 use axum::extract::Query;
 use axum::http::StatusCode;
@@ -81,7 +81,10 @@ pub async fn page(v: Visitor, Query(q): Query<Params>) -> Response {
         _ => "hour",
     };
     let body = body(&v, window).await;
-    html(StatusCode::OK, frame(&v, "Overview", "overview", "/console", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Overview", "overview", "/console", body),
+    )
 }
 
 fn uptime(secs: i64) -> String {

@@ -38,7 +38,10 @@ pub async fn page(v: Visitor, Query(q): Query<Only>) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, "Params", "params", "/console/params", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Params", "params", "/console/params", body),
+    )
 }
 
 fn form(p: &Value) -> Markup {

@@ -31,7 +31,10 @@ pub async fn page(v: Visitor) -> Response {
             Err(e) => (api_error(e)),
         }
     };
-    html(StatusCode::OK, frame(&v, "Plugins", "plugins", "/console/plugins", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Plugins", "plugins", "/console/plugins", body),
+    )
 }
 
 fn cards(l: &Value) -> Markup {

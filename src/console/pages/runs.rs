@@ -4,7 +4,7 @@
 //! rule and receipt or error; a run in flight streams live (`/api/runs/{id}/events`, followed by
 //! `console.js`), and "Run again" repeats its context (`POST /api/runs/{id}/again`).
 
-use super::super::layout::{api_error, badge, duration_us, empty, json_block, frame, s, time};
+use super::super::layout::{api_error, badge, duration_us, empty, frame, json_block, s, time};
 use super::super::{form_urlencoded, html, seg, Visitor};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -76,10 +76,7 @@ fn select(name: &str, label: &str, options: &[(String, String)], current: &str) 
 pub async fn list(v: Visitor, Query(f): Query<Filters>) -> Response {
     let api_q = query(&f, &f.cursor);
     let runs_path = format!("/api/runs?limit=50&{api_q}");
-    let (runs, plugins) = tokio::join!(
-        v.api.get(&runs_path),
-        v.api.get("/api/plugins"),
-    );
+    let (runs, plugins) = tokio::join!(v.api.get(&runs_path), v.api.get("/api/plugins"),);
     let plugin_options: Vec<(String, String)> = plugins
         .as_ref()
         .ok()
@@ -89,7 +86,9 @@ pub async fn list(v: Visitor, Query(f): Query<Filters>) -> Response {
         .map(|p| (s(&p["file"]).to_string(), s(&p["file"]).to_string()))
         .collect();
     let own = |list: &[&str]| -> Vec<(String, String)> {
-        list.iter().map(|t| (t.to_string(), t.to_string())).collect()
+        list.iter()
+            .map(|t| (t.to_string(), t.to_string()))
+            .collect()
     };
     let body = m! {
         h1 { "Runs" }
@@ -107,7 +106,10 @@ pub async fn list(v: Visitor, Query(f): Query<Filters>) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, "Runs", "runs", "/console/runs", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Runs", "runs", "/console/runs", body),
+    )
 }
 
 fn context_line(c: &Value) -> String {
@@ -233,7 +235,10 @@ pub async fn detail(v: Visitor, Path(id): Path<String>) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, &format!("Run {id}"), "run", "/console/runs", body))
+    html(
+        StatusCode::OK,
+        frame(&v, &format!("Run {id}"), "run", "/console/runs", body),
+    )
 }
 
 /// One send record: action, target, account with the selection rule, result with the receipt

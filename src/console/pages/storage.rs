@@ -76,7 +76,10 @@ pub async fn page(v: Visitor, Query(b): Query<Browse>) -> Response {
             }
         }
     };
-    html(StatusCode::OK, frame(&v, "Storage", "storage", "/console/storage", body))
+    html(
+        StatusCode::OK,
+        frame(&v, "Storage", "storage", "/console/storage", body),
+    )
 }
 
 fn bucket_view(b: &Browse, e: &Value) -> Markup {
