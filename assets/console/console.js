@@ -6,6 +6,13 @@
   "use strict";
 
   var page = document.body.getAttribute("data-page") || "";
+
+  // Anything the CSP blocks is a console bug: keep a record (the browser test reads it).
+  var violations = [];
+  window.isobotCspViolations = violations;
+  document.addEventListener("securitypolicyviolation", function (e) {
+    violations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+  });
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var CSRF = csrfMeta ? csrfMeta.getAttribute("content") : "";
 
@@ -259,6 +266,7 @@
     var view = null;
     if (E) {
       view = E.create(host, { doc: fallback.value, language: "js", dark: !!(dark && dark.matches), nonce: document.body.getAttribute("data-nonce") });
+      host.isobotView = view; // for scripts driving the page (the browser test)
       if (dark && dark.addEventListener) dark.addEventListener("change", function () { E.setDark(view, dark.matches); });
       var line = parseInt(host.getAttribute("data-error-line"), 10);
       if (line > 0) E.markErrorLine(view, line);
@@ -280,6 +288,7 @@
         if (d.ok) {
           if (view) E.markErrorLine(view, null);
           resultBox.appendChild(el("div", { class: "notice ok", id: "save-ok" }, [el("strong", { text: "Saved and loaded" }), " \u2014 version " + d.hash + " serves now."]));
+          resultBox.scrollIntoView({ block: "nearest" });
           return true;
         }
         var marked = (view && d.line) ? E.markErrorLine(view, d.line) : null;
@@ -289,6 +298,7 @@
           el("pre", { class: "error-text", text: d.error || "" })
         ]);
         resultBox.appendChild(note);
+        resultBox.scrollIntoView({ block: "nearest" });
         return false;
       });
     }
@@ -323,6 +333,7 @@
             if (r.error) testBox.insertBefore(el("pre", { class: "error-text", id: "test-error", text: r.error }), head.nextSibling);
             if (!sends.childNodes.length) sends.appendChild(el("p", { class: "muted", text: "No sends." }));
             testBox.setAttribute("data-done", r.outcome);
+            testBox.scrollIntoView({ block: "nearest" });
           }
         });
       });
@@ -447,7 +458,7 @@
         pending--; setStatus();
         if (!res.ok) { note("refused: " + errorText(res)); return; }
         var runs = res.data.runs || [];
-        if (!runs.length) note("no new run (no rule matched \"" + text + "\", or a waiting listen() took it)");
+        if (!runs.length) note("no new run started: a waiting listen() took \"" + text + "\", or no rule matched it");
         runs.forEach(function (r) {
           if (r.status !== "ok") note(r.plugin + " " + r.status + ": " + ((r.detail && r.detail.message) || JSON.stringify(r.detail || "")) + " (run #" + r.id + ")");
         });

@@ -13,6 +13,7 @@ mod admin_api;
 mod cli;
 mod cli_server;
 mod console;
+mod console_browser;
 mod engine_pool;
 mod errors;
 mod harness;
