@@ -14,6 +14,7 @@ mod cli;
 mod cli_server;
 mod console;
 mod console_browser;
+mod console_vendor;
 mod engine_pool;
 mod errors;
 mod harness;
