@@ -99,7 +99,7 @@ fn card(p: &Value) -> Markup {
                 @if let Some(r) = p["router"].as_str() {
                     dt { "Route" }
                     dd {
-                        code { (p["methods"].as_array().map(|m| m.iter().map(|x| s(x)).collect::<Vec<_>>().join(",")).unwrap_or_default()) " " (r) }
+                        code { (p["methods"].as_array().map(|m| m.iter().map(s).collect::<Vec<_>>().join(",")).unwrap_or_default()) " " (r) }
                         @if let Some(e) = p["route_error"].as_str() { " " span.bad-text { (e) } }
                     }
                 }
