@@ -157,7 +157,9 @@ fn main() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });
+        // The app `serve` runs: the API with the web console's routes merged in.
+        let app = isobot::http::app(state.clone(), isobot::console::routes(state));
+        tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency)
             .build()

@@ -513,6 +513,19 @@
     document.getElementById("log-clear").addEventListener("click", function () { list.textContent = ""; held = []; show(); });
   }
 
+  // Times are rendered in UTC by the server; show them in the browser's own time zone.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localTimes(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("time[datetime]"), function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime()) || !t.firstChild || t.firstChild.nodeType !== 3) return;
+      t.firstChild.textContent = pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
+        pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + " ";
+    });
+  }
+  localTimes(document);
+  document.body.addEventListener("htmx:afterSettle", function (e) { localTimes(e.target); });
+
   if (page === "editor") editorPage();
   else if (page === "run") runPage();
   else if (page === "chat") chatPage();

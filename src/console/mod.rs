@@ -49,6 +49,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/console/assets/{name}", get(assets::serve))
         // Not a fallback: the server's fallback is the route plugins'.
         .route("/console/{*rest}", get(pages::not_found))
+        // Counted in isobot_http_requests_total by route template, like the API.
+        .route_layer(middleware::from_fn(crate::http::label_route))
         .layer(middleware::from_fn(headers))
         .with_state(console)
 }

@@ -152,7 +152,8 @@ pub fn app(state: AppState, routes: Router) -> Router {
 #[derive(Clone)]
 struct RouteLabel(String);
 
-async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
+/// Labels a response with its route template (the console's routes use it too).
+pub async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
     let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let mut response = next.run(request).await;
     response.extensions_mut().insert(RouteLabel(label));

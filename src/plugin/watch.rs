@@ -62,15 +62,29 @@ impl Drop for WatchHandle {
     }
 }
 
+/// Whether an event can mean new content. Opening and reading are not: the registry opens a
+/// file to reload it, and taking that open for a change reloaded every touched plugin in a loop
+/// (a broken one recompiled ~30 times a second). Closing after a write is: it marks the end of
+/// a write that paused longer than the debounce.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-            Ok(event) => {
+            Ok(event) if is_change(&event.kind) => {
                 for path in event.paths {
                     let _ = tx.send(path);
                 }
             }
+            Ok(_) => {}
             Err(e) => tracing::warn!("file watcher error: {e}"),
         })?;
     // The folder itself, and its sub-folders (helper modules) except `node_modules` and hidden
@@ -139,8 +153,28 @@ pub fn spawn(registry: Arc<Registry>) -> notify::Result<WatchHandle> {
 
 #[cfg(test)]
 mod tests {
-    use super::package_of;
+    use super::{is_change, package_of};
+    use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
     use std::path::Path;
+
+    #[test]
+    fn reading_a_plugin_file_is_no_change() {
+        assert!(!is_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Read
+        ))));
+        assert!(!is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        // The end of a write is.
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Any)));
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Remove(
+            notify::event::RemoveKind::File
+        )));
+    }
 
     #[test]
     fn package_of_table() {

@@ -196,6 +196,13 @@ async fn the_console_wants_a_login_and_state_changes_want_the_csrf_token() {
         assert!(!body.contains(" style=\""), "no inline style in {path}");
         assert_eq!(b.csrf.len(), 64, "{path} carries the CSRF token");
     }
+    // Pages are counted by their route template.
+    let (_, metrics) = bot.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap().to_string();
+    assert!(
+        metrics.contains("route=\"/console/plugins/{id}\",status=\"200\""),
+        "{metrics}"
+    );
     // Chinese text as written.
     let (_, _, plugins) = b.page("/console/plugins").await;
     assert!(plugins.contains("配置演示"), "{plugins}");

@@ -386,6 +386,24 @@ async fn the_console_in_a_real_browser() {
     c.goto(&format!("{base}/console/runs")).await.unwrap();
     css(&c, "table.runs").await;
     until(&c, "the runs list", &text_has("table.runs", "t:slow.js")).await;
+    // A filter swaps the table in place (htmx) and keeps the URL.
+    css(&c, "#run-filters select[name='outcome'] option[value='ok']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "the filtered URL",
+        "return location.search.includes('outcome=ok');",
+    )
+    .await;
+    until(
+        &c,
+        "the filtered table",
+        &text_has("table.runs", "t:slow.js"),
+    )
+    .await;
     shots.take(&c, "08-runs").await;
 
     // Sandbox chat through a listen() dialog.
