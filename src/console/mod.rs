@@ -16,7 +16,7 @@ mod pages;
 
 use crate::http::session;
 use crate::http::AppState;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -183,6 +183,3 @@ impl Console {
         &self.state
     }
 }
-
-/// The `State` of console handlers.
-pub type St = State<Console>;

@@ -14,6 +14,8 @@ mod cli;
 mod cli_server;
 mod console;
 mod console_browser;
+mod console_client;
+mod console_flows;
 mod console_vendor;
 mod engine_pool;
 mod errors;
