@@ -449,7 +449,8 @@
       var text = input.value;
       if (!text) return;
       var w = who();
-      log.appendChild(el("li", { class: "bubble me" }, [el("span", { class: "who", text: (w.user_name || w.user) + (w.chat ? " @ " + w.chat : "") }), el("div", { class: "text", text: text })]));
+      var mineBubble = el("li", { class: "bubble me" }, [el("span", { class: "who", text: (w.user_name || w.user) + (w.chat ? " @ " + w.chat : "") }), el("div", { class: "text", text: text })]);
+      log.appendChild(mineBubble);
       scroll();
       input.value = "";
       pending++; setStatus();
@@ -459,6 +460,13 @@
         if (!res.ok) { note("refused: " + errorText(res)); return; }
         var runs = res.data.runs || [];
         if (!runs.length) note("no new run started: a waiting listen() took \"" + text + "\", or no rule matched it");
+        // Each run the message started links to its record: what it sent, through which
+        // account and rule, and why it ended as it did.
+        var links = el("div", { class: "runs" });
+        runs.forEach(function (r) {
+          links.appendChild(el("a", { href: "/console/runs/" + r.id, class: "run-link", "data-run": String(r.id) }, [r.plugin + " #" + r.id + " ", badge(r.status)]));
+        });
+        if (runs.length) { mineBubble.appendChild(links); scroll(); }
         runs.forEach(function (r) {
           if (r.status !== "ok") note(r.plugin + " " + r.status + ": " + ((r.detail && r.detail.message) || JSON.stringify(r.detail || "")) + " (run #" + r.id + ")");
         });
