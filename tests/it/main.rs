@@ -17,6 +17,7 @@ mod console_browser;
 mod console_client;
 mod console_daily_loop;
 mod console_flows;
+mod console_pages;
 mod console_vendor;
 mod engine_pool;
 mod errors;
