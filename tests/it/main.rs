@@ -14,6 +14,7 @@ mod cli;
 mod cli_server;
 mod console;
 mod console_browser;
+mod console_browser_views;
 mod console_client;
 mod console_daily_loop;
 mod console_flows;
