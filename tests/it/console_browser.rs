@@ -5,7 +5,7 @@
 //! param the plugin then reads — with a screenshot of every page (light, dark, phone width)
 //! under `<target>/console-screenshots/`. One browser session for the flow (a second one only
 //! for dark mode), DOM polls with a bound, no sleeps. Without chromium or chromedriver the test
-//! skips loudly, except with `CI=true`, where that is a failure.
+//! skips loudly, except with `CI=true`, where that is a failure (see `webdriver.rs`).
 
 use crate::live::plugin;
 use crate::served::{Served, TOKEN};
