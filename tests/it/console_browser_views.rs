@@ -1,8 +1,8 @@
 //! The console's views in a real browser (issue 14), beyond the main flows: the sandbox chat
 //! rendering images (a plugin file and inline bytes), files and mixed messages, speaking in a
 //! group as an admin; the editor's line numbers, highlighting and Tab handling (Tab indents,
-//! Esc then Tab leaves); the live log filtered by plugin and level; a JSON import picked as a
-//! file. Screenshots `views-*.png` under `<target>/console-screenshots/`.
+//! Esc then Tab leaves); the live log filtered by plugin and level, and its bounded window;
+//! a JSON import picked as a file. Screenshots `views-*.png` under `<target>/console-screenshots/`.
 
 use crate::live::plugin;
 use crate::served::Served;
@@ -34,6 +34,14 @@ fn plugins() -> Vec<(&'static str, String)> {
                 "t",
                 "//[title: 我是谁]\n//[rule: ^我是谁$]\n",
                 "console.log('谁在问');\nconsole.warn('小心 warn');\nawait s.reply('群=' + await s.getChatID() + ' 管理员=' + await s.isAdmin());",
+            ),
+        ),
+        (
+            "many.js",
+            plugin(
+                "t",
+                "//[title: 很多行]\n//[rule: ^many$]\n",
+                "for (let i = 0; i < 600; i++) console.log('行 line ' + i);",
             ),
         ),
     ]
@@ -254,6 +262,48 @@ async fn chat_media_groups_editor_keys_and_log_filters_in_a_real_browser() {
     assert_eq!(levels, true, "only warnings and errors");
     shots.take(&c, "views-04-logs-filtered").await;
 
+    // The bounded window: of 600 new lines the newest 500 stay on the page.
+    c.goto(&format!("{base}/console/logs?plugin=t%3Amany.js"))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "the log stream open",
+        "return document.getElementById('log-status').textContent.startsWith('live');",
+    )
+    .await;
+    let (status, _) = bot
+        .post(
+            "/api/plugins/many.js/run",
+            json!({"message": {"text": "many"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    until(
+        &c,
+        "the last line",
+        &text_has("#log-lines li", "行 line 599"),
+    )
+    .await;
+    let window = c
+        .execute(
+            "const l = document.querySelectorAll('#log-lines li'); return [l.length, l[0].textContent, document.getElementById('log-status').textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let skipped = window[2].as_str().unwrap().contains("skipped");
+    assert!(
+        window[0] == 500 && window[1].as_str().unwrap().contains("行 line 100")
+            || skipped && window[0].as_u64().unwrap() <= 500,
+        "the newest 500 lines: {window}"
+    );
+    assert!(
+        window[2].as_str().unwrap().contains("window 500"),
+        "{window}"
+    );
+    shots.take(&c, "views-05-logs-window").await;
+
     // Import: a JSON export picked as a file lands in the store.
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("export.json");
@@ -284,7 +334,7 @@ async fn chat_media_groups_editor_keys_and_log_filters_in_a_real_browser() {
         "return !!document.querySelector(\"nav.buckets a[href='/console/storage?bucket=imported']\");",
     )
     .await;
-    shots.take(&c, "views-05-import").await;
+    shots.take(&c, "views-06-import").await;
     c.close().await.unwrap();
     drop(driver);
 }
