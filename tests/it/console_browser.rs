@@ -267,6 +267,11 @@ async fn the_console_in_a_real_browser() {
         &text_has(".bubble.bot", "你在哪个城市？"),
     )
     .await;
+    // Answer once the run waits in listen() (the question is sent just before it gets there).
+    crate::console_client::until("the run waiting in listen()", || async {
+        (bot.get("/api/status").await.1["listening"] == 1).then_some(())
+    })
+    .await;
     css(&c, "#chat-text")
         .await
         .send_keys(&format!("上海{ENTER}"))

@@ -313,6 +313,12 @@ async fn the_sandbox_chat_round_trip_carries_a_listen_dialog_across_turns() {
         ["你在哪个城市？"]
     );
     assert!(!first.is_finished());
+    // The question is sent before the run reaches listen(): answer once it waits there (an
+    // answer before that would match no rule and be lost, as in any chat).
+    until("the run waiting in listen()", || async {
+        (bot.get("/api/status").await.1["listening"] == 1).then_some(())
+    })
+    .await;
     let (status, answer) = say("上海").await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(answer["runs"], json!([]), "the answer is taken by listen()");
@@ -320,6 +326,11 @@ async fn the_sandbox_chat_round_trip_carries_a_listen_dialog_across_turns() {
     let (status, v) = first.await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(v["runs"][0]["status"], "ok");
+    assert_eq!(
+        bot.get("/api/status").await.1["listening"],
+        0,
+        "nothing waits any more"
+    );
     // The chat's history: both sends, addressed to that user through the console account.
     let (_, kept) = b
         .api(reqwest::Method::GET, "/api/console/sends", None, None)
