@@ -160,16 +160,15 @@ async fn chat_media_groups_editor_keys_and_log_filters_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(numbers, json!(["1", "2", "3"]), "{lines} lines");
-    let highlighted = c
-        .execute(
-            "const line = Array.from(document.querySelectorAll('.cm-line')).find(l => l.textContent.startsWith('await s.reply'));\n\
-             const kw = line && Array.from(line.querySelectorAll('span')).find(s => s.textContent === 'await');\n\
-             return !!kw && getComputedStyle(kw).color !== getComputedStyle(line).color;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(highlighted, true, "await is highlighted as a keyword");
+    // CodeMirror parses in the background: poll until the keyword has its own colour.
+    until(
+        &c,
+        "await highlighted as a keyword",
+        "const line = Array.from(document.querySelectorAll('.cm-line')).find(l => l.textContent.startsWith('await s.reply'));\n\
+         const kw = line && Array.from(line.querySelectorAll('span')).find(s => s.textContent === 'await');\n\
+         return !!kw && getComputedStyle(kw).color !== getComputedStyle(line).color;",
+    )
+    .await;
     c.execute(
         "const v = document.getElementById('editor').isobotView; IsobotEditor.setValue(v, 'if (x) {\\n}'); v.dispatch({selection: {anchor: 8}}); v.focus();",
         vec![],
