@@ -163,15 +163,17 @@ fn main() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // The app `serve` runs: the API with the web console's routes merged in.
+        let app = isobot::http::app(state.clone(), isobot::console::routes(state));
         // What `isobot serve` runs (connection cap, timeouts); `ISOBOT_BENCH_AXUM_SERVE=1`
         // serves with plain `axum::serve` instead, to compare the two.
         if std::env::var_os("ISOBOT_BENCH_AXUM_SERVE").is_some() {
             println!("HTTP served by axum::serve");
-            tokio::spawn(async move { axum::serve(listener, isobot::http::router(state)).await });
+            tokio::spawn(async move { axum::serve(listener, app).await });
         } else {
             tokio::spawn(isobot::http::listener::serve(
                 listener,
-                isobot::http::router(state),
+                app,
                 isobot::http::HttpSettings::default(),
                 std::future::pending(),
             ));

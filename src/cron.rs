@@ -69,6 +69,7 @@ impl Scheduler {
                 if plugin.stats.cron_running.swap(true, Ordering::AcqRel) {
                     tracing::warn!(plugin = %plugin.id, "cron tick skipped: the previous cron run is still going");
                     plugin.history.skipped(&plugin.id, &plugin.hash);
+                    plugin.stats.cron_skipped.fetch_add(1, Ordering::Relaxed);
                     m.cron_fires
                         .get_or_create(&OutcomeLabels {
                             outcome: SKIPPED_OVERLAP,

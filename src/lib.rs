@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! ingress     cli/ (run, check, store)   serve.rs + app.rs (wiring)   config/
+//!             console/ (web console: pages, a client of the API)
 //!             http/ (API, route plugins)  cron.rs   adapters' ingress → event::Inbox
 //!   → dispatch/      listen waiters, rules and priority (order.rs, pure), route requests
 //!   → plugin/        files, manifest, triggers, registry (atomic swap), hot reload
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod code_file;
 pub mod config;
 pub mod confine;
+pub mod console;
 pub mod cron;
 pub mod dispatch;
 pub mod duration;

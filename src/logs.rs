@@ -33,7 +33,25 @@ pub struct LogEntry {
     /// The engine's run id (its `run` field), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<u64>,
+    /// The adapter kind the line is about (`onebot11`, `telegram`, …): its `adapter` field, or
+    /// the adapter module that logged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
     pub message: String,
+}
+
+/// The adapter kind of a log target inside `isobot::adapters::` (module → kind).
+fn adapter_of(target: &str) -> Option<&'static str> {
+    let module = target.strip_prefix("isobot::adapters::")?;
+    let module = module.split("::").next().unwrap_or(module);
+    Some(match module {
+        "onebot" => "onebot11",
+        "telegram" => "telegram",
+        "httpbridge" => "httpbridge",
+        "webhook" => "webhook",
+        "console" => "console",
+        _ => return None,
+    })
 }
 
 /// Severity order for `level=` filters: an entry passes when it is at least as severe.
@@ -133,6 +151,7 @@ impl LogLayer {
 struct Fields {
     message: String,
     plugin: Option<String>,
+    adapter: Option<String>,
     run: Option<u64>,
     rest: String,
 }
@@ -153,6 +172,10 @@ impl Visit for Fields {
         match field.name() {
             "message" => self.message = value.to_string(),
             "plugin" => self.plugin = Some(value.to_string()),
+            "adapter" => {
+                self.adapter = Some(value.to_string());
+                self.record_debug(field, &value);
+            }
             _ => self.record_debug(field, &value),
         }
     }
@@ -181,6 +204,9 @@ impl<S: Subscriber> Layer<S> for LogLayer {
             message.push('…');
         }
         let meta = event.metadata();
+        let adapter = f
+            .adapter
+            .or_else(|| adapter_of(meta.target()).map(str::to_string));
         self.ring.push(LogEntry {
             seq: 0,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -188,6 +214,7 @@ impl<S: Subscriber> Layer<S> for LogLayer {
             target: meta.target().to_string(),
             plugin: f.plugin,
             run: f.run,
+            adapter,
             message,
         });
     }
@@ -215,6 +242,7 @@ mod tests {
             target: "t".into(),
             plugin: None,
             run: None,
+            adapter: None,
             message: message.into(),
         }
     }
@@ -250,5 +278,16 @@ mod tests {
             ("warn", Some("a:p.js"), Some(7))
         );
         assert_eq!(e.message, "hello 1");
+    }
+
+    #[test]
+    fn adapter_lines_name_their_adapter() {
+        assert_eq!(
+            adapter_of("isobot::adapters::onebot::inbound"),
+            Some("onebot11")
+        );
+        assert_eq!(adapter_of("isobot::adapters::telegram"), Some("telegram"));
+        assert_eq!(adapter_of("isobot::adapters::set"), None);
+        assert_eq!(adapter_of("isobot::dispatch"), None);
     }
 }

@@ -358,7 +358,8 @@ pub fn get() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
-fn rss_bytes() -> Option<i64> {
+/// The process's resident memory (Linux `/proc/self/status`), if known.
+pub fn rss_bytes() -> Option<i64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: i64 = status
         .lines()

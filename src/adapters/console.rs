@@ -1,7 +1,9 @@
 //! The zero-configuration adapter: prints each send as one JSON line and keeps the last ones.
 //!
 //! It is what `isobot serve` uses when no real IM is configured, so the example plugins answer
-//! in the terminal. Sends complete inline (no I/O runtime hop).
+//! in the terminal, and what the web console's sandbox chat talks through: each kept send has a
+//! sequence number, and followers (`/api/console/stream`) wait for the next one. Sends complete
+//! inline (no I/O runtime hop).
 
 use super::{AccountSettings, Adapter, Kind, KindBuilt};
 use crate::outgoing::{AdapterError, Payload, RecallRequest, Receipt, SendRequest, Target};
@@ -46,13 +48,25 @@ const KEEP: usize = 256;
 pub struct Console {
     print: bool,
     next_id: AtomicU64,
-    recent: Mutex<VecDeque<Line>>,
+    recent: Mutex<Recent>,
+    notify: tokio::sync::Notify,
 }
 
-/// One printed line: `{"console":"send"|"recall", im, account, target?, message_id, payload?}`.
+#[derive(Default)]
+struct Recent {
+    lines: VecDeque<Line>,
+    /// The sequence number of the next line.
+    next: u64,
+}
+
+/// One printed line: `{"console":"send"|"recall", seq, time_ms, im, account, target?,
+/// message_id, payload?}`.
 #[derive(Serialize)]
 struct Line {
     console: &'static str,
+    seq: u64,
+    /// Unix milliseconds (a clock read; formatting is left to the reader).
+    time_ms: i64,
     im: String,
     account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,23 +82,73 @@ impl Console {
         Self {
             print,
             next_id: AtomicU64::new(1),
-            recent: Mutex::new(VecDeque::with_capacity(KEEP)),
+            recent: Mutex::new(Recent {
+                lines: VecDeque::with_capacity(KEEP),
+                next: 0,
+            }),
+            notify: tokio::sync::Notify::new(),
         }
     }
 
     /// The most recent sends as their JSON lines, oldest first.
     pub fn recent(&self) -> Vec<serde_json::Value> {
-        self.recent
-            .lock()
-            .map(|r| {
-                r.iter()
-                    .filter_map(|l| serde_json::to_value(l).ok())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.since(0, KEEP).0
     }
 
-    fn record(&self, line: Line) {
+    /// The kept lines with `seq >= after` (at most `max`, oldest first) and the `after` to
+    /// ask with next.
+    pub fn since(&self, after: u64, max: usize) -> (Vec<serde_json::Value>, u64) {
+        let Ok(r) = self.recent.lock() else {
+            return (Vec::new(), after);
+        };
+        let lines: Vec<serde_json::Value> = r
+            .lines
+            .iter()
+            .filter(|l| l.seq >= after)
+            .take(max)
+            .filter_map(|l| serde_json::to_value(l).ok())
+            .collect();
+        let next = lines
+            .last()
+            .and_then(|l| l["seq"].as_u64())
+            .map_or(after.max(r.lines.front().map_or(r.next, |l| l.seq)), |s| {
+                s + 1
+            });
+        (lines, next)
+    }
+
+    /// The sequence number the next line will get.
+    pub fn head(&self) -> u64 {
+        self.recent.lock().map_or(0, |r| r.next)
+    }
+
+    /// The media item `item` of kept line `seq`, if it has one.
+    pub fn media(&self, seq: u64, item: usize) -> Option<crate::outgoing::Media> {
+        let r = self.recent.lock().ok()?;
+        let line = r.lines.iter().find(|l| l.seq == seq)?;
+        match line.payload.as_ref()? {
+            Payload::Media { media, .. } if item == 0 => Some(media.clone()),
+            Payload::Mixed { items } => items
+                .iter()
+                .filter_map(|i| match i {
+                    crate::outgoing::Item::Media { media, .. } => Some(media),
+                    _ => None,
+                })
+                .nth(item)
+                .cloned(),
+            _ => None,
+        }
+    }
+
+    /// Resolves after the next kept line (register before reading `since` to miss nothing).
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+
+    fn record(&self, mut line: Line) {
+        line.time_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
         if self.print {
             let mut out = std::io::stdout().lock();
             // A closed stdout must not fail the send: the record below still keeps it.
@@ -93,11 +157,14 @@ impl Console {
             }
         }
         if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() == KEEP {
-                recent.pop_front();
+            line.seq = recent.next;
+            recent.next += 1;
+            if recent.lines.len() == KEEP {
+                recent.lines.pop_front();
             }
-            recent.push_back(line);
+            recent.lines.push_back(line);
         }
+        self.notify.notify_waiters();
     }
 }
 
@@ -115,6 +182,8 @@ impl Adapter for Console {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         self.record(Line {
             console: "send",
+            seq: 0,
+            time_ms: 0,
             im: req.im,
             account: req.account,
             target: Some(req.target),
@@ -130,6 +199,8 @@ impl Adapter for Console {
     async fn recall(&self, req: RecallRequest) -> Result<(), AdapterError> {
         self.record(Line {
             console: "recall",
+            seq: 0,
+            time_ms: 0,
             im: req.im,
             account: req.account,
             target: None,

@@ -12,6 +12,7 @@
 mod db;
 mod record;
 mod retention;
+pub mod series;
 
 pub use record::{
     reason, trigger, ContextSummary, RunRecord, RunSummary, CANCELLED, RUNNING, SKIPPED_OVERLAP,
@@ -49,6 +50,8 @@ pub enum HistoryError {
 pub struct Begun {
     pub id: u64,
     pub live: Arc<LiveRun>,
+    /// The whole message text when the summary's is cut.
+    message_text: Option<String>,
     history: Arc<History>,
     done: bool,
 }
@@ -57,8 +60,9 @@ impl Begun {
     /// Records the run's outcome (and ends its live stream).
     pub fn finish(mut self, outcome: &RunOutcome, file: &Path) {
         self.done = true;
+        let text = self.message_text.take();
         self.history
-            .finish(self.id, None, Some((outcome, file)), None);
+            .finish(self.id, None, Some((outcome, file)), None, text);
     }
 }
 
@@ -67,8 +71,9 @@ impl Drop for Begun {
     /// recorded as `cancelled`, so no run stays "running" forever.
     fn drop(&mut self) {
         if !self.done {
+            let text = self.message_text.take();
             self.history
-                .finish(self.id, None, None, Some(record::CANCELLED));
+                .finish(self.id, None, None, Some(record::CANCELLED), text);
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct History {
     /// Finished records not yet on disk (all of them without a file).
     pending: Arc<Mutex<HashMap<u64, Arc<RunRecord>>>>,
     db: Option<db::Db>,
+    /// Runs, errors and durations per minute of the last day (the overview charts).
+    series: Mutex<series::Series>,
 }
 
 impl History {
@@ -99,6 +106,7 @@ impl History {
             live: Mutex::default(),
             pending: Arc::default(),
             db: None,
+            series: Mutex::default(),
         })
     }
 
@@ -109,8 +117,10 @@ impl History {
         let mut index = Index::new(retention);
         let mut next = 1;
         let mut evicted = Vec::new();
+        let mut minutes = series::Series::default();
         for s in summaries {
             next = next.max(s.id + 1);
+            minutes.add(s.started_ms.div_euclid(60_000), &s.outcome, s.duration_us);
             evicted.extend(index.insert(Arc::new(s)));
         }
         // A smaller retention than the file was written with: prune now.
@@ -122,6 +132,7 @@ impl History {
             live: Mutex::default(),
             pending,
             db: Some(db),
+            series: Mutex::new(minutes),
         }))
     }
 
@@ -144,6 +155,7 @@ impl History {
         Begun {
             id,
             live,
+            message_text: record::full_text(&ctx.message.text),
             history: self.clone(),
             done: false,
         }
@@ -153,7 +165,7 @@ impl History {
     pub fn skipped(&self, plugin: &str, hash: &str) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let summary = RunSummary::started(id, plugin, hash, &RunContext::cron());
-        self.finish(id, Some(summary), None, Some(SKIPPED_OVERLAP));
+        self.finish(id, Some(summary), None, Some(SKIPPED_OVERLAP), None);
     }
 
     /// Ends run `id`: its summary comes from the live map (a run `begin` started) or is
@@ -166,6 +178,7 @@ impl History {
         started: Option<RunSummary>,
         outcome: Option<(&RunOutcome, &Path)>,
         reason: Option<&'static str>,
+        message_text: Option<String>,
     ) {
         let mut live = self.lock_live();
         let entry = live.remove(&id);
@@ -182,7 +195,14 @@ impl History {
             outcome,
             reason,
             &self.retention,
+            message_text,
         ));
+        let summary = &record.summary;
+        self.series.lock().unwrap_or_else(|p| p.into_inner()).add(
+            summary.started_ms.div_euclid(60_000),
+            &summary.outcome,
+            summary.duration_us,
+        );
         self.lock_pending().insert(id, record.clone());
         drop(live);
         let evicted = self
@@ -268,6 +288,15 @@ impl History {
             .query(&rest);
         out.extend(done);
         (out, next)
+    }
+
+    /// `points` intervals of `step_minutes` ending now: runs, errors and p99 duration.
+    pub fn series(&self, step_minutes: i64, points: usize) -> Vec<series::Point> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .window(now, step_minutes, points)
     }
 
     /// Waits until every record handed to the writer is on disk (tests, shutdown).

@@ -18,6 +18,9 @@ pub const CANCELLED: &str = "cancelled";
 /// Longest message text kept in a context summary (characters).
 pub const MAX_TEXT: usize = 200;
 
+/// Longest message text a record keeps whole for "run again" when the summary's is cut (bytes).
+pub const MAX_FULL_TEXT: usize = 64 * 1024;
+
 /// Longest JSON text of one send body kept in a record (bytes); longer bodies are cut.
 pub const MAX_BODY: usize = 4096;
 
@@ -44,9 +47,19 @@ pub struct ContextSummary {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub chat: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chat_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user_name: String,
+    /// The sender was a bot admin.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
+    /// The platform event that started the run (its kind).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub event: String,
     /// Route runs: the request line.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub method: String,
@@ -101,6 +114,22 @@ pub struct RunRecord {
     /// The HTTP status a route run answered with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The whole message text when `context.text` is cut (at most `MAX_FULL_TEXT` bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_text: Option<String>,
+}
+
+/// The message text to keep whole next to a summary whose text is cut, if it is.
+pub(super) fn full_text(text: &str) -> Option<String> {
+    // Bytes first: a short text is never cut, and most are short.
+    if text.len() <= MAX_TEXT || text.chars().nth(MAX_TEXT).is_none() {
+        return None;
+    }
+    let mut end = text.len().min(MAX_FULL_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(text[..end].to_string())
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -121,8 +150,16 @@ impl RunSummary {
             im: m.im.clone(),
             account: m.account.clone(),
             chat: m.chat.clone(),
+            chat_name: m.chat_name.clone(),
             user: m.user.clone(),
+            user_name: m.user_name.clone(),
+            admin: m.admin,
             text: cut(&m.text, MAX_TEXT),
+            event: ctx
+                .event
+                .as_ref()
+                .map(|e| e.kind.clone())
+                .unwrap_or_default(),
             ..ContextSummary::default()
         };
         if let Some(r) = &ctx.route {
@@ -179,6 +216,7 @@ impl RunRecord {
         outcome: Option<(&RunOutcome, &Path)>,
         reason_override: Option<&'static str>,
         retention: &Retention,
+        message_text: Option<String>,
     ) -> RunRecord {
         let t = now();
         summary.ended_at = Some(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
@@ -231,6 +269,7 @@ impl RunRecord {
             sends,
             logs,
             http_status,
+            message_text,
         }
     }
 }
@@ -297,5 +336,17 @@ mod tests {
     fn cut_keeps_characters_whole() {
         assert_eq!(cut("天气北京", 2), "天气…");
         assert_eq!(cut("short", 10), "short");
+    }
+
+    #[test]
+    fn the_whole_text_is_kept_only_when_the_summary_cuts_it() {
+        assert_eq!(full_text("short"), None);
+        // 100 characters of 3 bytes: over MAX_TEXT bytes, not over MAX_TEXT characters.
+        assert_eq!(full_text(&"天".repeat(MAX_TEXT / 2)), None);
+        let long = "天".repeat(MAX_TEXT + 1);
+        assert_eq!(full_text(&long).as_deref(), Some(long.as_str()));
+        let huge = "天".repeat(MAX_FULL_TEXT);
+        let kept = full_text(&huge).unwrap();
+        assert!(kept.len() <= MAX_FULL_TEXT && huge.starts_with(&kept));
     }
 }

@@ -132,6 +132,10 @@ pub(super) async fn status(State(state): State<AppState>) -> Response {
         },
         "runs": plugins.iter().map(|p| p.runs).sum::<u64>(),
         "failures": plugins.iter().map(|p| p.failures).sum::<u64>(),
+        "rss_bytes": crate::metrics::rss_bytes(),
+        "isolates": crate::metrics::get().isolates_live.get(),
+        "listening": registry.services().listeners.waiting(),
+        "timezone": registry.timezone().map_or_else(|| "local".to_string(), |tz| tz.name().to_string()),
     }))
     .into_response()
 }

@@ -1,5 +1,5 @@
 //! Plugin storage through the API: `GET /api/buckets` (names and key counts),
-//! `GET /api/buckets/{b}?prefix=&limit=&cursor=` (a page of entries, keys in byte order),
+//! `GET /api/buckets/{b}?prefix=&contains=&limit=&cursor=` (a page of entries, keys in byte order),
 //! `GET|PUT|DELETE /api/buckets/{b}/{key}`, `GET /api/export` and `POST /api/import` (JSON).
 //! Names are checked by `store::Bucket`/`Key` (400 with the rule); writes are durable when
 //! answered.
@@ -54,6 +54,9 @@ pub(super) async fn list(State(state): State<AppState>) -> Response {
 pub(super) struct Page {
     #[serde(default)]
     prefix: String,
+    /// Keys containing this text (a search).
+    #[serde(default)]
+    contains: String,
     limit: Option<usize>,
     /// The last key of the previous page.
     cursor: Option<String>,
@@ -77,7 +80,7 @@ pub(super) async fn entries(
     let mut next = None;
     for (k, v) in all
         .into_iter()
-        .filter(|(k, _)| k.starts_with(&page.prefix))
+        .filter(|(k, _)| k.starts_with(&page.prefix) && k.contains(&page.contains))
         .filter(|(k, _)| page.cursor.as_ref().is_none_or(|c| k > c))
     {
         if out.len() == limit {

@@ -1,5 +1,5 @@
-//! The server log through the API: `GET /api/logs?plugin=&level=&limit=` (the latest entries of
-//! the log ring, oldest first) and `GET /api/logs/stream?plugin=&level=&tail=` (server-sent
+//! The server log through the API: `GET /api/logs?plugin=&level=&adapter=&limit=` (the latest entries of
+//! the log ring, oldest first) and `GET /api/logs/stream?plugin=&level=&adapter=&tail=` (server-sent
 //! events: the last `tail` entries, then every new one; a follower that falls behind skips
 //! ahead with a `lagged` event).
 
@@ -17,6 +17,7 @@ use serde_json::json;
 pub(super) struct LogParams {
     plugin: Option<String>,
     level: Option<String>,
+    adapter: Option<String>,
     limit: Option<usize>,
     tail: Option<usize>,
 }
@@ -42,6 +43,7 @@ fn filter(state: &AppState, p: &LogParams) -> Result<LogFilter, Response> {
     Ok(LogFilter {
         plugin,
         min_severity,
+        adapter: p.adapter.clone().filter(|s| !s.is_empty()),
     })
 }
 

@@ -2,7 +2,8 @@
 //! `api.rs`, plugin operations `plugins.rs`, plugin files `sources.rs`, storage `buckets.rs`,
 //! run history and live run streams `runs.rs`, the server log `logs.rs`, npm packages
 //! `deps.rs`), `GET /metrics`, `GET /healthz`, and every other path offered to the route
-//! plugins (`route.rs`). An admin token, when configured, guards `/api/*` and `/metrics`.
+//! plugins (`route.rs`). An admin token, when configured, guards `/api/*` and `/metrics`; a
+//! console session (`session.rs`) stands in for it, with its CSRF token on anything but reads.
 //! docs/api.md documents every endpoint; `app` merges in the adapters' ingress routes and
 //! counts every request by route template and status. `GET /healthz` answers 503 with the
 //! reason while the store is broken. `listener.rs` serves it all: connection cap, header and
@@ -13,12 +14,15 @@
 
 mod api;
 mod buckets;
+mod cron;
 mod deps;
 pub mod listener;
 mod logs;
 mod plugins;
 mod route;
 mod runs;
+mod sandbox;
+pub mod session;
 mod sources;
 mod sse;
 
@@ -51,6 +55,10 @@ pub struct AppState {
     /// The server log (`GET /api/logs`); empty unless a `logs::LogLayer` feeds it.
     pub logs: Arc<LogRing>,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Console sessions (logins with the admin token).
+    pub sessions: Arc<session::Sessions>,
+    /// The console adapter, whose sends the sandbox chat shows (`/api/console/*`).
+    pub console: Option<Arc<crate::adapters::console::Console>>,
 }
 
 impl AppState {
@@ -60,6 +68,8 @@ impl AppState {
             admin_token,
             logs: LogRing::new(),
             started_at: chrono::Utc::now(),
+            sessions: Arc::default(),
+            console: None,
         }
     }
 
@@ -79,7 +89,11 @@ pub fn app(state: AppState, routes: Router) -> Router {
         .route("/api/messages", post(api::post_message))
         .route("/api/status", get(api::status))
         .route("/api/accounts", get(api::accounts))
-        .route("/api/plugins", get(api::list_plugins))
+        .route(
+            "/api/plugins",
+            get(api::list_plugins).post(sources::create_plugin),
+        )
+        .route("/api/cron", get(cron::list))
         .route("/api/plugins/{id}/run", post(plugins::run))
         .route("/api/plugins/{id}/enable", post(plugins::enable))
         .route("/api/plugins/{id}/disable", post(plugins::disable))
@@ -113,8 +127,13 @@ pub fn app(state: AppState, routes: Router) -> Router {
             post(buckets::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route("/api/runs", get(runs::list))
+        .route("/api/runs/series", get(runs::series))
         .route("/api/runs/{id}", get(runs::get))
+        .route("/api/runs/{id}/again", post(runs::again))
         .route("/api/runs/{id}/events", get(runs::events))
+        .route("/api/console/sends", get(sandbox::sends))
+        .route("/api/console/stream", get(sandbox::stream))
+        .route("/api/console/media/{seq}/{item}", get(sandbox::media))
         .route("/api/logs", get(logs::recent))
         .route("/api/logs/stream", get(logs::stream))
         .route("/api/deps", get(deps::list))
@@ -138,7 +157,8 @@ pub fn app(state: AppState, routes: Router) -> Router {
 #[derive(Clone)]
 struct RouteLabel(String);
 
-async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
+/// Labels a response with its route template (the console's routes use it too).
+pub async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
     let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let mut response = next.run(request).await;
     response.extensions_mut().insert(RouteLabel(label));
@@ -204,12 +224,40 @@ async fn auth(State(state): State<AppState>, request: Request, next: Next) -> Re
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
+        // The bearer token first: API clients never pay for the session lookup.
         if given != Some(token.as_str()) {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "missing or wrong admin token: send `Authorization: Bearer <admin_token>`",
-            );
+            if let Err(r) = session_auth(&state, &request) {
+                return r;
+            }
         }
     }
     next.run(request).await
+}
+
+/// A console session instead of the token: its cookie, and for anything but a read its CSRF
+/// token (403 without it).
+fn session_auth(state: &AppState, request: &Request) -> Result<(), Response> {
+    let headers = request.headers();
+    let csrf = session::cookie(headers).and_then(|id| state.sessions.csrf(id));
+    let Some(csrf) = csrf else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token: send `Authorization: Bearer <admin_token>` (or log in at /console)",
+        ));
+    };
+    let read = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let given = headers
+        .get(session::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !read && !session::same_secret(given, &csrf) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "missing or wrong CSRF token: a console session's requests that change something must send the X-CSRF-Token header of its pages (reload the page)",
+        ));
+    }
+    Ok(())
 }

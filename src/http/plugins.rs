@@ -19,7 +19,7 @@ use serde_json::json;
 /// The message fields of a message-context or fake run (all optional but `text` for messages).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FakeMessage {
+pub(super) struct FakeMessage {
     #[serde(default)]
     im: Option<String>,
     #[serde(default)]
@@ -42,16 +42,38 @@ struct FakeMessage {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunBody {
+pub(super) struct RunBody {
     #[serde(default)]
-    cron: bool,
+    pub cron: bool,
     /// A message-context run with these fields.
-    message: Option<FakeMessage>,
+    pub message: Option<FakeMessage>,
     /// A fake-context run with these fields.
-    fake: Option<FakeMessage>,
+    pub fake: Option<FakeMessage>,
     /// `false`: answer 202 with the run's id at once (follow it with `/api/runs/{id}/events`).
     #[serde(default = "yes")]
-    wait: bool,
+    pub wait: bool,
+}
+
+impl FakeMessage {
+    /// The message fields of a recorded run's context (`RunSummary.context`), the whole text
+    /// from `message_text` when the summary's is cut.
+    pub(super) fn from_record(context: &serde_json::Value, message_text: Option<&str>) -> Self {
+        let field = |k: &str| context[k].as_str().map(str::to_string);
+        FakeMessage {
+            im: field("im"),
+            account: field("account"),
+            chat: field("chat").unwrap_or_default(),
+            chat_name: field("chat_name").unwrap_or_default(),
+            user: field("user"),
+            user_name: field("user_name"),
+            text: message_text
+                .map(str::to_string)
+                .or_else(|| field("text"))
+                .unwrap_or_default(),
+            message_id: String::new(),
+            admin: context["admin"].as_bool().unwrap_or(false),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -103,6 +125,11 @@ pub(super) async fn run(
             Err(r) => return r,
         }
     };
+    start(&state, file, input).await
+}
+
+/// One run of plugin `file` as `input` asks (the answer of `POST …/run`).
+pub(super) async fn start(state: &AppState, file: String, input: RunBody) -> Response {
     let Some(plugin) = state.registry().current(&file) else {
         return error(
             StatusCode::CONFLICT,
@@ -119,7 +146,7 @@ pub(super) async fn run(
     let ctx = if input.cron {
         RunContext::cron()
     } else if let Some(m) = input.message {
-        let msg = m.into_message(&state);
+        let msg = m.into_message(state);
         let manifests = [&*plugin.manifest];
         // The first rule that matches gives the params, as dispatch would; no match still runs.
         let matched = order::candidates_where(&manifests, &msg, |_| true)
@@ -136,7 +163,7 @@ pub(super) async fn run(
         RunContext::fake(
             input
                 .fake
-                .map(|m| m.into_message(&state))
+                .map(|m| m.into_message(state))
                 .unwrap_or_default(),
         )
     };

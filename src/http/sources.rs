@@ -2,7 +2,9 @@
 //! `GET/PUT /api/sources/{path}` (any `.js`/`.cjs`/`.json` file of the plugins folder, which is
 //! how a new plugin is created). A save is atomic (a temp file in the same folder, then a rename)
 //! and is answered with the load result of that exact content: ok, or the error with file:line
-//! while the last good version keeps serving. A path that leaves the plugins folder is a 400.
+//! while the last good version keeps serving (and the error's `line`). A path that leaves the
+//! plugins folder is a 400. `POST /api/plugins` creates a new plugin file from a template and
+//! never overwrites one (409).
 
 use super::{error, parse_json, plugin_file, AppState, SOURCE_LIMIT};
 use crate::confine::{normalize, Roots};
@@ -140,6 +142,10 @@ async fn save(state: &AppState, path: PathBuf, shown: &str, body: &[u8]) -> Resp
                 "saved": true,
                 "hash": hash,
                 "ok": report.ok && !superseded,
+                "line": (!superseded)
+                    .then_some(())
+                    .and(report.error.as_deref())
+                    .and_then(|e| crate::plugin::status::error_line(e, &path)),
                 "error": if superseded {
                     Some("the file was changed again before it loaded; GET it for the newest content".to_string())
                 } else {
@@ -193,4 +199,99 @@ pub(super) async fn put_plugin_source(
         Ok((file, path)) => save(&state, path, &file, &body).await,
         Err(r) => r,
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPlugin {
+    /// The file name, `.js` added when missing (`weather` → `weather.js`).
+    file: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+/// The source of a new plugin: a rule, a reply, a param read — the SDK's daily loop.
+fn template(title: &str, author: &str) -> String {
+    let safe = |s: &str| s.replace(['\n', '\r', ']'], " ");
+    format!(
+        "//[title: {title}]\n//[author: {author}]\n//[version: 1.0.0]\n//[rule: ^{rule} ?(.*)$]\n//[description: what this plugin does]\nconst {{ Sender, getSenderID }} = require('./middleware.js');\n\nconst s = new Sender(getSenderID());\nconst what = await s.param(1);\nconsole.log('asked for', what);\nawait s.reply(`{rule}: ${{what || 'nothing asked'}}`);\n",
+        title = safe(title),
+        author = safe(author),
+        rule = keyword(title),
+    )
+}
+
+/// The template's trigger word: the title's letters and digits (nothing a regex or a template
+/// literal would read), `hello` when none.
+fn keyword(title: &str) -> String {
+    let word: String = title
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    if word.is_empty() {
+        "hello".into()
+    } else {
+        word
+    }
+}
+
+pub(super) async fn create_plugin(State(state): State<AppState>, body: Bytes) -> Response {
+    let input: NewPlugin = match parse_json(&body, r#"{"file": "weather.js", "title": "weather"}"#)
+    {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let mut file = input.file.trim().to_string();
+    if !file.ends_with(".js") {
+        file.push_str(".js");
+    }
+    if file.contains('/') || file.contains('\\') || file.len() <= 3 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("{file}: give a plain file name for the plugin (weather.js); helpers in folders are saved with PUT /api/sources/{{path}}"),
+        );
+    }
+    let path = match confined(&state, &file) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let stem = file.trim_end_matches(".js").to_string();
+    let title = input.title.filter(|t| !t.trim().is_empty()).unwrap_or(stem);
+    let author = input
+        .author
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "me".into());
+    let source = template(&title, &author);
+    // `create_new`: an existing file is never replaced, even by a racing save.
+    let created = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .await;
+    match created {
+        Ok(f) => drop(f),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return error(
+                StatusCode::CONFLICT,
+                format!("{file} exists already; open it in the editor or pick another name"),
+            )
+        }
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot create {file}: {e}"),
+            )
+        }
+    }
+    let body = serde_json::to_vec(&json!({ "source": source })).unwrap_or_default();
+    let mut answer = save(&state, path, &file, &body).await;
+    if answer.status() == StatusCode::OK {
+        *answer.status_mut() = StatusCode::CREATED;
+    }
+    answer
 }

@@ -135,6 +135,7 @@ pub(super) fn run_events(
 pub(super) struct LogFilter {
     pub plugin: Option<String>,
     pub min_severity: u8,
+    pub adapter: Option<String>,
 }
 
 impl LogFilter {
@@ -144,6 +145,10 @@ impl LogFilter {
                 .plugin
                 .as_ref()
                 .is_none_or(|p| e.plugin.as_deref() == Some(p))
+            && self
+                .adapter
+                .as_ref()
+                .is_none_or(|a| e.adapter.as_deref() == Some(a))
     }
 }
 

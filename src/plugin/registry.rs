@@ -74,6 +74,8 @@ pub struct Stats {
     pub last_error: Mutex<Option<String>>,
     /// A cron run of this plugin is in flight (the next tick is skipped).
     pub cron_running: AtomicBool,
+    /// Cron ticks skipped because the previous cron run was still going (since start).
+    pub cron_skipped: AtomicU64,
     /// The operator's override: 0 none, 1 enabled, 2 disabled.
     enabled_override: AtomicU8,
 }
@@ -203,6 +205,11 @@ impl Registry {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The cron zone (`None`: the server's local time).
+    pub fn timezone(&self) -> Option<chrono_tz::Tz> {
+        self.tz
     }
 
     pub fn services(&self) -> &Arc<Services> {

@@ -26,6 +26,8 @@ pub struct PluginStatus {
     /// while the newest save is broken).
     pub state: &'static str,
     pub error: Option<String>,
+    /// The line of the plugin file `error` points at, if it names one.
+    pub error_line: Option<u32>,
     /// `middleware` or `es5`.
     pub style: Option<&'static str>,
     /// Triggers start runs of it (the override, else not `disable: true`).
@@ -90,6 +92,10 @@ impl Registry {
                         (false, _) => "error",
                     },
                     error: e.error.clone(),
+                    error_line: e
+                        .error
+                        .as_deref()
+                        .and_then(|err| error_line(err, &self.dir().join(name))),
                     style: p.map(|p| p.style),
                     enabled: p.is_some_and(|p| p.enabled()),
                     enabled_override: e.stats.override_state(),
@@ -117,5 +123,43 @@ impl Registry {
                 }
             })
             .collect()
+    }
+}
+
+/// The line number an error message gives for `file` (`/dir/p.js:12: …`, `/dir/p.js:12:5`):
+/// the first `<path>:<digits>`, else the first `<file name>:<digits>`.
+pub fn error_line(error: &str, file: &std::path::Path) -> Option<u32> {
+    let after = |needle: &str| {
+        error.match_indices(needle).find_map(|(i, _)| {
+            let rest = error[i + needle.len()..].strip_prefix(':')?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u32>().ok().filter(|n| *n > 0)
+        })
+    };
+    let path = file.to_string_lossy();
+    after(&path).or_else(|| {
+        let name = file.file_name()?.to_string_lossy();
+        after(&name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_line;
+    use std::path::Path;
+
+    #[test]
+    fn error_lines_are_read_from_the_file_position() {
+        let f = Path::new("/srv/plugins/p.js");
+        assert_eq!(
+            error_line("/srv/plugins/p.js:3: SyntaxError: Unexpected token '='", f),
+            Some(3)
+        );
+        assert_eq!(error_line("Uncaught at p.js:12:5", f), Some(12));
+        assert_eq!(
+            error_line("/srv/plugins/lib.js:4 then /srv/plugins/p.js:9", f),
+            Some(9)
+        );
+        assert_eq!(error_line("no position here", f), None);
     }
 }

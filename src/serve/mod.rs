@@ -129,6 +129,7 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if let Some(logs) = logs {
         state.logs = logs;
     }
+    state.console = Some(app.console.clone());
     let history = registry.services().history.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -171,8 +172,11 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if args.console || (only_console && !args.no_console) {
         tokio::spawn(console_loop(dispatcher));
     }
+    // The web console is merged beside the adapters' routes: its own routes and layers, none
+    // on the API's request path.
+    let routes = app.routes.merge(crate::console::routes(state.clone()));
     let draining =
-        http::listener::serve(listener, http::app(state, app.routes), config.http, signal).await;
+        http::listener::serve(listener, http::app(state, routes), config.http, signal).await;
     // Nothing new comes in: adapters stop polling, cron stops firing.
     drop(adapter_tasks);
     scheduler.stop();

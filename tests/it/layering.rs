@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["serve"],
     &["app"],
     &["config"],
+    &["console"],
     &["http", "cron"],
     &["dispatch"],
     &["plugin"],
