@@ -348,8 +348,11 @@ impl Worker {
             self.gauges.set_running(running);
             self.report_heap();
             if self.exclusive && running == 0 && !retired {
-                // Free again: look at the queue once more.
-                if !queue.is_empty() {
+                // Free again: look at the queue once more, and have the next push wake this
+                // task (the wait registered before the last job was taken never got a waker).
+                let w = waiter.get_or_insert_with(|| queue.waiter());
+                if !queue.is_empty() || w.as_mut().poll(cx).is_ready() {
+                    waiter = None;
                     cx.waker().wake_by_ref();
                 }
             }
@@ -386,18 +389,16 @@ impl Worker {
         if self.gauges.waited(job.sent.elapsed()) > GROW_AT {
             (self.grow)();
         }
-        let _ = job.taken.set(Reach {
-            control: self.reach.clone(),
-            terminator: self.terminator.clone(),
-        });
         let RunJob {
             id,
             ctx,
             options,
             reply,
+            taken,
             ..
         } = job;
         let terminator = self.terminator.clone();
+        let control = self.reach.clone();
         let loaded = match self.loaded() {
             Ok(l) => l,
             Err(e) => {
@@ -405,6 +406,12 @@ impl Worker {
                 return;
             }
         };
+        // The runtime's gate is where the caller interrupts a blocking host call of the run.
+        let _ = taken.set(Reach {
+            control,
+            terminator: terminator.clone(),
+            gate: loaded.gate.clone(),
+        });
         loaded
             .runtime
             .op_state()

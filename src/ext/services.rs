@@ -35,6 +35,9 @@ pub struct Services {
     pub inbox: Option<Inbox>,
     /// The HTTP server's address (`port()`), when there is one.
     pub listen: Option<std::net::SocketAddr>,
+    /// The shared I/O runtime (the one the services were built on): the blocking host calls
+    /// of es5 plugins run their work on it (`ext::es5`), never on an isolate's own runtime.
+    pub io: tokio::runtime::Handle,
 }
 
 impl Services {
@@ -128,14 +131,13 @@ impl ServicesBuilder {
         self
     }
 
-    /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
+    /// Must be called inside a tokio runtime: the default `fetch()` client and the blocking
+    /// es5 host calls run on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
+        let io = tokio::runtime::Handle::current();
         let fetch = match self.fetch {
             Some(f) => f,
-            None => Arc::new(HttpFetch::new(
-                self.policy,
-                tokio::runtime::Handle::current(),
-            )?),
+            None => Arc::new(HttpFetch::new(self.policy, io.clone())?),
         };
         Ok(Arc::new(Services {
             outbox: self.outbox,
@@ -151,6 +153,7 @@ impl ServicesBuilder {
                 .unwrap_or_else(|| History::memory(Retention::default())),
             inbox: self.inbox,
             listen: self.listen,
+            io,
         }))
     }
 }

@@ -1,6 +1,6 @@
 //! Plugins as files: which files are plugins (`files`), the header of one (`manifest`), its
 //! triggers (`schedule` for cron, `routes` for HTTP), its settings (`params`), its npm packages
-//! (`deps`), loading a file into a compiled version (`load`), the registry of the versions
+//! (`deps`), its dialect (`style`: middleware or es5), loading a file into a compiled version (`load`), the registry of the versions
 //! serving now (`registry`, `status`), hot reload (`watch`), and the static requires
 //! `isobot check` resolves (`requires`).
 //!
@@ -17,8 +17,10 @@ pub mod requires;
 pub mod routes;
 pub mod schedule;
 pub mod status;
+pub mod style;
 pub mod watch;
 
 pub use load::{LoadError, Source, Triggers};
 pub use registry::{Change, LoadReport, Observer, PluginVersion, Registry, Stats};
 pub use status::PluginStatus;
+pub use style::{Dialect, Style};

@@ -197,6 +197,8 @@ impl Bot {
                     "1.2.3".into(),
                 )),
                 source: source.into(),
+                // The dialect as the registry detects it: es5 plugins get their globals.
+                es5: isobot::plugin::style::detect(None, source).globals,
             },
             self.services.clone(),
             IsolateLimits::heap(64 << 20),

@@ -15,6 +15,7 @@ mod cli_server;
 mod dev_loop;
 mod engine_pool;
 mod errors;
+mod es5;
 mod harness;
 mod hostile_engine;
 mod httpbridge;

@@ -34,6 +34,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
 /// The shared HTTP client of plugin `fetch()` calls.
 pub struct HttpFetch {
     client: reqwest::Client,
+    /// The same without following redirects (`FetchRequest::follow_redirects` off).
+    no_follow: reqwest::Client,
     policy: Arc<FetchPolicy>,
     io: tokio::runtime::Handle,
 }
@@ -43,6 +45,12 @@ impl HttpFetch {
     pub fn new(policy: FetchPolicy, io: tokio::runtime::Handle) -> Result<HttpFetch, FetchError> {
         let policy = Arc::new(policy);
         let redirect_policy = policy.clone();
+        let no_follow = reqwest::Client::builder()
+            .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?;
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
@@ -61,7 +69,12 @@ impl HttpFetch {
             .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?;
-        Ok(HttpFetch { client, policy, io })
+        Ok(HttpFetch {
+            client,
+            no_follow,
+            policy,
+            io,
+        })
     }
 
     pub fn policy(&self) -> &FetchPolicy {
@@ -88,7 +101,12 @@ impl Fetch for HttpFetch {
             .map_err(|_| FetchError::Method(req.method.clone()))?;
         let timeout = req.timeout.unwrap_or(self.policy.timeout);
         let max = self.policy.max_bytes;
-        let mut request = self.client.request(method, url);
+        let client = if req.follow_redirects {
+            &self.client
+        } else {
+            &self.no_follow
+        };
+        let mut request = client.request(method, url);
         for (k, v) in &req.headers {
             request = request.header(k.as_str(), v.as_str());
         }
