@@ -6,9 +6,9 @@
 use super::{external, snapshot, EngineError, IsolateLimits, PluginCode};
 use crate::ext::transpile::{self, Transform};
 use crate::ext::{self, Gate, Services};
-use std::borrow::Cow;
 use deno_core::v8;
 use deno_core::JsRuntime;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -127,7 +127,11 @@ impl Blank {
             let es5 = v8::Boolean::new(scope, code.es5).into();
             let this = v8::undefined(scope).into();
             install
-                .call(scope, this, &[plugin_fn, filename.into(), dirname.into(), es5])
+                .call(
+                    scope,
+                    this,
+                    &[plugin_fn, filename.into(), dirname.into(), es5],
+                )
                 .ok_or_else(|| EngineError::Thread("installing the plugin failed".into()))?;
         }
         Ok(Loaded {
@@ -183,9 +187,8 @@ fn execute(
     file_name: &str,
     body: &str,
 ) -> Result<v8::Global<v8::Value>, Box<deno_core::error::JsError>> {
-    let wrapped = format!(
-        "(async function (require, module, exports, __filename, __dirname) {{{body}\n}})"
-    );
+    let wrapped =
+        format!("(async function (require, module, exports, __filename, __dirname) {{{body}\n}})");
     runtime.execute_script(file_name.to_string(), wrapped)
 }
 

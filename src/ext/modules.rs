@@ -18,7 +18,11 @@ use std::sync::Arc;
 
 deno_core::extension!(
     isobot_modules,
-    ops = [op_isobot_module_resolve, op_isobot_module_read, op_isobot_module_transpile]
+    ops = [
+        op_isobot_module_resolve,
+        op_isobot_module_read,
+        op_isobot_module_transpile
+    ]
 );
 
 pub(super) const JS: &[JsFile] = &[js_file!("50_modules.js")];

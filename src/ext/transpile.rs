@@ -84,7 +84,9 @@ impl TranspileError {
 pub fn is_typescript(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     [".ts", ".mts", ".cts"].iter().any(|e| name.ends_with(e))
-        && ![".d.ts", ".d.mts", ".d.cts"].iter().any(|e| name.ends_with(e))
+        && ![".d.ts", ".d.mts", ".d.cts"]
+            .iter()
+            .any(|e| name.ends_with(e))
 }
 
 /// Whether a line starts with an `import`/`export` statement (the `.js` files worth converting
@@ -335,7 +337,9 @@ struct Output {
 impl Sucrase {
     fn new() -> Result<Sucrase, TranspileError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
-            TranspileError::plain(format!("the TypeScript transpiler cannot start: {what}: {e}"))
+            TranspileError::plain(format!(
+                "the TypeScript transpiler cannot start: {what}: {e}"
+            ))
         };
         let mut runtime = JsRuntime::try_new(RuntimeOptions {
             create_params: Some(v8::CreateParams::default().heap_limits(0, HEAP)),
@@ -361,8 +365,9 @@ impl Sucrase {
         let convert = {
             deno_core::scope!(scope, &mut runtime);
             let local = v8::Local::new(scope, glue);
-            let f = v8::Local::<v8::Function>::try_from(local)
-                .map_err(|_| TranspileError::plain("the transpiler glue is not a function".into()))?;
+            let f = v8::Local::<v8::Function>::try_from(local).map_err(|_| {
+                TranspileError::plain("the transpiler glue is not a function".into())
+            })?;
             v8::Global::new(scope, f)
         };
         Ok(Sucrase {
@@ -463,7 +468,10 @@ mod tests {
             recorded_sha256(),
             "js/vendor/sucrase.min.js is not the build recorded in tools/sucrase-bundle/README.md; rebuild it with the recipe there and record its sha256"
         );
-        assert!(BUNDLE.contains("sucrase 3.35.1"), "the banner names the version");
+        assert!(
+            BUNDLE.contains("sucrase 3.35.1"),
+            "the banner names the version"
+        );
     }
 
     #[test]
@@ -519,9 +527,15 @@ mod tests {
     #[test]
     fn messages_lose_what_isobot_says_itself() {
         assert_eq!(
-            clean("/p/a.ts", "Error transforming /p/a.ts: Unexpected token (7:10)"),
+            clean(
+                "/p/a.ts",
+                "Error transforming /p/a.ts: Unexpected token (7:10)"
+            ),
             "Unexpected token"
         );
-        assert_eq!(clean("/p/a.ts", "odd (not a location)"), "odd (not a location)");
+        assert_eq!(
+            clean("/p/a.ts", "odd (not a location)"),
+            "odd (not a location)"
+        );
     }
 }

@@ -135,10 +135,25 @@ fn uses_modules(code: &str) -> bool {
 /// Names called as free functions (`name(`, not `x.name(`).
 fn free_calls(code: &str) -> BTreeSet<String> {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| re(r"(?:^|[^.\w$])([A-Za-z_$][\w$]*)\s*\("))
-        .captures_iter(code)
-        .map(|c| c[1].to_string())
-        .collect()
+    let ident = RE.get_or_init(|| re(r"[A-Za-z_$][\w$]*"));
+    let bytes = code.as_bytes();
+    let mut out = BTreeSet::new();
+    for m in ident.find_iter(code) {
+        // A match may start inside a longer word (`x1` after a digit): the whole word counts.
+        let before = code[..m.start()].trim_end_matches([' ', '\t']);
+        let prev = before.as_bytes().last().copied().unwrap_or(b'\n');
+        let glued = m.start() > 0 && {
+            let b = bytes[m.start() - 1];
+            b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+        };
+        if glued || prev == b'.' {
+            continue;
+        }
+        if code[m.end()..].trim_start().starts_with('(') {
+            out.insert(m.as_str().to_string());
+        }
+    }
+    out
 }
 
 /// Names the file declares: functions, classes, variables (also destructured), imports.
@@ -343,6 +358,7 @@ mod tests {
             ("header, any case", Some(" ES5 "), "", ("es5", true)),
             ("globals, no require", None, "sendText('hi ' + GetUsername())", ("es5", true)),
             ("common name, no require", None, "var b = request({url: u}); sleep(10)", ("es5", true)),
+            ("nested in another call", None, "out(request(u))", ("es5", true)),
             ("inside a template", None, "let t = `${GetUserID()}`;", ("es5", true)),
             ("plain script", None, "console.log(1); fetch('x')", ("middleware", false)),
             (

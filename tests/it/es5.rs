@@ -4,9 +4,7 @@
 //! runs of one es5 plugin overlap, a middleware plugin keeps answering, a run blocked past its
 //! limit ends as a timeout and the isolate keeps serving.
 
-use crate::harness::{
-    assert_ok, console, log_text, message, msg_ctx, outs, run, run_within, Bot,
-};
+use crate::harness::{assert_ok, console, log_text, message, msg_ctx, outs, run, run_within, Bot};
 use isobot::run::{RunContext, RunStatus};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -35,7 +33,21 @@ async fn context_globals_have_the_shapes_of_es5_md() {
     assert_ok(&o);
     assert_eq!(
         outs(&o),
-        [json!(["u1", "alice", "g1", "friends", "weather beijing", "qq", "qq", "m-1", "beijing", "now", "", "", true])]
+        [json!([
+            "u1",
+            "alice",
+            "g1",
+            "friends",
+            "weather beijing",
+            "qq",
+            "qq",
+            "m-1",
+            "beijing",
+            "now",
+            "",
+            "",
+            true
+        ])]
     );
     // A private chat has no chat id; a cron or manual run is of IM `fake`.
     let o = run(&iso, msg_ctx(message("qq", "qa", "", "u2", "hi"), &[])).await;

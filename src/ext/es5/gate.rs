@@ -154,13 +154,20 @@ mod tests {
         });
         waker.join().unwrap();
         assert_eq!(out, Err(Interrupted(timeout())));
-        assert!(started.elapsed() < Duration::from_secs(30), "woken, not timed out");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "woken, not timed out"
+        );
         assert_eq!(
             gate.block(io.handle(), 5, async { 1 }),
             Err(Interrupted(timeout())),
             "an ended run blocks no more"
         );
-        assert_eq!(gate.block(io.handle(), 6, async { 2 }), Ok(2), "other runs do");
+        assert_eq!(
+            gate.block(io.handle(), 6, async { 2 }),
+            Ok(2),
+            "other runs do"
+        );
         gate.forget(5);
         gate.forget(99);
         assert_eq!(gate.block(io.handle(), 5, async { 3 }), Ok(3));

@@ -109,13 +109,14 @@ fn block<F: Future>(
             s.borrow::<Arc<Services>>().io.clone(),
         )
     };
-    gate.block(&io, run_id, work).map_err(|Interrupted(status)| {
-        state
-            .borrow_mut()
-            .borrow_mut::<Runs>()
-            .fail(run_id, status.clone());
-        Es5Error::Interrupted { call, status }
-    })
+    gate.block(&io, run_id, work)
+        .map_err(|Interrupted(status)| {
+            state
+                .borrow_mut()
+                .borrow_mut::<Runs>()
+                .fail(run_id, status.clone());
+            Es5Error::Interrupted { call, status }
+        })
 }
 
 /// A line in the run log (and the server log) about a call that did not go as asked.
@@ -156,7 +157,12 @@ fn op_isobot_es5_push(
     run_id: u32,
     #[serde] args: PushArgs,
 ) -> Result<u32, Es5Error> {
-    Ok(block(&state, run_id, "push", push(state.clone(), run_id, args))??)
+    Ok(block(
+        &state,
+        run_id,
+        "push",
+        push(state.clone(), run_id, args),
+    )??)
 }
 
 /// `RecallMessage(id)`: whether the adapter recalled it.
@@ -246,16 +252,14 @@ fn op_isobot_es5_input(
 
 /// `sleep(ms)`.
 #[op2(nofast)]
-fn op_isobot_es5_sleep(
-    state: Rc<RefCell<OpState>>,
-    run_id: u32,
-    ms: f64,
-) -> Result<(), Es5Error> {
+fn op_isobot_es5_sleep(state: Rc<RefCell<OpState>>, run_id: u32, ms: f64) -> Result<(), Es5Error> {
     let Some(d) = crate::duration::from_ms(ms, Duration::from_millis(1), MAX_SLEEP) else {
         return Ok(());
     };
     // Made inside the block: a timer is registered with the runtime current when it is made.
-    block(&state, run_id, "sleep", async move { tokio::time::sleep(d).await })
+    block(&state, run_id, "sleep", async move {
+        tokio::time::sleep(d).await
+    })
 }
 
 /// `request(options)`: the whole response (JS shapes the body and the callback's arguments).

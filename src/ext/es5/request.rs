@@ -173,7 +173,9 @@ fn multipart(
 
 /// A header parameter value: quotes and line breaks would end it early.
 fn quoted(s: &str) -> String {
-    s.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn mime_of(path: &Path) -> &'static str {
@@ -244,12 +246,19 @@ mod tests {
         };
         let cases = [
             (302, vec![("location", "/z")], "http://a.test/z"),
-            (301, vec![("Location", "https://b.test/")], "https://b.test/"),
+            (
+                301,
+                vec![("Location", "https://b.test/")],
+                "https://b.test/",
+            ),
             (200, vec![("location", "/z")], ""),
             (302, vec![], ""),
         ];
         for (status, headers, want) in cases {
-            assert_eq!(RequestReply::from_response(r(status, headers)).location, want);
+            assert_eq!(
+                RequestReply::from_response(r(status, headers)).location,
+                want
+            );
         }
     }
 }
