@@ -399,6 +399,7 @@ impl Worker {
         } = job;
         let terminator = self.terminator.clone();
         let control = self.reach.clone();
+        let busy = self.exclusive.then(|| self.gauges.clone());
         let loaded = match self.loaded() {
             Ok(l) => l,
             Err(e) => {
@@ -418,6 +419,11 @@ impl Worker {
             .borrow_mut()
             .borrow_mut::<Runs>()
             .insert(id, *ctx, options, reply);
+        if let Some(gauges) = busy {
+            // Busy before the JS runs: it may block this thread in a host call for long, and
+            // the pool counts a thread that reads idle as free for the next job.
+            gauges.set_running(1);
+        }
         terminator.enter();
         let result = call(&mut loaded.runtime, &loaded.start, id);
         // A terminated run is ended by the cancel that follows the termination, with the

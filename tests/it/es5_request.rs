@@ -2,13 +2,14 @@
 //! json/text/location, JSON / form / multipart bodies, headers and methods, the request
 //! timeout, and the `[fetch]` policy (a private address denied as for `fetch()`).
 
-use crate::harness::{assert_ok, console, log_text, message, msg_ctx, outs, run, Bot};
+use crate::harness::{assert_ok, console, log_text, message, msg_ctx, outs, run, run_within, Bot};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use isobot::ext::{FetchPolicy, HttpFetch};
+use isobot::run::RunStatus;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -209,6 +210,44 @@ request({url: base + '/slow', timeout: 200}, function (error) { out(error.name);
         [json!(["TimeoutError", true]), json!("TimeoutError")]
     );
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// A request slower than the run's limit ends the run as a timeout in about the limit, and the
+/// same isolate serves the next run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_ends_at_the_runs_limit_and_the_isolate_keeps_serving() {
+    let base = server().await;
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    let iso = bot
+        .start(
+            "limit.js",
+            &es5(
+                &base,
+                "globalThis.n = (globalThis.n || 0) + 1; out(n);
+if (GetContent() === 'slow') request({url: base + '/slow', timeout: 600000}, function () { out('callback'); });
+out('after');",
+            ),
+        )
+        .await;
+    let started = std::time::Instant::now();
+    let limit = Duration::from_secs(1);
+    let o = run_within(
+        &iso,
+        msg_ctx(message("qq", "qa", "", "u", "slow"), &[]),
+        limit,
+    )
+    .await;
+    assert_eq!(o.status, RunStatus::TimedOut(limit));
+    // Generous on a shared machine: the point is 1 s, not the server's 30 s.
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(
+        outs(&o),
+        [json!(1)],
+        "neither the callback nor the rest ran"
+    );
+    let o = run(&iso, msg_ctx(message("qq", "qa", "", "u", "fast"), &[])).await;
+    assert_ok(&o);
+    assert_eq!(outs(&o), [json!(2), json!("after")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

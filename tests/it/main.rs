@@ -16,6 +16,7 @@ mod dev_loop;
 mod engine_pool;
 mod errors;
 mod es5;
+mod es5_live;
 mod es5_request;
 mod harness;
 mod hostile_engine;
