@@ -121,3 +121,33 @@ async fn a_sleep_past_the_limit_ends_as_a_timeout_and_the_isolate_keeps_serving(
     assert_ok(&o);
     assert_eq!(outs(&o), [json!(2), json!("after")]);
 }
+
+/// Every global of ES5.md §3 is a function; the autMan-only ones throw
+/// `<name> is not supported in isobot` (never a `ReferenceError`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_es5_md_global_exists_and_the_unsupported_ones_say_so() {
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    let iso = bot
+        .start(
+            "all.js",
+            &es5("var names = ['sendText', 'sendImage', 'sendVideo', 'image', 'RecallMessage', 'GetUserID', 'GetUsername', 'GetChatID', 'GetChatname', 'GetContent', 'GetImType', 'ImType', 'GetMessageID', 'param', 'isAdmin', 'input', 'breakIn', 'notifyMasters', 'push', 'get', 'set', 'del', 'bucketGet', 'bucketSet', 'bucketDel', 'bucketKeys', 'bucketAllKeys', 'bucketAll', 'request', 'sleep', 'timeFmt', 'importJs', 'Debug', 'Info', 'Warn', 'Error', 'GroupKick', 'GroupBan', 'call'];
+out(names.filter(function (n) { return typeof globalThis[n] !== 'function'; }));
+var rare = [['waitPay', waitPay], ['encodeQR', encodeQR], ['drawList', drawList], ['EmailSend', EmailSend], ['spread', spread], ['cron.add', cron.add], ['reply.add', reply.add], ['call(\"nope\")', function () { return call('nope'); }]];
+out(rare.map(function (r) { try { r[1](); return r[0] + ': no error'; } catch (e) { return [e.name, e.code, e.message.indexOf(r[0] + ' is not supported in isobot; ') === 0]; } }));
+Debug('debug', 1); Info('info'); Warn('warn'); var e = Error('as a call'); out([e instanceof Error, e.message, new Error('x') instanceof Error]);
+out([timeFmt('yyyy-MM', 47260800), timeFmt('yy ss', 47260800), timeFmt().length]);"),
+        )
+        .await;
+    let o = run(&iso, msg_ctx(message("qq", "qa", "g", "u", "x"), &[])).await;
+    assert_ok(&o);
+    let got = outs(&o);
+    assert_eq!(got[0], json!([]), "missing globals");
+    let unsupported = json!(["Error", "ERR_ISOBOT_UNSUPPORTED", true]);
+    assert_eq!(got[1], json!(vec![unsupported; 8]));
+    assert_eq!(got[2], json!([true, "as a call", true]));
+    assert_eq!(got[3], json!(["1971-07", "yy 00", 19]));
+    let logs = log_text(&o);
+    for want in ["debug 1", "info", "warn", "as a call"] {
+        assert!(logs.contains(want), "{want} in {logs}");
+    }
+}

@@ -13,6 +13,7 @@ mod admin_api;
 mod cli;
 mod cli_server;
 mod dev_loop;
+mod dialects;
 mod engine_pool;
 mod errors;
 mod es5;
