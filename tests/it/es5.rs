@@ -151,3 +151,31 @@ out([timeFmt('yyyy-MM', 47260800), timeFmt('yy ss', 47260800), timeFmt().length]
         assert!(logs.contains(want), "{want} in {logs}");
     }
 }
+
+/// `js/es5.d.ts` declares only globals that exist: each `function NAME(` of it is a function
+/// in an es5 plugin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_global_es5_d_ts_declares_exists() {
+    let dts = include_str!("../../js/es5.d.ts");
+    let mut names: Vec<&str> = dts
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("function "))
+        .filter_map(|l| l.split(['(', '<']).next())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 40, "{names:?}");
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    let iso = bot
+        .start(
+            "dts.js",
+            &es5(&format!(
+                "var names = {}; sendText('x'); out(names.filter(function (n) {{ return typeof globalThis[n] !== 'function'; }}));",
+                serde_json::to_string(&names).unwrap()
+            )),
+        )
+        .await;
+    let o = run(&iso, msg_ctx(message("qq", "qa", "g", "u", "x"), &[])).await;
+    assert_ok(&o);
+    assert_eq!(outs(&o), [json!([])]);
+}
