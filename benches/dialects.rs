@@ -124,7 +124,11 @@ fn benches(c: &mut Criterion) {
         let pool = start(&rt, services.clone(), file, source);
         // The first run: isolate, module cache and (es5) globals are warm afterwards.
         let o = rt.block_on(pool.run(message(), opts()));
-        assert!(o.status.is_ok() && o.sends.len() == 1, "{name}: {}", o.status);
+        assert!(
+            o.status.is_ok() && o.sends.len() == 1,
+            "{name}: {}",
+            o.status
+        );
         g.bench_function(name, |b| {
             b.iter(|| {
                 let o = rt.block_on(pool.run(message(), opts()));

@@ -50,7 +50,10 @@ fn es5_isolates_per_plugin_is_read_and_bounded() {
     let base = Path::new("/tmp");
     let c = Config::from_toml("[engine]\nes5_isolates_per_plugin = 3", base).unwrap();
     assert_eq!(c.engine.es5_per_plugin, 3);
-    assert_eq!(Config::from_toml("", base).unwrap().engine.es5_per_plugin, 8);
+    assert_eq!(
+        Config::from_toml("", base).unwrap().engine.es5_per_plugin,
+        8
+    );
     let err = Config::from_toml("[engine]\nes5_isolates_per_plugin = 0", base)
         .unwrap_err()
         .to_string();

@@ -286,3 +286,36 @@ async fn recall_message_of_send_text_is_a_onebot_delete_msg() {
     ];
     assert_eq!(got, want);
 }
+
+/// ES5.md §4: an `//[event: …]` header starts an es5 plugin on that OneBot event, the event's
+/// fields reachable from the globals; `GroupBan` is the OneBot action through the run's account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_header_starts_an_es5_plugin_with_the_events_fields() {
+    let imp = onebot_http().await;
+    let src = es5(
+        "//[event: qq-notice-group_increase]\n",
+        "var d = JSON.parse(GetContent()); sendText('welcome ' + GetUserID() + ' to ' + GetChatID() + ' by ' + d.operator_id); GroupBan(GetUserID(), 60);",
+    );
+    let stack = Stack::start(&http_account(&imp, None), &[("welcome.js", src.as_bytes())]).await;
+    let event = json!({"time": 1, "self_id": 42, "post_type": "notice", "notice_type": "group_increase", "sub_type": "approve", "group_id": 600, "user_id": 5, "operator_id": 1});
+    assert_eq!(
+        post_event(&stack, "42", None, &event).await,
+        StatusCode::NO_CONTENT
+    );
+    let runs = stack.next_runs().await;
+    assert_eq!(runs.len(), 1);
+    assert_runs_ok(&runs);
+    assert_eq!(
+        imp.actions(),
+        vec![
+            (
+                "send_group_msg".to_string(),
+                json!({"group_id": 600, "message": [{"type": "text", "data": {"text": "welcome 5 to 600 by 1"}}]})
+            ),
+            (
+                "set_group_ban".to_string(),
+                json!({"group_id": 600, "user_id": 5, "duration": 60})
+            ),
+        ]
+    );
+}

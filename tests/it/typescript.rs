@@ -166,3 +166,26 @@ async fn commonjs_plugins_are_not_converted() {
     assert_ok(&o);
     assert_eq!(outs(&o), [json!([5, true])]);
 }
+
+/// `require('./x.ts')` from a CommonJS plugin converts the helper; its errors keep its lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_of_a_ts_helper_strips_its_types() {
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    bot.write(
+        "lib/calc.ts",
+        "export interface Pair { a: number; b: number }\nexport const sum = ({ a, b }: Pair): number => a + b;\nexport function fail(): never {\n  throw new Error('calc failed');\n}\n",
+    );
+    let iso = bot
+        .start(
+            "calc.js",
+            "//[author: t]\nconst calc = require('./lib/calc.ts');\nconsole.log('OUT ' + JSON.stringify(calc.sum({ a: 2, b: 3 })));\ncalc.fail();\n",
+        )
+        .await;
+    let o = run(&iso, msg_ctx(message("qq", "qa", "", "u", "x"), &[])).await;
+    assert_eq!(outs(&o), [json!(5)]);
+    let RunStatus::Failed { message, stack } = &o.status else {
+        panic!("fail() throws: {}", o.status);
+    };
+    assert_eq!(message, "Error: calc failed");
+    assert!(stack.contains("calc.ts:4:"), "{stack}");
+}
