@@ -351,9 +351,12 @@ mod tests {
         (d.style.as_str(), d.globals)
     }
 
+    /// (what, `language` header, source, (style, gets the globals)).
+    type Case<'a> = (&'a str, Option<&'a str>, &'a str, (&'a str, bool));
+
     #[test]
     fn dialect_table() {
-        let cases: &[(&str, Option<&str>, &str, (&str, bool))] = &[
+        let cases: &[Case] = &[
             ("header", Some("es5"), "const x = 1;", ("es5", true)),
             ("header, any case", Some(" ES5 "), "", ("es5", true)),
             ("globals, no require", None, "sendText('hi ' + GetUsername())", ("es5", true)),

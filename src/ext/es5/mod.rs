@@ -67,9 +67,10 @@ pub enum Es5Error {
         call: &'static str,
         status: RunStatus,
     },
+    /// Boxed: a send's error is large, and every blocking op returns this type.
     #[class(inherit)]
     #[error(transparent)]
-    Push(#[from] PushError),
+    Push(Box<PushError>),
     #[class(inherit)]
     #[error(transparent)]
     Fetch(#[from] FetchError),
@@ -85,6 +86,12 @@ pub enum Es5Error {
     #[class(inherit)]
     #[error(transparent)]
     Ended(#[from] RunEnded),
+}
+
+impl From<PushError> for Es5Error {
+    fn from(e: PushError) -> Self {
+        Es5Error::Push(Box::new(e))
+    }
 }
 
 // The blocking ops are never V8 fast calls (`nofast` where the macro would make one): a fast
