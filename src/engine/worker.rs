@@ -399,7 +399,7 @@ impl Worker {
         } = job;
         let terminator = self.terminator.clone();
         let control = self.reach.clone();
-        let busy = self.exclusive.then(|| self.gauges.clone());
+        let gauges = self.gauges.clone();
         let loaded = match self.loaded() {
             Ok(l) => l,
             Err(e) => {
@@ -419,11 +419,12 @@ impl Worker {
             .borrow_mut()
             .borrow_mut::<Runs>()
             .insert(id, *ctx, options, reply);
-        if let Some(gauges) = busy {
-            // Busy before the JS runs: it may block this thread in a host call for long, and
-            // the pool counts a thread that reads idle as free for the next job.
-            gauges.set_running(1);
-        }
+        // Busy before the JS runs, in the gauge the pool reads: an es5 run may block this
+        // thread in a host call for long (an isolate that reads idle is taken as free for the
+        // next job), and a run that ends within this poll still stamps the isolate's last idle
+        // time when the poll sets the gauge back (else it would look idle since it started, and
+        // be evicted at once).
+        gauges.set_running(gauges.running.load(Ordering::Relaxed).max(1));
         terminator.enter();
         let result = call(&mut loaded.runtime, &loaded.start, id);
         // A terminated run is ended by the cancel that follows the termination, with the
