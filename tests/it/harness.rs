@@ -365,3 +365,19 @@ pub async fn hook(answer: Answer) -> Hook {
         received,
     }
 }
+
+/// Runs `ctx` until the isolate that served the run numbered `n` serves again (the plugin
+/// outputs its per-isolate count `n` first, then `after`): an Exclusive pool may start another
+/// isolate while the first one still winds down an interrupted run. Panics after 20 runs.
+pub async fn run_until_isolate_count(iso: &IsolatePool, ctx: RunContext, n: u64) {
+    for _ in 0..20 {
+        let o = run(iso, ctx.clone()).await;
+        assert_ok(&o);
+        let got = outs(&o);
+        assert_eq!(got.last(), Some(&serde_json::json!("after")), "{got:?}");
+        if got[0].as_u64() == Some(n) {
+            return;
+        }
+    }
+    panic!("the isolate of the interrupted run never served again");
+}
