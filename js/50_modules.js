@@ -8,6 +8,8 @@
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
   const core = I.core;
+  const StringPrototypeIndexOf = Function.prototype.call.bind(String.prototype.indexOf);
+  const StringPrototypeSlice = Function.prototype.call.bind(String.prototype.slice);
 
   const NODE_BUILTINS = new Set([
     "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto",
@@ -200,9 +202,11 @@
 
   /** `importJs('file.js')` or `importJs('author:file.js')`: another script of the folder. */
   I.importJs = (name) => {
+    // Primordials only: a plugin may have replaced String.prototype methods.
     const spec = P.StringCtor(name);
-    const file = spec.includes(":") ? spec.slice(spec.indexOf(":") + 1) : spec;
-    return load("", "./" + file.replace(/^\.\//, ""));
+    const colon = StringPrototypeIndexOf(spec, ":");
+    const file = colon >= 0 ? StringPrototypeSlice(spec, colon + 1) : spec;
+    return load("", "./" + (P.StringPrototypeStartsWith(file, "./") ? StringPrototypeSlice(file, 2) : file));
   };
   I.sdkExtensions.push((sdk) => {
     sdk.importJs = I.importJs;
