@@ -19,6 +19,8 @@
     "stream/promises", "stream/web", "timers/promises", "util/types",
   ]);
   const MIDDLEWARE = new P.SafeSet(["./middleware.js", "./middleware", "middleware", "middleware.js"]);
+  /** A line starting with an import/export statement (as `ext::transpile::has_module_syntax`). */
+  const ESM_LINE = /^[ \t]*(?:import[\s{*'"]|export[\s{*])/m;
 
   /** path -> module, as Node's `require.cache` (an entry deleted there is loaded again). */
   const cache = P.ObjectCreate(null);
@@ -146,12 +148,19 @@
     }
     // A `#!` line (CLI entry points) is not valid inside a function body.
     if (P.StringPrototypeStartsWith(source, "#!")) source = "//" + source;
+    // TypeScript helpers: types stripped, ES modules converted, lines kept (src/ext/transpile.rs).
+    if (r.format === "ts") source = ops.op_isobot_module_transpile(r.path, source, true);
     const dir = dirOf(r.path);
     const require = makeRequire(dir, null);
     const m = { exports: {}, id: r.path, filename: r.path, path: dir, loaded: false, children: [], require };
     // Cached before it runs, so require cycles see the partial exports (as in Node).
     cache[r.path] = m;
-    const [fn, err] = compile(source, r.path);
+    let [fn, err] = compile(source, r.path);
+    // A helper of the plugins folder written as an ES module (import/export lines) is converted
+    // to CommonJS once V8 has refused it; plain CommonJS files are compiled as they are.
+    if (err && r.format !== "ts" && !P.StringPrototypeIncludes(r.path, "/node_modules/") && P.RegExpPrototypeExec(ESM_LINE, source) !== null) {
+      [fn, err] = compile(ops.op_isobot_module_transpile(r.path, source, false), r.path);
+    }
     if (err) {
       delete cache[r.path];
       throw compileError(err, r.path);
@@ -191,9 +200,11 @@
 
   /** `importJs('file.js')` or `importJs('author:file.js')`: another script of the folder. */
   I.importJs = (name) => {
+    // Primordials only: a plugin may have replaced String.prototype methods.
     const spec = P.StringCtor(name);
-    const file = P.StringPrototypeIncludes(spec, ":") ? P.StringPrototypeSlice(spec, P.StringPrototypeIndexOf(spec, ":") + 1) : spec;
-    return load("", "./" + P.StringPrototypeReplace(file, /^\.\//, ""));
+    const colon = P.StringPrototypeIndexOf(spec, ":");
+    const file = colon >= 0 ? P.StringPrototypeSlice(spec, colon + 1) : spec;
+    return load("", "./" + (P.StringPrototypeStartsWith(file, "./") ? P.StringPrototypeSlice(file, 2) : file));
   };
   P.ArrayPrototypePush(I.sdkExtensions, (sdk) => {
     I.put(sdk, "importJs", I.importJs);

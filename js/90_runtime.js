@@ -49,10 +49,12 @@
     return true;
   };
 
-  I.install = (fn, filename, dirname) => {
+  /** `es5`: the plugin uses the globals of legacy es5 plugins (js/55_es5.js). */
+  I.install = (fn, filename, dirname, es5) => {
     plugin = { fn, filename, dirname };
     I.pluginFilename = filename;
     I.pluginDirname = dirname;
+    if (es5) I.installEs5();
   };
 
   I.start = (runId) => {

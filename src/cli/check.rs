@@ -1,6 +1,7 @@
 //! `isobot check DIR|FILE`: every plugin file's manifest parsed, its script compiled and its
 //! static relative `require`s resolved (`plugin::requires`), with the same predicate, loader,
-//! resolver, limits and compile checker as `serve`; errors and warnings as `file:line`.
+//! resolver, limits and compile checker as `serve`; errors and warnings as `file:line`. Each
+//! good file is listed with its id and style (`middleware` or `es5`).
 
 use super::CliError;
 use crate::config::Config;
@@ -49,7 +50,7 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
                             println!("warning: {w}");
                         }
                         if found.errors.is_empty() {
-                            Ok(source.manifest.id)
+                            Ok(format!("{}, {}", source.manifest.id, source.style()))
                         } else {
                             Err(CliError::Requires(found.errors.join("\n")))
                         }
@@ -59,7 +60,7 @@ pub async fn check(path: &Path, config: Option<&Path>) -> Result<(), CliError> {
             Err(e) => Err(e.into()),
         };
         match result {
-            Ok(id) => println!("ok      {} ({id})", file.display()),
+            Ok(what) => println!("ok      {} ({what})", file.display()),
             Err(e) => {
                 bad += 1;
                 println!("error   {}\n{e}", file.display());

@@ -280,6 +280,9 @@ fn engine(raw: raw::RawEngine) -> Result<EngineConfig, ConfigError> {
     if let Some(n) = raw.isolates_per_plugin {
         e.per_plugin = range("isolates_per_plugin", n, 1, 256)?;
     }
+    if let Some(n) = raw.es5_isolates_per_plugin {
+        e.es5_per_plugin = range("es5_isolates_per_plugin", n, 1, 1024)?;
+    }
     if let Some(s) = raw.spare {
         e.spare = s;
     }

@@ -42,6 +42,7 @@ pub(super) struct RawEngine {
     pub memory_mb: Option<u64>,
     pub idle_evict: Option<String>,
     pub isolates_per_plugin: Option<usize>,
+    pub es5_isolates_per_plugin: Option<usize>,
     pub spare: Option<bool>,
     pub plugin_queue: Option<usize>,
 }

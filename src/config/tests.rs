@@ -45,6 +45,21 @@ fn bad_values_say_what_to_write() {
     }
 }
 
+#[test]
+fn es5_isolates_per_plugin_is_read_and_bounded() {
+    let base = Path::new("/tmp");
+    let c = Config::from_toml("[engine]\nes5_isolates_per_plugin = 3", base).unwrap();
+    assert_eq!(c.engine.es5_per_plugin, 3);
+    assert_eq!(
+        Config::from_toml("", base).unwrap().engine.es5_per_plugin,
+        8
+    );
+    let err = Config::from_toml("[engine]\nes5_isolates_per_plugin = 0", base)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("es5_isolates_per_plugin"), "{err}");
+}
+
 fn one_account(body: &str) -> Result<AccountSpec, ConfigError> {
     let text = format!("[[accounts]]\n{body}");
     Config::from_toml(&text, Path::new("/tmp")).map(|c| c.accounts[0].clone())

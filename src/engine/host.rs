@@ -28,6 +28,10 @@ pub struct EngineConfig {
     /// Most isolates one plugin version gets when its runs queue up (a hot plugin uses every
     /// core).
     pub per_plugin: usize,
+    /// Most isolates one es5 plugin version gets (`[engine] es5_isolates_per_plugin`): each
+    /// serves one run at a time, and a run blocked in `sleep`/`input`/`request` uses no CPU,
+    /// so this is a bound on runs in flight at once, not on cores.
+    pub es5_per_plugin: usize,
     /// Keep a spare thread with a blank runtime ready for the next first run.
     pub spare: bool,
     /// Most runs of one plugin version in flight or queued; more are refused as overloaded.
@@ -43,6 +47,7 @@ impl Default for EngineConfig {
             per_plugin: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            es5_per_plugin: 8,
             spare: true,
             plugin_queue: 1000,
         }
@@ -87,6 +92,7 @@ impl Engine {
             config: EngineConfig {
                 max_live: config.max_live.max(1),
                 per_plugin: config.per_plugin.max(1),
+                es5_per_plugin: config.es5_per_plugin.max(1),
                 plugin_queue: config.plugin_queue.max(1),
                 idle: config.idle.max(Duration::from_millis(10)),
                 ..config

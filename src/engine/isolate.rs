@@ -45,6 +45,9 @@ pub(crate) enum Control {
 pub(crate) struct Reach {
     pub control: mpsc::UnboundedSender<Control>,
     pub terminator: Arc<Terminator>,
+    /// Wakes the run's blocking host call (es5 `sleep`, `input`, `request`, …): a thread
+    /// blocked in one answers neither the cancel nor a termination until it returns.
+    pub gate: Arc<crate::ext::Gate>,
 }
 
 /// One run, queued for the pool's isolates.
@@ -121,32 +124,45 @@ impl Waiting {
                     id,
                     status: status.clone(),
                 });
-                // A responsive worker answers the cancel at once; one that does not is stuck in
-                // JS (a busy loop): only then is the running JS terminated.
-                if let Ok(Ok(outcome)) = tokio::time::timeout(RESPONSIVE, &mut done).await {
-                    return outcome;
-                }
-                // Terminated JS that is caught (a termination that reached an op's argument
-                // conversion surfaces as an exception) and spins again is terminated again,
-                // until the thread leaves JS or the grace runs out.
-                let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
-                loop {
-                    reach.terminator.terminate();
-                    let step = tokio::time::Instant::now() + RESPONSIVE;
-                    match tokio::time::timeout_at(step.min(deadline), &mut done).await {
-                        Ok(Ok(outcome)) => return outcome,
-                        Ok(Err(_)) => return RunOutcome::failed(id, status),
-                        Err(_) if tokio::time::Instant::now() >= deadline => {
-                            tracing::error!(
-                                run = id,
-                                "an isolate thread did not leave JS after repeated termination"
-                            );
-                            return RunOutcome::failed(id, status);
-                        }
-                        Err(_) => {}
-                    }
-                }
+                reach.gate.interrupt(id, status.clone());
+                let outcome = ended(id, status, &mut done, reach).await;
+                reach.gate.forget(id);
+                outcome
             }
+        }
+    }
+}
+
+/// Waits for the outcome of run `id`, cancelled with `status`: a responsive worker (or one
+/// whose blocking call was interrupted) answers at once; one that does not is stuck in JS (a
+/// busy loop): only then is the running JS terminated.
+async fn ended(
+    id: u32,
+    status: RunStatus,
+    done: &mut oneshot::Receiver<RunOutcome>,
+    reach: &Reach,
+) -> RunOutcome {
+    if let Ok(Ok(outcome)) = tokio::time::timeout(RESPONSIVE, &mut *done).await {
+        return outcome;
+    }
+    // Terminated JS that is caught (a termination that reached an op's argument conversion
+    // surfaces as an exception) and spins again is terminated again, until the thread leaves
+    // JS or the grace runs out.
+    let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+    loop {
+        reach.terminator.terminate();
+        let step = tokio::time::Instant::now() + RESPONSIVE;
+        match tokio::time::timeout_at(step.min(deadline), &mut *done).await {
+            Ok(Ok(outcome)) => return outcome,
+            Ok(Err(_)) => return RunOutcome::failed(id, status),
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                tracing::error!(
+                    run = id,
+                    "an isolate thread did not leave JS after repeated termination"
+                );
+                return RunOutcome::failed(id, status);
+            }
+            Err(_) => {}
         }
     }
 }

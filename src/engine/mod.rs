@@ -31,7 +31,12 @@ use thiserror::Error;
 #[derive(Debug, Clone)]
 pub struct PluginCode {
     pub info: Arc<PluginInfo>,
+    /// The file's text as written (`.ts` and ES-module files are converted when compiled).
     pub source: Arc<str>,
+    /// The plugin uses the globals of legacy es5 plugins (`plugin::style`): they are installed
+    /// into its global scope, and because their host calls block the isolate's thread, its
+    /// isolates serve one run at a time (`Mode::Exclusive`).
+    pub es5: bool,
 }
 
 impl PluginCode {
@@ -50,7 +55,13 @@ impl PluginCode {
                 version.to_string(),
             )),
             source: source.into(),
+            es5: false,
         }
+    }
+
+    /// The same code with the es5 globals (see `es5`).
+    pub fn with_es5(self, es5: bool) -> Self {
+        Self { es5, ..self }
     }
 }
 

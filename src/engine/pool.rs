@@ -5,9 +5,9 @@
 //!
 //! Two modes: `Interleaved` (middleware plugins: many runs per isolate, interleaving at
 //! `await`s) and `Exclusive` (one run at a time per isolate: plugins whose host calls block the
-//! isolate's thread). Module state (top-level variables of the plugin and its `require`d
-//! helpers, `globalThis`) lives per isolate: two isolates of one version do not share it;
-//! storage is the shared state.
+//! isolate's thread — code that uses the es5 globals always runs so, with its own maximum).
+//! Module state (top-level variables of the plugin and its `require`d helpers, `globalThis`)
+//! lives per isolate: two isolates of one version do not share it; storage is the shared state.
 
 use super::host::Engine;
 use super::isolate::{self, Isolate};
@@ -105,16 +105,19 @@ impl IsolatePool {
         services: Arc<Services>,
         options: PoolOptions,
     ) -> IsolatePool {
+        // es5 code blocks its isolate's thread in host calls: never two runs on one isolate.
+        let (mode, default_max) = if code.es5 {
+            (Mode::Exclusive, engine.config().es5_per_plugin)
+        } else {
+            (options.mode, engine.config().per_plugin)
+        };
         let inner = Arc::new(PoolInner {
             engine: engine.clone(),
             code,
             services,
             limits: options.limits,
-            mode: options.mode,
-            max: options
-                .max_isolates
-                .unwrap_or(engine.config().per_plugin)
-                .max(1),
+            mode,
+            max: options.max_isolates.unwrap_or(default_max).max(1),
             jobs: Arc::default(),
             isolates: Mutex::new(Vec::new()),
             starting: AtomicUsize::new(0),

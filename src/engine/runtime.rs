@@ -4,9 +4,11 @@
 //! compiles the plugin into its function. Both run on the thread that owns the runtime.
 
 use super::{external, snapshot, EngineError, IsolateLimits, PluginCode};
-use crate::ext::{self, Services};
+use crate::ext::transpile::{self, Transform};
+use crate::ext::{self, Gate, Services};
 use deno_core::v8;
 use deno_core::JsRuntime;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub(super) struct Loaded {
     pub runtime: JsRuntime,
     pub start: v8::Global<v8::Function>,
     pub forget: v8::Global<v8::Function>,
+    /// Where a run's caller interrupts its blocking host calls (es5 globals).
+    pub gate: Arc<Gate>,
     /// The near-heap-limit callback fired: the runtime must be recycled.
     pub heap_hit: Rc<Cell<bool>>,
 }
@@ -104,7 +108,7 @@ impl Blank {
         code: &PluginCode,
         services: &Arc<Services>,
     ) -> Result<Loaded, EngineError> {
-        ext::install(
+        let gate = ext::install(
             &mut self.runtime.op_state().borrow_mut(),
             services.clone(),
             code.info.clone(),
@@ -120,39 +124,72 @@ impl Blank {
                 .ok_or_else(|| EngineError::Thread("v8 string".into()))?;
             let dirname = v8::String::new(scope, &dir)
                 .ok_or_else(|| EngineError::Thread("v8 string".into()))?;
+            let es5 = v8::Boolean::new(scope, code.es5).into();
             let this = v8::undefined(scope).into();
             install
-                .call(scope, this, &[plugin_fn, filename.into(), dirname.into()])
+                .call(
+                    scope,
+                    this,
+                    &[plugin_fn, filename.into(), dirname.into(), es5],
+                )
                 .ok_or_else(|| EngineError::Thread("installing the plugin failed".into()))?;
         }
         Ok(Loaded {
             runtime: self.runtime,
             start: self.start,
             forget: self.forget,
+            gate,
             heap_hit: self.heap_hit,
         })
     }
 }
 
 /// The plugin body as an async function; wrapping on the first line keeps line numbers.
+/// TypeScript is converted first; a `.js` file V8 rejects is converted when it has ES module
+/// lines (`ext::transpile`: lines kept, so errors name the file's own lines).
 pub(super) fn compile(
     runtime: &mut JsRuntime,
     code: &PluginCode,
 ) -> Result<v8::Global<v8::Value>, EngineError> {
-    // A `#!` line (docs/sdk.md: skipped) is not valid inside a function: it becomes a comment.
-    let (hashbang, body) = match code.source.strip_prefix("#!") {
-        Some(rest) => ("//", rest),
-        None => ("", &*code.source),
+    let file = &code.info.file;
+    let file_name = file.to_string_lossy().into_owned();
+    let lines = code.source.lines().count();
+    let converted = |transform| {
+        transpile::transpile(file, &without_hashbang(&code.source), transform)
+            .map_err(|e| EngineError::Compile(e.describe(file, &code.source)))
     };
-    let wrapped = format!(
-        "(async function (require, module, exports, __filename, __dirname) {{{hashbang}{body}\n}})"
-    );
-    let file_name = code.info.file.to_string_lossy().into_owned();
-    runtime
-        .execute_script(file_name.clone(), wrapped)
-        .map_err(|e| {
-            EngineError::Compile(compile_error(&file_name, code.source.lines().count(), &e))
-        })
+    if transpile::is_typescript(file) {
+        let js = converted(Transform::TypeScript)?;
+        return execute(runtime, &file_name, &js)
+            .map_err(|e| EngineError::Compile(compile_error(&file_name, lines, &e)));
+    }
+    match execute(runtime, &file_name, &without_hashbang(&code.source)) {
+        Ok(f) => Ok(f),
+        Err(_) if transpile::has_module_syntax(&code.source) => {
+            let js = converted(Transform::Imports)?;
+            execute(runtime, &file_name, &js)
+                .map_err(|e| EngineError::Compile(compile_error(&file_name, lines, &e)))
+        }
+        Err(e) => Err(EngineError::Compile(compile_error(&file_name, lines, &e))),
+    }
+}
+
+/// A `#!` line (docs/sdk.md: skipped) is not valid inside a function: it becomes a comment.
+fn without_hashbang(source: &str) -> Cow<'_, str> {
+    match source.strip_prefix("#!") {
+        Some(rest) => Cow::Owned(format!("//{rest}")),
+        None => Cow::Borrowed(source),
+    }
+}
+
+fn execute(
+    runtime: &mut JsRuntime,
+    file_name: &str,
+    body: &str,
+) -> Result<v8::Global<v8::Value>, Box<deno_core::error::JsError>> {
+    let wrapped =
+        format!("(async function (require, module, exports, __filename, __dirname) {{{body}\n}})");
+    runtime.execute_script(file_name.to_string(), wrapped)
 }
 
 /// Calls `f(run_id)` in the main context; a thrown exception becomes its message.

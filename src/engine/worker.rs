@@ -348,8 +348,11 @@ impl Worker {
             self.gauges.set_running(running);
             self.report_heap();
             if self.exclusive && running == 0 && !retired {
-                // Free again: look at the queue once more.
-                if !queue.is_empty() {
+                // Free again: look at the queue once more, and have the next push wake this
+                // task (the wait registered before the last job was taken never got a waker).
+                let w = waiter.get_or_insert_with(|| queue.waiter());
+                if !queue.is_empty() || w.as_mut().poll(cx).is_ready() {
+                    waiter = None;
                     cx.waker().wake_by_ref();
                 }
             }
@@ -386,18 +389,17 @@ impl Worker {
         if self.gauges.waited(job.sent.elapsed()) > GROW_AT {
             (self.grow)();
         }
-        let _ = job.taken.set(Reach {
-            control: self.reach.clone(),
-            terminator: self.terminator.clone(),
-        });
         let RunJob {
             id,
             ctx,
             options,
             reply,
+            taken,
             ..
         } = job;
         let terminator = self.terminator.clone();
+        let control = self.reach.clone();
+        let gauges = self.gauges.clone();
         let loaded = match self.loaded() {
             Ok(l) => l,
             Err(e) => {
@@ -405,12 +407,24 @@ impl Worker {
                 return;
             }
         };
+        // The runtime's gate is where the caller interrupts a blocking host call of the run.
+        let _ = taken.set(Reach {
+            control,
+            terminator: terminator.clone(),
+            gate: loaded.gate.clone(),
+        });
         loaded
             .runtime
             .op_state()
             .borrow_mut()
             .borrow_mut::<Runs>()
             .insert(id, *ctx, options, reply);
+        // Busy before the JS runs, in the gauge the pool reads: an es5 run may block this
+        // thread in a host call for long (an isolate that reads idle is taken as free for the
+        // next job), and a run that ends within this poll still stamps the isolate's last idle
+        // time when the poll sets the gauge back (else it would look idle since it started, and
+        // be evicted at once).
+        gauges.set_running(gauges.running.load(Ordering::Relaxed).max(1));
         terminator.enter();
         let result = call(&mut loaded.runtime, &loaded.start, id);
         // A terminated run is ended by the cancel that follows the termination, with the

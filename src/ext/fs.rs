@@ -166,7 +166,7 @@ impl FsRoots {
         }
     }
 
-    fn of(state: &mut OpState) -> FsRoots {
+    pub(crate) fn of(state: &mut OpState) -> FsRoots {
         if let Some(r) = state.try_borrow::<FsRoots>() {
             return r.clone();
         }

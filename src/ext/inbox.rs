@@ -58,6 +58,15 @@ pub(crate) async fn op_isobot_break_in(
     run_id: u32,
     #[string] text: String,
 ) -> Result<bool, BreakInError> {
+    break_in(state, run_id, text).await
+}
+
+/// The re-injection itself, shared with the blocking es5 `breakIn` (`ext::es5`).
+pub(crate) async fn break_in(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    text: String,
+) -> Result<bool, BreakInError> {
     if text.len() > MAX_TEXT {
         return Err(BreakInError::TooLong(text.len()));
     }

@@ -117,6 +117,17 @@ pub(crate) async fn op_isobot_listen(
     wait_ms: f64,
     group: bool,
 ) -> Result<String, RunEnded> {
+    listen(state, run_id, wait_ms, group).await
+}
+
+/// The wait itself, shared with the blocking es5 `input` (`ext::es5`): the next message's
+/// text, `''` when the wait ends first or the run has no chat.
+pub(crate) async fn listen(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    wait_ms: f64,
+    group: bool,
+) -> Result<String, RunEnded> {
     let _hold = Hold::new(&state, run_id);
     let (listeners, scope) = {
         let s = state.borrow();

@@ -5,6 +5,7 @@
 //! isolate's run table (`run::Runs` in `OpState`). The engine creates runtimes with
 //! `extensions()` and puts the shared state in with `install`.
 
+mod es5;
 mod fetch;
 mod fs;
 mod host;
@@ -20,8 +21,10 @@ mod route;
 mod run;
 mod services;
 mod store;
+pub mod transpile;
 mod web;
 
+pub use es5::{Gate, Interrupted};
 pub use fetch::{Fetch, FetchError, FetchPolicy, FetchRequest, FetchResponse, HttpFetch};
 pub use inbox::MAX_DEPTH as MAX_BREAK_IN_DEPTH;
 pub use listen::{ListenScope, Listeners};
@@ -63,6 +66,7 @@ pub(crate) fn extensions() -> Vec<Extension> {
         with_js(web::isobot_web::init(), web::JS),
         with_js(fetch::isobot_fetch::init(), fetch::JS),
         with_js(modules::isobot_modules::init(), modules::JS),
+        with_js(es5::isobot_es5::init(), es5::JS),
         with_js(node::isobot_node::init(), node::JS),
         fs::isobot_fs::init(),
         listen::isobot_listen::init(),
@@ -76,11 +80,19 @@ fn with_js(mut ext: Extension, files: &'static [JsFile]) -> Extension {
     ext
 }
 
-/// Shared state of the ops, put into `OpState` by the engine for each runtime.
-pub(crate) fn install(state: &mut OpState, services: Arc<Services>, plugin: Arc<PluginInfo>) {
+/// Shared state of the ops, put into `OpState` by the engine for each runtime. Returns the
+/// runtime's gate of blocking calls (the engine's run handles interrupt them through it).
+pub(crate) fn install(
+    state: &mut OpState,
+    services: Arc<Services>,
+    plugin: Arc<PluginInfo>,
+) -> Arc<Gate> {
+    let gate = Arc::new(Gate::default());
     state.put(services);
     state.put(plugin);
     state.put(Runs::default());
+    state.put(gate.clone());
+    gate
 }
 
 /// Keeps run `run_id` open while an async op is in flight (released on drop).

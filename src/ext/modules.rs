@@ -8,6 +8,7 @@
 //! JS glue (module cache per plugin version, compile, Node built-ins): `js/50_modules.js`.
 
 use super::packages::{bare_package, in_node_modules, package_name_of, real, Format, Resolver};
+use super::transpile::{transpile, Transform};
 use super::{js_file, JsFile, Services};
 use crate::code_file::CodeFileError;
 use crate::run::PluginInfo;
@@ -18,10 +19,49 @@ use std::sync::Arc;
 
 deno_core::extension!(
     isobot_modules,
-    ops = [op_isobot_module_resolve, op_isobot_module_read]
+    ops = [
+        op_isobot_module_resolve,
+        op_isobot_module_read,
+        op_isobot_module_transpile
+    ]
 );
 
 pub(super) const JS: &[JsFile] = &[js_file!("50_modules.js")];
+
+/// A helper module that does not convert (TypeScript or ES module syntax): a `SyntaxError`
+/// naming the file's own line.
+#[derive(Debug, thiserror::Error, deno_error::JsError)]
+#[class(syntax)]
+#[error("{0}")]
+pub struct TranspileOpError(String);
+
+/// `source` of the module file `path` as CommonJS: types stripped (`ts`) or ES module syntax
+/// converted (`ext::transpile`, cached per content). Blocks on the transpiler thread (not on
+/// this isolate's event loop).
+#[op2]
+#[string]
+pub(crate) fn op_isobot_module_transpile(
+    #[string] path: String,
+    #[string] source: String,
+    ts: bool,
+) -> Result<String, TranspileOpError> {
+    let transform = if ts {
+        Transform::TypeScript
+    } else {
+        Transform::Imports
+    };
+    let file = PathBuf::from(&path);
+    transpile(&file, &source, transform)
+        .map(|s| s.to_string())
+        .map_err(|e| {
+            let at = if e.line > 0 {
+                format!(" ({path}:{}:{})", e.line, e.column)
+            } else {
+                format!(" ({path})")
+            };
+            TranspileOpError(format!("{}{at}", e.message))
+        })
+}
 
 /// Why a module file cannot be read.
 #[derive(Debug, thiserror::Error, deno_error::JsError)]
@@ -81,7 +121,7 @@ impl StaticResolver {
     ) -> Result<StaticTarget, String> {
         let r = self.0.resolve(from_dir, spec).map_err(|e| e.to_string())?;
         Ok(match r.format {
-            Format::Cjs if !in_node_modules(&r.path) => StaticTarget::Module(r.path),
+            Format::Cjs | Format::Ts if !in_node_modules(&r.path) => StaticTarget::Module(r.path),
             _ => StaticTarget::Other,
         })
     }

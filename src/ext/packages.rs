@@ -21,6 +21,8 @@ use thiserror::Error;
 pub(crate) enum Format {
     /// Evaluated as a CommonJS module.
     Cjs,
+    /// TypeScript (`.ts`, `.mts`, `.cts`): types stripped (`ext::transpile`), then CommonJS.
+    Ts,
     /// `JSON.parse`d.
     Json,
     /// A `browser` mapping to `false`: an empty module (`{}`).
@@ -205,7 +207,7 @@ impl Resolver {
                         spec: spec.into(),
                         from: from_dir.display().to_string(),
                         hint: format!(
-                            "tried {spec}, {spec}.js, {spec}.json and {spec}/index.js inside the plugins folder"
+                            "tried {spec}, {spec}.js, {spec}.json, {spec}.ts and {spec}/index.js inside the plugins folder"
                         ),
                     });
                 }
@@ -282,17 +284,23 @@ impl Resolver {
         })
     }
 
-    /// `base`, `base.js`, `base.json`, then `base` as a directory.
+    /// `base`, `base.js`, `base.json`, `base.ts` (the plugin's own files, not packages), then
+    /// `base` as a directory.
     fn load_file_or_dir(
         &mut self,
         base: &Path,
         spec: &str,
     ) -> Result<Option<PathBuf>, ResolveError> {
+        let ts = (!in_node_modules(base)).then(|| with_suffix(base, ".ts"));
         for candidate in [
-            base.to_path_buf(),
-            with_suffix(base, ".js"),
-            with_suffix(base, ".json"),
-        ] {
+            Some(base.to_path_buf()),
+            Some(with_suffix(base, ".js")),
+            Some(with_suffix(base, ".json")),
+            ts,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if candidate.is_file() {
                 return Ok(Some(candidate));
             }
@@ -328,7 +336,11 @@ impl Resolver {
                 }
             }
         }
-        for candidate in [dir.join("index.js"), dir.join("index.json")] {
+        let ts = (!in_node_modules(dir)).then(|| dir.join("index.ts"));
+        for candidate in [Some(dir.join("index.js")), Some(dir.join("index.json")), ts]
+            .into_iter()
+            .flatten()
+        {
             if candidate.is_file() {
                 return Ok(Some(candidate));
             }
@@ -366,6 +378,7 @@ impl Resolver {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         match ext {
             "json" => return Ok(Format::Json),
+            "ts" | "mts" | "cts" if !in_node_modules(path) => return Ok(Format::Ts),
             "cjs" => return Ok(Format::Cjs),
             "node" => {
                 return Err(ResolveError::NativeAddon {

@@ -38,6 +38,9 @@ pub struct Services {
     pub listen: Option<std::net::SocketAddr>,
     /// Folders beyond the plugins and data folders that media may be sent from (`[media] allow`).
     pub media_allow: Vec<PathBuf>,
+    /// The shared I/O runtime (the one the services were built on): the blocking host calls
+    /// of es5 plugins run their work on it (`ext::es5`), never on an isolate's own runtime.
+    pub io: tokio::runtime::Handle,
 }
 
 impl Services {
@@ -140,14 +143,13 @@ impl ServicesBuilder {
         self
     }
 
-    /// Must be called inside a tokio runtime: the default `fetch()` client runs on it.
+    /// Must be called inside a tokio runtime: the default `fetch()` client and the blocking
+    /// es5 host calls run on it.
     pub fn build(self) -> Result<Arc<Services>, FetchError> {
+        let io = tokio::runtime::Handle::current();
         let fetch = match self.fetch {
             Some(f) => f,
-            None => Arc::new(HttpFetch::new(
-                self.policy,
-                tokio::runtime::Handle::current(),
-            )?),
+            None => Arc::new(HttpFetch::new(self.policy, io.clone())?),
         };
         Ok(Arc::new(Services {
             outbox: self.outbox,
@@ -164,6 +166,7 @@ impl ServicesBuilder {
             inbox: self.inbox,
             listen: self.listen,
             media_allow: self.media_allow,
+            io,
         }))
     }
 }

@@ -96,10 +96,31 @@ async fn op_isobot_store_set(
     #[string] value: String,
 ) -> Result<bool, StoreOpError> {
     let store = store(&state.borrow()).clone();
-    let b = Bucket::parse(&bucket).map_err(js)?;
-    let k = Key::parse(b, &key).map_err(js)?;
-    store.set(b, k, value).await.map_err(js)?;
+    set_value(&*store, &bucket, &key, value).await?;
     Ok(true)
+}
+
+/// A durable write of `value` (shared with the blocking es5 `bucketSet`, `ext::es5`).
+pub(crate) async fn set_value(
+    store: &dyn Store,
+    bucket: &str,
+    key: &str,
+    value: String,
+) -> Result<(), StoreOpError> {
+    let b = Bucket::parse(bucket).map_err(js)?;
+    let k = Key::parse(b, key).map_err(js)?;
+    store.set(b, k, value).await.map_err(js)
+}
+
+/// A durable delete (shared with the blocking es5 `bucketDel`, `ext::es5`).
+pub(crate) async fn del_value(
+    store: &dyn Store,
+    bucket: &str,
+    key: &str,
+) -> Result<(), StoreOpError> {
+    let b = Bucket::parse(bucket).map_err(js)?;
+    let k = Key::parse(b, key).map_err(js)?;
+    store.del(b, k).await.map_err(js)
 }
 
 /// `bucketDel` / `del`: resolves `true` once the delete is durable (also for a missing key).
@@ -110,8 +131,6 @@ async fn op_isobot_store_del(
     #[string] key: String,
 ) -> Result<bool, StoreOpError> {
     let store = store(&state.borrow()).clone();
-    let b = Bucket::parse(&bucket).map_err(js)?;
-    let k = Key::parse(b, &key).map_err(js)?;
-    store.del(b, k).await.map_err(js)?;
+    del_value(&*store, &bucket, &key).await?;
     Ok(true)
 }

@@ -1,13 +1,15 @@
 //! Which files of the plugins folder are plugins: the one predicate `serve` (registry, hot
-//! reload) and `isobot check` share. A plugin is a `*.js` file directly in the folder, except
-//! the SDK's own `middleware.js` and hidden or editor files (`.#x.js` lock files, `.x.js.swp`).
+//! reload) and `isobot check` share. A plugin is a `*.js` or `*.ts` file directly in the
+//! folder, except the SDK's own `middleware.js`, type declarations (`*.d.ts`) and hidden or
+//! editor files (`.#x.js` lock files, `.x.js.swp`).
 
 use std::path::{Path, PathBuf};
 
-/// `name.js` when `path` names a plugin file; `None` for anything else.
+/// `name.js` / `name.ts` when `path` names a plugin file; `None` for anything else.
 pub fn plugin_file_name(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
-    let is_plugin = name.ends_with(".js") && name != "middleware.js" && !name.starts_with('.');
+    let script = name.ends_with(".js") || (name.ends_with(".ts") && !name.ends_with(".d.ts"));
+    let is_plugin = script && name != "middleware.js" && !name.starts_with('.');
     is_plugin.then(|| name.to_string())
 }
 
@@ -51,7 +53,10 @@ mod tests {
             ("/p/.hidden.js", None),
             ("/p/hello.js.swp", None),
             ("/p/hello.js~", None),
-            ("/p/hello.ts", None),
+            ("/p/hello.ts", Some("hello.ts")),
+            ("/p/middleware.d.ts", None),
+            ("/p/types.d.ts", None),
+            ("/p/.hello.ts", None),
             ("/p/notes.txt", None),
             ("/p/js", None),
             ("/", None),

@@ -5,6 +5,7 @@
 use super::manifest::{self, Manifest, ManifestError};
 use super::routes::{Pattern, Route};
 use super::schedule::CronSpec;
+use super::style::{self, Dialect};
 use crate::code_file::CodeFileError;
 use crate::engine::{EngineError, PluginCode};
 use crate::run::PluginInfo;
@@ -100,43 +101,22 @@ impl Source {
                 self.manifest.version.clone(),
             )),
             source: self.text.as_str().into(),
+            es5: self.dialect().globals,
         }
     }
 
-    /// `es5` when the header says `language: es5`, or the file never `require`s/`import`s and
-    /// calls an es5 global (docs/spec/ES5.md §1); else `middleware`.
+    /// Its dialect (docs/spec/ES5.md §1, `plugin::style`): es5 or middleware, and whether it
+    /// gets the es5 globals.
+    pub fn dialect(&self) -> Dialect {
+        style::detect(
+            self.manifest.extra.get("language").map(String::as_str),
+            &self.text,
+        )
+    }
+
+    /// `es5` or `middleware`, as the status API and `isobot check` show it.
     pub fn style(&self) -> &'static str {
-        if self
-            .manifest
-            .extra
-            .get("language")
-            .is_some_and(|l| l.trim().eq_ignore_ascii_case("es5"))
-        {
-            return "es5";
-        }
-        let t = &self.text;
-        if t.contains("require(") || t.contains("import ") || t.contains("import(") {
-            return "middleware";
-        }
-        const ES5_GLOBALS: &[&str] = &[
-            "sendText(",
-            "GetContent(",
-            "GetUserID(",
-            "GetImType(",
-            "ImType(",
-            "sendImage(",
-            "bucketGet(",
-            "bucketSet(",
-            "request(",
-            "input(",
-            "GetChatID(",
-            "Debug(",
-        ];
-        if ES5_GLOBALS.iter().any(|g| t.contains(g)) {
-            "es5"
-        } else {
-            "middleware"
-        }
+        self.dialect().style.as_str()
     }
 
     /// The cron and route triggers of the header. A broken one is off, with the reason, and

@@ -198,6 +198,8 @@ impl Bot {
                     "1.2.3".into(),
                 )),
                 source: source.into(),
+                // The dialect as the registry detects it: es5 plugins get their globals.
+                es5: isobot::plugin::style::detect(None, source).globals,
             },
             self.services.clone(),
             IsolateLimits::heap(64 << 20),
@@ -363,4 +365,20 @@ pub async fn hook(answer: Answer) -> Hook {
         url: format!("http://{addr}/send"),
         received,
     }
+}
+
+/// Runs `ctx` until the isolate that served the run numbered `n` serves again (the plugin
+/// outputs its per-isolate count `n` first, then `after`): an Exclusive pool may start another
+/// isolate while the first one still winds down an interrupted run. Panics after 20 runs.
+pub async fn run_until_isolate_count(iso: &IsolatePool, ctx: RunContext, n: u64) {
+    for _ in 0..20 {
+        let o = run(iso, ctx.clone()).await;
+        assert_ok(&o);
+        let got = outs(&o);
+        assert_eq!(got.last(), Some(&serde_json::json!("after")), "{got:?}");
+        if got[0].as_u64() == Some(n) {
+            return;
+        }
+    }
+    panic!("the isolate of the interrupted run never served again");
 }

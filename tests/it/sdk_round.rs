@@ -366,6 +366,7 @@ async fn start_untitled(bot: &Bot, name: &str, source: &str) -> IsolatePool {
                 String::new(),
             )),
             source: source.into(),
+            es5: false,
         },
         bot.services.clone(),
         IsolateLimits::heap(64 << 20),

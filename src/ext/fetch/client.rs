@@ -90,6 +90,8 @@ fn check_resolved_blocking(policy: &FetchPolicy, host: &str) -> Result<(), Strin
 /// The shared HTTP client of plugin `fetch()` calls.
 pub struct HttpFetch {
     client: reqwest::Client,
+    /// The same without following redirects (`FetchRequest::follow_redirects` off).
+    no_follow: reqwest::Client,
     policy: Arc<FetchPolicy>,
     io: tokio::runtime::Handle,
 }
@@ -112,11 +114,26 @@ impl HttpFetch {
             .and_then(|u| reqwest::Url::parse(u).ok())
             .and_then(|u| u.host_str().map(str::to_string));
         let proxied = proxy.is_some();
+        let resolver = Arc::new(PolicyResolver {
+            policy: policy.clone(),
+            proxy_host,
+        });
+        // Proxy variables of isobot's environment are never used: only an explicit proxy.
+        let with_proxy = |b: reqwest::ClientBuilder| match &proxy {
+            Some(p) => b.proxy(p.clone()),
+            None => b.no_proxy(),
+        };
+        // es5 `request({dataType: 'location'})` reads a redirect's target instead of following.
+        let no_follow = with_proxy(
+            reqwest::Client::builder()
+                .dns_resolver(resolver.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION"))),
+        )
+        .build()
+        .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?;
         let builder = reqwest::Client::builder()
-            .dns_resolver(Arc::new(PolicyResolver {
-                policy: policy.clone(),
-                proxy_host,
-            }))
+            .dns_resolver(resolver)
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= 10 {
                     return attempt.error("too many redirects (10)");
@@ -135,15 +152,15 @@ impl HttpFetch {
                 attempt.follow()
             }))
             .user_agent(concat!("isobot/", env!("CARGO_PKG_VERSION")));
-        // Proxy variables of isobot's environment are never used: only an explicit proxy.
-        let builder = match proxy {
-            Some(p) => builder.proxy(p),
-            None => builder.no_proxy(),
-        };
-        let client = builder
+        let client = with_proxy(builder)
             .build()
             .map_err(|e| FetchError::Client(crate::errors::chain(&e)))?;
-        Ok(HttpFetch { client, policy, io })
+        Ok(HttpFetch {
+            client,
+            no_follow,
+            policy,
+            io,
+        })
     }
 
     pub fn policy(&self) -> &FetchPolicy {
@@ -171,7 +188,12 @@ impl Fetch for HttpFetch {
             .map_err(|_| FetchError::Method(req.method.clone()))?;
         let timeout = req.timeout.unwrap_or(self.policy.timeout);
         let max = self.policy.max_bytes;
-        let mut request = self.client.request(method, url);
+        let client = if req.follow_redirects {
+            &self.client
+        } else {
+            &self.no_follow
+        };
+        let mut request = client.request(method, url);
         for (k, v) in &req.headers {
             request = request.header(k.as_str(), v.as_str());
         }

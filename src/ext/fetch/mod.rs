@@ -25,7 +25,7 @@ deno_core::extension!(isobot_fetch, ops = [op_isobot_fetch, op_isobot_fetch_abor
 pub(super) const JS: &[JsFile] = &[js_file!("45_fetch.js")];
 
 /// Longest `timeout` a plugin may give one request (hostile numbers are clamped to it).
-const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// One HTTP request of a plugin.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct FetchRequest {
     pub body: Option<Vec<u8>>,
     /// `None`: the policy's timeout.
     pub timeout: Option<Duration>,
+    /// Follow redirects (up to 10, each checked by the policy); `false` answers with the
+    /// redirect itself (es5 `request({dataType: "location"})`).
+    pub follow_redirects: bool,
 }
 
 /// The whole response (the body is read up to the policy's size cap).
@@ -145,6 +148,7 @@ pub(crate) async fn op_isobot_fetch(
         timeout: args
             .timeout
             .and_then(|ms| crate::duration::from_ms(ms, Duration::from_millis(1), MAX_TIMEOUT)),
+        follow_redirects: true,
     };
     let result = fetcher.fetch(request, abort).await.map(|r| JsResponse {
         status: r.status,

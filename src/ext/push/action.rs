@@ -110,6 +110,26 @@ pub(crate) async fn op_isobot_call_action(
     run_id: u32,
     #[serde] args: CallArgs,
 ) -> Result<serde_json::Value, PushError> {
+    call_action(state, run_id, args).await
+}
+
+impl CallArgs {
+    /// Action `name` with `params` through the run's account (es5 `GroupKick`, `GroupBan`).
+    pub(crate) fn new(name: &str, params: Map<String, Value>) -> Self {
+        CallArgs {
+            name: name.to_string(),
+            params: Some(params),
+            options: None,
+        }
+    }
+}
+
+/// The call itself, shared with the blocking es5 group globals (`ext::es5`).
+pub(crate) async fn call_action(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    args: CallArgs,
+) -> Result<serde_json::Value, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     if !valid_name(&args.name) {
         return Err(PushError::Call(CallError::BadName(

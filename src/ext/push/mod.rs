@@ -15,6 +15,11 @@ mod reply;
 
 pub use body::{sdk_body, BodyBase, ContentKind};
 pub use items::{items_of, MixedItems};
+// The send bodies the blocking es5 globals share with the ops (`ext::es5`).
+pub(crate) use action::{call_action, CallArgs};
+pub(crate) use proactive::{notify_masters, push, PushArgs};
+pub(crate) use recall::recall;
+pub(crate) use reply::{reply, ReplyArgs};
 
 use super::{js_file, Hold, JsFile, RunEnded, Services};
 use crate::accounts::{Origin, SelectError};
@@ -153,11 +158,11 @@ fn origin(ctx: &RunContext) -> Origin<'_> {
 /// What `reply*` and `recallMessage` resolve to (SDK.md §4): `message_id` and its alias
 /// `messageid`; a receipt prints as its message id (JS adds `toString`).
 #[derive(Debug, Serialize)]
-struct SdkReceipt {
-    ok: bool,
+pub(crate) struct SdkReceipt {
+    pub(crate) ok: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dry_run: bool,
-    message_id: String,
+    pub(crate) message_id: String,
     messageid: String,
     action: SendKind,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -165,7 +170,7 @@ struct SdkReceipt {
     #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 impl SdkReceipt {

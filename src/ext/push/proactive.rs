@@ -40,6 +40,15 @@ pub(crate) async fn op_isobot_push(
     run_id: u32,
     #[serde] args: PushArgs,
 ) -> Result<u32, PushError> {
+    push(state, run_id, args).await
+}
+
+/// The push itself, shared with the blocking es5 `push` (`ext::es5`).
+pub(crate) async fn push(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    args: PushArgs,
+) -> Result<u32, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     let action = args.kind.push_action();
     // Mixed items are checked first: the body carries only the valid ones (SDK.md §3).
@@ -173,6 +182,16 @@ pub(crate) async fn op_isobot_notify_masters(
     run_id: u32,
     #[string] text: String,
     #[string] imtypes: String,
+) -> Result<u32, PushError> {
+    notify_masters(state, run_id, text, imtypes).await
+}
+
+/// `notifyMasters` itself, shared with the blocking es5 global (`ext::es5`).
+pub(crate) async fn notify_masters(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    text: String,
+    imtypes: String,
 ) -> Result<u32, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     let wanted: Vec<&str> = imtypes

@@ -16,6 +16,15 @@ pub(crate) async fn op_isobot_recall(
     run_id: u32,
     #[string] message_id: String,
 ) -> Result<SdkReceipt, PushError> {
+    recall(state, run_id, message_id).await
+}
+
+/// The recall itself, shared with the blocking es5 `RecallMessage` (`ext::es5`).
+pub(crate) async fn recall(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    message_id: String,
+) -> Result<SdkReceipt, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     let msg = &sc.ctx.message;
     let action = SendKind::RecallMessage;

@@ -22,12 +22,32 @@ pub(crate) struct ReplyArgs {
     options: Option<Map<String, Value>>,
 }
 
+impl ReplyArgs {
+    /// A reply of `kind` with `content` and no options (es5 `sendText`/`sendImage`).
+    pub(crate) fn new(kind: ContentKind, content: Value) -> Self {
+        ReplyArgs {
+            kind,
+            content,
+            options: None,
+        }
+    }
+}
+
 #[op2]
 #[serde]
 pub(crate) async fn op_isobot_reply(
     state: Rc<RefCell<OpState>>,
     run_id: u32,
     #[serde] args: ReplyArgs,
+) -> Result<SdkReceipt, PushError> {
+    reply(state, run_id, args).await
+}
+
+/// The reply itself, shared with the blocking es5 `sendText` (`ext::es5`).
+pub(crate) async fn reply(
+    state: Rc<RefCell<OpState>>,
+    run_id: u32,
+    args: ReplyArgs,
 ) -> Result<SdkReceipt, PushError> {
     let (sc, _hold) = scope(&state, run_id)?;
     let action = args.kind.reply_action();
