@@ -7,28 +7,28 @@
 ((globalThis) => {
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
-  const ReflectConstruct = Reflect.construct;
-  const ProxyCtor = Proxy;
-  const DateCtor = Date;
-  const DateNow = Date.now;
-  const MathFloor = Math.floor;
-  const NumberIsSafeInteger = Number.isSafeInteger;
-  const ObjectEntries = Object.entries;
-  const ObjectHasOwn = Object.hasOwn;
-  const EncodeURIComponent = encodeURIComponent;
-  const call = (f) => Function.prototype.call.bind(f);
-  const StringPrototypeReplace = call(String.prototype.replace);
-  const StringPrototypeToLowerCase = call(String.prototype.toLowerCase);
-  const StringPrototypeToUpperCase = call(String.prototype.toUpperCase);
-  const StringPrototypePadStart = call(String.prototype.padStart);
-  const RegExpPrototypeTest = call(RegExp.prototype.test);
+  // Built-ins from the primordials (captured before any plugin code ran).
+  const ReflectConstruct = P.ReflectConstruct;
+  const ProxyCtor = P.Proxy;
+  const DateCtor = P.Date;
+  const DateNow = P.DateNow;
+  const MathFloor = P.MathFloor;
+  const NumberIsSafeInteger = P.NumberIsSafeInteger;
+  const ObjectEntries = P.ObjectEntries;
+  const ObjectHasOwn = P.ObjectHasOwn;
+  const EncodeURIComponent = P.encodeURIComponent;
+  const StringPrototypeReplace = P.StringPrototypeReplace;
+  const StringPrototypeToLowerCase = P.StringPrototypeToLowerCase;
+  const StringPrototypeToUpperCase = P.StringPrototypeToUpperCase;
+  const StringPrototypePadStart = P.StringPrototypePadStart;
+  const RegExpPrototypeTest = P.RegExpPrototypeTest;
   const DateGetters = {
-    yyyy: call(Date.prototype.getFullYear),
-    MM: call(Date.prototype.getMonth),
-    dd: call(Date.prototype.getDate),
-    HH: call(Date.prototype.getHours),
-    mm: call(Date.prototype.getMinutes),
-    ss: call(Date.prototype.getSeconds),
+    yyyy: P.DatePrototypeGetFullYear,
+    MM: P.DatePrototypeGetMonth,
+    dd: P.DatePrototypeGetDate,
+    HH: P.DatePrototypeGetHours,
+    mm: P.DatePrototypeGetMinutes,
+    ss: P.DatePrototypeGetSeconds,
   };
 
   const str = (v) => (v === undefined || v === null ? "" : P.StringCtor(v));
