@@ -52,7 +52,7 @@
         `sandbox without process or socket access; use fetch() for HTTP, fs inside the plugins and data ` +
         `folders, and the SDK's buckets for storage.`,
     );
-    e.code = "ERR_ISOBOT_BUILTIN_UNAVAILABLE";
+    I.put(e, "code", "ERR_ISOBOT_BUILTIN_UNAVAILABLE");
     throw e;
   }
 
@@ -63,7 +63,7 @@
     const r = ops.op_isobot_module_resolve(fromDir, spec);
     if (r.error !== null) {
       const e = new P.ErrorCtor(r.error);
-      e.code = r.code;
+      I.put(e, "code", r.code);
       throw e;
     }
     P.MapPrototypeSet(resolved, key, r);
@@ -78,7 +78,7 @@
         `${path} is an ES module (${e.message}); isobot loads CommonJS only \u2014 install a version of the ` +
           `package that ships CommonJS, or use another package`,
       );
-      clear.code = "ERR_REQUIRE_ESM";
+      I.put(clear, "code", "ERR_REQUIRE_ESM");
       return clear;
     }
     return e;
