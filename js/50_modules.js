@@ -184,7 +184,5 @@
     const file = P.StringPrototypeIncludes(spec, ":") ? P.StringPrototypeSlice(spec, P.StringPrototypeIndexOf(spec, ":") + 1) : spec;
     return load("", "./" + P.StringPrototypeReplace(file, /^\.\//, ""));
   };
-  P.ArrayPrototypePush(I.sdkExtensions, (sdk) => {
-    I.put(sdk, "importJs", I.importJs);
-  });
+  I.sdkMembers.importJs = I.importJs;
 })(globalThis);
