@@ -6,12 +6,6 @@
   const I = globalThis.__isobot_internal;
   const { P, ops } = I;
 
-  const MEDIA_KIND = {
-    pushImage: "image",
-    pushVoice: "voice",
-    pushVideo: "video",
-    pushFile: "file",
-  };
   const MEDIA_FIELD = {
     image: "imageUrl",
     voice: "voiceUrl",
@@ -71,14 +65,16 @@
   }
 
   /** A receipt prints as its message id (SDK.md sec. 9), without the method showing in JSON. */
+  // One descriptor for every receipt: a `__proto__: null` literal is a slow object to create.
+  const RECEIPT_TO_STRING = {
+    __proto__: null,
+    value: function toString() {
+      return P.StringCtor(this.message_id ?? "");
+    },
+    enumerable: false,
+  };
   function receipt(r) {
-    P.ObjectDefineProperty(r, "toString", {
-      __proto__: null,
-      value: function () {
-        return P.StringCtor(this.message_id ?? "");
-      },
-      enumerable: false,
-    });
+    P.ObjectDefineProperty(r, "toString", RECEIPT_TO_STRING);
     return r;
   }
 
@@ -241,8 +237,8 @@
           : str(target);
         return P.PromisePrototypeThen(ops.op_isobot_recall(runId, mid), receipt);
       },
+      ...I.senderMembers,
     };
-    for (let i = 0; i < I.senderExtensions.length; i++) I.senderExtensions[i](s, runId);
     return s;
   }
 
@@ -296,12 +292,13 @@
       importModule: A.importModule,
       callAction: (name, params, options) => callAction(runId, name, params, options),
       Cron: A.Cron,
+      pushImage: makePush(runId, "image"),
+      pushVoice: makePush(runId, "voice"),
+      pushVideo: makePush(runId, "video"),
+      pushFile: makePush(runId, "file"),
+      pushMixed: makePush(runId, "mixed"),
+      ...I.sdkMembers,
     };
-    for (const name of P.ObjectKeys(MEDIA_KIND)) {
-      I.put(sdk, name, makePush(runId, MEDIA_KIND[name]));
-    }
-    I.put(sdk, "pushMixed", makePush(runId, "mixed"));
-    for (let i = 0; i < I.sdkExtensions.length; i++) I.sdkExtensions[i](sdk, runId);
     return sdk;
   };
   // ---- Mentions, inbound media, platform events and protocol actions (issue 17) ------------

@@ -68,10 +68,9 @@
   };
   const NAMES = P.ObjectKeys(STORE);
 
-  function addStore(target) {
-    for (let i = 0; i < NAMES.length; i++) I.put(target, NAMES[i], STORE[NAMES[i]]);
+  for (let i = 0; i < NAMES.length; i++) {
+    I.sdkMembers[NAMES[i]] = STORE[NAMES[i]];
+    I.senderMembers[NAMES[i]] = STORE[NAMES[i]];
   }
 
-  P.ArrayPrototypePush(I.sdkExtensions, addStore);
-  P.ArrayPrototypePush(I.senderExtensions, addStore);
 })(globalThis);

@@ -57,7 +57,7 @@
         `sandbox without process or socket access; use fetch() for HTTP, fs inside the plugins and data ` +
         `folders, and the SDK's buckets for storage.`,
     );
-    e.code = "ERR_ISOBOT_BUILTIN_UNAVAILABLE";
+    I.put(e, "code", "ERR_ISOBOT_BUILTIN_UNAVAILABLE");
     throw e;
   }
 
@@ -68,7 +68,7 @@
     const r = ops.op_isobot_module_resolve(fromDir, spec);
     if (r.error !== null) {
       const e = new P.ErrorCtor(r.error);
-      e.code = r.code;
+      I.put(e, "code", r.code);
       throw e;
     }
     P.MapPrototypeSet(resolved, key, r);
@@ -83,7 +83,7 @@
         `${path} is an ES module (${e.message}); isobot loads CommonJS only \u2014 install a version of the ` +
           `package that ships CommonJS, or use another package`,
       );
-      clear.code = "ERR_REQUIRE_ESM";
+      I.put(clear, "code", "ERR_REQUIRE_ESM");
       return clear;
     }
     return e;
@@ -206,7 +206,5 @@
     const file = colon >= 0 ? P.StringPrototypeSlice(spec, colon + 1) : spec;
     return load("", "./" + (P.StringPrototypeStartsWith(file, "./") ? P.StringPrototypeSlice(file, 2) : file));
   };
-  P.ArrayPrototypePush(I.sdkExtensions, (sdk) => {
-    I.put(sdk, "importJs", I.importJs);
-  });
+  I.sdkMembers.importJs = I.importJs;
 })(globalThis);

@@ -23,7 +23,7 @@
   /** The error for something isobot does not offer, saying what to use instead. */
   I.unavailable = (what, instead) => {
     const e = new P.ErrorCtor(`${what} is not available in isobot${instead ? `: ${instead}` : ""}`);
-    e.code = "ERR_ISOBOT_UNAVAILABLE";
+    I.put(e, "code", "ERR_ISOBOT_UNAVAILABLE");
     return e;
   };
 

@@ -16,7 +16,7 @@
 
   function codeError(Ctor, code, message) {
     const e = new Ctor(message);
-    e.code = code;
+    I.put(e, "code", code);
     return e;
   }
 

@@ -11,7 +11,7 @@
     const e = new P.TypeErrorCtor(
       `The "${name}" argument must be ${expected}. Received ${actual === null ? "null" : typeof actual}`,
     );
-    e.code = "ERR_INVALID_ARG_TYPE";
+    I.put(e, "code", "ERR_INVALID_ARG_TYPE");
     return e;
   }
 
@@ -105,7 +105,7 @@
           if (!err) {
             err = new P.ErrorCtor("Promise was rejected with a falsy value");
             err.reason = e;
-            err.code = "ERR_FALSY_VALUE_REJECTION";
+            I.put(err, "code", "ERR_FALSY_VALUE_REJECTION");
           }
           I.nextTick(cb, err);
         },
@@ -267,7 +267,7 @@
       if (er instanceof P.Error) throw er;
       const err = new P.ErrorCtor(`Unhandled error.${er === undefined ? "" : ` (${I.inspect(er)})`}`);
       err.context = er;
-      err.code = "ERR_UNHANDLED_ERROR";
+      I.put(err, "code", "ERR_UNHANDLED_ERROR");
       throw err;
     }
     const handler = events[type];

@@ -20,7 +20,7 @@
   function nextTick(callback, ...args) {
     if (typeof callback !== "function") {
       const e = new P.TypeErrorCtor('The "callback" argument must be of type function');
-      e.code = "ERR_INVALID_ARG_TYPE";
+      I.put(e, "code", "ERR_INVALID_ARG_TYPE");
       throw e;
     }
     const context = I.getAsyncContext();

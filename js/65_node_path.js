@@ -13,7 +13,7 @@
       const e = new P.TypeErrorCtor(
         `The "${name}" argument must be of type string. Received ${value === null ? "null" : typeof value}`,
       );
-      e.code = "ERR_INVALID_ARG_TYPE";
+      I.put(e, "code", "ERR_INVALID_ARG_TYPE");
       throw e;
     }
   }
@@ -270,7 +270,7 @@
     format(pathObject) {
       if (pathObject === null || typeof pathObject !== "object") {
         const e = new P.TypeErrorCtor('The "pathObject" argument must be of type object');
-        e.code = "ERR_INVALID_ARG_TYPE";
+        I.put(e, "code", "ERR_INVALID_ARG_TYPE");
         throw e;
       }
       const dir = pathObject.dir || pathObject.root;

@@ -10,7 +10,7 @@
       const e = new P.TypeErrorCtor(
         `The "${name}" argument must be of type string. Received ${value === null ? "null" : typeof value}`,
       );
-      e.code = "ERR_INVALID_ARG_TYPE";
+      I.put(e, "code", "ERR_INVALID_ARG_TYPE");
       throw e;
     }
   }
@@ -250,7 +250,7 @@
     }
     if (obj === null || typeof obj !== "object") {
       const e = new P.TypeErrorCtor('The "urlObject" argument must be one of type object or string.');
-      e.code = "ERR_INVALID_ARG_TYPE";
+      I.put(e, "code", "ERR_INVALID_ARG_TYPE");
       throw e;
     }
     return P.FunctionPrototypeCall(Url.prototype.format, obj);
@@ -260,17 +260,17 @@
     const u = typeof path === "string" ? new I.globals.URL(path) : path;
     if (u.protocol !== "file:") {
       const e = new P.TypeErrorCtor("The URL must be of scheme file");
-      e.code = "ERR_INVALID_URL_SCHEME";
+      I.put(e, "code", "ERR_INVALID_URL_SCHEME");
       throw e;
     }
     if (u.hostname !== "" && u.hostname !== "localhost") {
       const e = new P.TypeErrorCtor(`File URL host must be "localhost" or empty on ${I.process.platform}`);
-      e.code = "ERR_INVALID_FILE_URL_HOST";
+      I.put(e, "code", "ERR_INVALID_FILE_URL_HOST");
       throw e;
     }
     if (P.AnyTest(/%2f/i, u.pathname)) {
       const e = new P.TypeErrorCtor("File URL path must not include encoded / characters");
-      e.code = "ERR_INVALID_FILE_URL_PATH";
+      I.put(e, "code", "ERR_INVALID_FILE_URL_PATH");
       throw e;
     }
     return P.decodeURIComponent(u.pathname);

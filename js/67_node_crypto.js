@@ -14,7 +14,7 @@
       const e = new P.ErrorCtor(
         `${kind === "hmac" ? "Invalid digest" : "Digest method not supported"}: ${name} (isobot supports ${P.AnyJoin(HASHES, ", ")})`,
       );
-      e.code = "ERR_CRYPTO_INVALID_DIGEST";
+      I.put(e, "code", "ERR_CRYPTO_INVALID_DIGEST");
       throw e;
     }
     return a;
@@ -26,13 +26,13 @@
     const e = new P.TypeErrorCtor(
       'The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.',
     );
-    e.code = "ERR_INVALID_ARG_TYPE";
+    I.put(e, "code", "ERR_INVALID_ARG_TYPE");
     throw e;
   }
 
   function finalized() {
     const e = new P.ErrorCtor("Digest already called");
-    e.code = "ERR_CRYPTO_HASH_FINALIZED";
+    I.put(e, "code", "ERR_CRYPTO_HASH_FINALIZED");
     return e;
   }
 
@@ -100,7 +100,7 @@
   function randomBytes(size, callback) {
     if (typeof size !== "number" || !(size >= 0 && size <= 2 ** 31 - 1)) {
       const e = new P.RangeError(`The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`);
-      e.code = "ERR_OUT_OF_RANGE";
+      I.put(e, "code", "ERR_OUT_OF_RANGE");
       throw e;
     }
     const buf = I.Buffer.alloc(size);
@@ -120,7 +120,7 @@
     }
     if (!P.NumberCtor.isSafeInteger(min) || !P.NumberCtor.isSafeInteger(max) || max <= min) {
       const e = new P.RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
-      e.code = "ERR_OUT_OF_RANGE";
+      I.put(e, "code", "ERR_OUT_OF_RANGE");
       throw e;
     }
     const range = max - min;
@@ -172,7 +172,7 @@
         const y = I.bytesOf(b);
         if (x.length !== y.length) {
           const e = new P.RangeError("Input buffers must have the same byte length");
-          e.code = "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH";
+          I.put(e, "code", "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH");
           throw e;
         }
         let diff = 0;
@@ -291,7 +291,7 @@
     constructor(options) {
       super(options.message);
       this.name = "AssertionError";
-      this.code = "ERR_ASSERTION";
+      I.put(this, "code", "ERR_ASSERTION");
       this.actual = options.actual;
       this.expected = options.expected;
       this.operator = options.operator;

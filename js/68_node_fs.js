@@ -24,7 +24,7 @@
     const e = new P.TypeErrorCtor(
       `The "${name}" argument must be of type string or an instance of Buffer or URL. Received ${p === null ? "null" : typeof p}`,
     );
-    e.code = "ERR_INVALID_ARG_TYPE";
+    I.put(e, "code", "ERR_INVALID_ARG_TYPE");
     throw e;
   }
 
@@ -43,7 +43,7 @@
     const e = new P.TypeErrorCtor(
       `The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received ${data === null ? "null" : typeof data}`,
     );
-    e.code = "ERR_INVALID_ARG_TYPE";
+    I.put(e, "code", "ERR_INVALID_ARG_TYPE");
     throw e;
   }
 
@@ -201,7 +201,7 @@
       const cb = P.AnyPop(args);
       if (typeof cb !== "function") {
         const e = new P.TypeErrorCtor('The "cb" argument must be of type function. Received ' + typeof cb);
-        e.code = "ERR_INVALID_ARG_TYPE";
+        I.put(e, "code", "ERR_INVALID_ARG_TYPE");
         throw e;
       }
       P.PromisePrototypeThen(

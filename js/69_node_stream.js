@@ -9,7 +9,7 @@
 
   function streamError(code, message) {
     const e = new P.ErrorCtor(message);
-    e.code = code;
+    I.put(e, "code", code);
     return e;
   }
 

@@ -77,6 +77,8 @@ await step('events', () => {
 await step('util', () => require('util').format('%s-%d', 'n', 7) + ',' + require('util').inspect({ a: [1, 'x'] }));
 await step('url', () => new (require('url').URL)('https://h.example/p?q=1#f').searchParams.get('q') + ',' + require('url').parse('http://a.b/c?d=e').pathname + ',' + require('url').pathToFileURL('/x y').href);
 await step('text', () => new (require('util').TextDecoder)().decode(new (require('util').TextEncoder)().encode('t\u00e9')));
+await step('missing', () => { try { require('./missing.js'); return 'loaded'; } catch (e) { return e.code; } });
+await step('badpath', () => { try { require('path').join(5); return 'joined'; } catch (e) { return e.code; } });
 await step('bucket', async () => { await sdk.bucketSet('hp', 'k', 'v' + text); return await sdk.bucketGet('hp', 'k'); });
 await step('keys', async () => (await sdk.bucketKeys('hp')).length);
 await step('all', async () => (await sdk.bucketAll('hp')).k);
@@ -114,7 +116,7 @@ async fn overwritten_builtins_break_neither_the_sdk_nor_require_nor_node_modules
     assert_ok(&before);
     let baseline = before.sends.last().unwrap().body.clone();
     let expected = "own=intact;helper=42;json=42;path=a/c,.gz,/r/s;buffer=aGkgdGhlcmU=,6162;\
-events=a1ab,1;util=n-7,{ a: [ 1, 'x' ] };url=1,/c,file:///x%20y;text=t\u{e9};bucket=vuse;keys=1;all=vuse;\
+events=a1ab,1;util=n-7,{ a: [ 1, 'x' ] };url=1,/c,file:///x%20y;text=t\u{e9};missing=MODULE_NOT_FOUND;badpath=ERR_INVALID_ARG_TYPE;bucket=vuse;keys=1;all=vuse;\
 fetch=200,true;push=number;timer=fired;late=7,1;sleep=slept;";
     assert_eq!(baseline["text"], expected, "{baseline}");
 
