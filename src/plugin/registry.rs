@@ -18,7 +18,6 @@ use crate::engine::{Engine, IsolateLimits, IsolatePool, PoolOptions};
 use crate::ext::Services;
 use crate::history::History;
 use crate::run::{Deps, InFlight, Packages};
-use crate::store::{Bucket, Key, StoreError};
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -26,9 +25,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-/// The bucket of the operator's enable/disable overrides (key: plugin file name, value
-/// `enabled` or `disabled`): they outlive restarts and win over the `disable` header.
-pub const OVERRIDES_BUCKET: &str = "isobot.plugins";
+mod overrides;
+pub use overrides::OVERRIDES_BUCKET;
 
 /// One loaded, valid plugin version.
 pub struct PluginVersion {
@@ -438,21 +436,6 @@ impl Registry {
         (true, Some(hash))
     }
 
-    /// The override stored for plugin file `name`.
-    fn stored_override(&self, name: &str) -> Option<bool> {
-        let bucket = Bucket::parse(OVERRIDES_BUCKET).ok()?;
-        let key = Key::parse(bucket, name).ok()?;
-        match self.services.store.get(bucket, key) {
-            Ok(Some(v)) if v == "enabled" => Some(true),
-            Ok(Some(v)) if v == "disabled" => Some(false),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!("cannot read the enable/disable override of {name}: {e}");
-                None
-            }
-        }
-    }
-
     /// The plugin file name of `id_or_file` (a plugin id like `author:x.js`, or a file name).
     pub fn find(&self, id_or_file: &str) -> Option<String> {
         let entries = self.read_entries();
@@ -470,29 +453,6 @@ impl Registry {
         self.read_entries()
             .get(name)
             .and_then(|e| e.current.clone())
-    }
-
-    /// Enables or disables plugin file `name` (persisted in the store; wins over its
-    /// `disable` header); triggers follow at once (cron is rescheduled, routes republished).
-    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
-        let bucket = Bucket::parse(OVERRIDES_BUCKET)?;
-        let key = Key::parse(bucket, name)?;
-        let value = if enabled { "enabled" } else { "disabled" };
-        self.services.store.set(bucket, key, value.into()).await?;
-        let current = {
-            let entries = self.read_entries();
-            let Some(entry) = entries.get(name) else {
-                return Ok(false);
-            };
-            entry.stats.set_override(Some(enabled));
-            entry.current.clone()
-        };
-        self.publish();
-        if let Some(version) = current {
-            tracing::info!(plugin = %version.id, "{value} by the operator");
-            self.tell(Change::Loaded(&version));
-        }
-        Ok(true)
     }
 
     async fn build(
