@@ -6,6 +6,7 @@
 mod raw;
 
 use crate::adapters::{AccountHead, AccountSpec, Settings};
+use crate::cluster::ClusterSettings;
 use crate::engine::{EngineConfig, Limits};
 use crate::ext::FetchPolicy;
 use crate::history::Retention;
@@ -49,6 +50,9 @@ pub struct Config {
     pub node_env: BTreeMap<String, String>,
     /// How many run records `serve` keeps (`[history]`).
     pub history: Retention,
+    /// `[cluster]`: storage in the shared Redis, cron once per cluster (docs/cluster.md).
+    /// `None` = a single node on `<data_dir>/isobot.redb`.
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// The IMs that get a console account when no accounts are configured.
@@ -183,7 +187,9 @@ impl Config {
                 *slot = v;
             }
         }
+        let cluster = raw.cluster.map(cluster).transpose()?;
         Ok(Config {
+            cluster,
             fetch,
             plugins_dir: resolve(raw.plugins.unwrap_or_else(|| "scripts".into())),
             data_dir: resolve(raw.data_dir.unwrap_or_else(|| "data".into())),
@@ -237,6 +243,24 @@ fn engine(raw: raw::RawEngine) -> Result<EngineConfig, ConfigError> {
         e.plugin_queue = range("plugin_queue", n, 1, 1_000_000)?;
     }
     Ok(e)
+}
+
+/// `[cluster]`: `redis` is required; the lease is clamped (docs/cluster.md).
+fn cluster(raw: raw::RawCluster) -> Result<ClusterSettings, ConfigError> {
+    let redis = raw.redis.filter(|r| !r.is_empty()).ok_or_else(|| {
+        ConfigError::Invalid(
+            "[cluster] needs `redis`, the URL of the shared Redis; write it like \
+             redis = \"redis://127.0.0.1:6379/0\" (or remove [cluster] to run one node)"
+                .into(),
+        )
+    })?;
+    let lease = raw
+        .lease
+        .as_deref()
+        .map(|t| duration("cluster.lease", t))
+        .transpose()?;
+    ClusterSettings::new(&redis, raw.node.as_deref(), raw.prefix.as_deref(), lease)
+        .map_err(ConfigError::Invalid)
 }
 
 /// A duration setting (`30s`); the error names the key and says how to write one.

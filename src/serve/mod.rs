@@ -1,12 +1,13 @@
 //! `isobot serve`: wires the long-running bot together — config → the app (accounts and
 //! adapters, storage, run history, services) → registry (initial load + hot reload) with the
-//! cron scheduler observing it → HTTP server with the adapters' ingress routes → the server
+//! cron scheduler observing it (claiming each fire in the cluster's Redis under `[cluster]`) → HTTP server with the adapters' ingress routes → the server
 //! file other commands find it by (`server_file.rs`) → optional stdin console.
 
 pub mod server_file;
 
 use crate::adapters::console::ConsoleConfig;
 use crate::app::{self, Mode};
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::Config;
 use crate::cron::Scheduler;
 use crate::dispatch::Dispatcher;
@@ -62,6 +63,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
     #[error("cannot write the server file {path}: {source}; check the permissions of data_dir")]
@@ -84,6 +87,15 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if !config.plugins_dir.is_dir() {
         return Err(ServeError::NoPluginsDir(config.plugins_dir));
     }
+    // A cluster node checks its Redis before anything starts (a clear error, not failing runs).
+    let cluster = match config.cluster.clone() {
+        Some(settings) => {
+            let c = Arc::new(Cluster::connect(settings).await?);
+            tracing::info!(node = c.node(), redis = %c.settings().redis, "cluster node");
+            Some(c)
+        }
+        None => None,
+    };
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
     let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
@@ -96,10 +108,11 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         config.limits.isolate(),
         config.timezone,
     ));
-    registry.observe(Arc::new(Scheduler::new(
-        config.timezone,
-        config.limits.timeout,
-    )));
+    let mut scheduler = Scheduler::new(config.timezone, config.limits.timeout);
+    if let Some(cluster) = &cluster {
+        scheduler = scheduler.clustered(cluster.clone());
+    }
+    registry.observe(Arc::new(scheduler));
     registry
         .load_all()
         .await

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["media", "adapters"],
     &["run"],
     &["outgoing", "store"],
+    &["cluster"],
     &["accounts", "event", "confine", "duration", "errors"],
     &["metrics", "logs"],
 ];

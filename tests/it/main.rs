@@ -12,6 +12,7 @@ mod adapters_selection;
 mod admin_api;
 mod cli;
 mod cli_server;
+mod cluster;
 mod dev_loop;
 mod engine_pool;
 mod errors;
