@@ -4,7 +4,7 @@
 
 use crate::adapters::console::Console;
 use crate::adapters::{AdapterSet, BuildContext, BuildError, Tasks};
-use crate::cluster::ClusterSettings;
+use crate::cluster::{Cluster, ClusterSettings};
 use crate::config::Config;
 use crate::event::Inbox;
 use crate::ext::{FetchError, NodeSettings, Services};
@@ -17,7 +17,11 @@ use thiserror::Error;
 pub enum Mode<'a> {
     /// The long-running bot: adapters receive into `inbox`, console sends are printed, the
     /// store is opened now (a store another process holds is an error at start).
-    Serve { inbox: &'a Inbox },
+    Serve {
+        inbox: &'a Inbox,
+        /// This node's cluster membership (`[cluster]`): account connections under leases.
+        cluster: Option<Arc<Cluster>>,
+    },
     /// One run or check: send-only adapters, console sends only recorded (the report shows
     /// them), the store opened on first use.
     OneShot,
@@ -48,9 +52,9 @@ pub struct App {
 /// Builds the bot of `config`. Must be called inside the process's main tokio runtime: network
 /// adapters and `fetch()` run on it.
 pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
-    let (print, inbox) = match mode {
-        Mode::Serve { inbox } => (true, Some(inbox)),
-        Mode::OneShot => (false, None),
+    let (print, inbox, cluster) = match mode {
+        Mode::Serve { inbox, cluster } => (true, Some(inbox), cluster),
+        Mode::OneShot => (false, None, None),
     };
     let console = Arc::new(Console::new(print));
     let io = tokio::runtime::Handle::current();
@@ -60,6 +64,7 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         data_dir: config.data_dir.clone(),
         inbound: inbox.is_some(),
         io,
+        cluster,
     };
     let built = AdapterSet::build(&config.accounts, &ctx, inbox)?;
     let store = store(config, inbox.is_some())?;

@@ -1,10 +1,14 @@
 //! Several `isobot serve` nodes sharing one Redis (docs/cluster.md): the `[cluster]` settings,
 //! the node's Redis connection (a `ConnectionManager`, which reconnects by itself) and the
 //! coordination primitives the owners of each decision call — cron claims each fire here
-//! (`claim_fire`). A leaf: it knows Redis, not plugins, dispatch or adapters.
+//! (`claim_fire`), adapters run an account's connection only under its lease (`lease.rs`).
+//! A leaf: it knows Redis, not plugins, dispatch or adapters.
 
+mod lease;
 pub mod local;
 mod settings;
+
+pub use lease::Start;
 
 pub use settings::{ClusterSettings, RedisUrl, DEFAULT_PREFIX};
 

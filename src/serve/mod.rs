@@ -98,7 +98,13 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     };
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
-    let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
+    let app = app::build(
+        &config,
+        Mode::Serve {
+            inbox: &inbox,
+            cluster: cluster.clone(),
+        },
+    )?;
     // Kept alive until serve returns: dropping them stops the adapters' polling.
     let _adapter_tasks = app.tasks;
     let registry = Arc::new(Registry::new(

@@ -119,3 +119,82 @@ async fn a_per_second_cron_fires_once_per_cluster_not_once_per_node() {
     assert!(runs <= claims.len(), "{runs} runs, {} claims", claims.len());
     assert!(ran >= 10 && skipped >= 3, "ran {ran}, skipped {skipped}");
 }
+
+fn lease_owner(redis: &LocalRedis, name: &str) -> Option<String> {
+    redis::cmd("GET")
+        .arg(format!("isobot:lease:{name}"))
+        .query(&mut conn(redis))
+        .unwrap()
+}
+
+async fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_at_a_time_polls_telegram_and_a_survivor_takes_over_after_kill_9() {
+    use crate::telegram::{polling_account, tg_server, update};
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    let tg = tg_server().await;
+    let echo = "//[author: t]\n//[rule: ^(.*)$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nawait s.reply('got ' + (await s.getMessage()));\n";
+    let config = |node: &str| {
+        format!(
+            "{}{}lease = \"3s\"\n",
+            polling_account(&tg),
+            cluster_toml(&redis, node)
+        )
+    };
+    let mut a = Served::start(&[("echo.js", echo)], &config("a"));
+    let mut b = Served::start(&[("echo.js", echo)], &config("b"));
+    let count = |text: &str| tg.texts().iter().filter(|t| *t == text).count();
+    for i in 1..=5 {
+        tg.push_update(update(i, 5, 5, &format!("m{i}")));
+    }
+    wait_for("the first updates answered", WAIT_LONG, || {
+        (1..=5).all(|i| count(&format!("got m{i}")) >= 1)
+    })
+    .await;
+    let owner = lease_owner(&redis, "account:telegram:tg").expect("a node holds the account");
+    assert!(owner == "a" || owner == "b", "{owner}");
+    // The owner dies without a word; the survivor resumes at the shared offset.
+    let (dead, survivor) = if owner == "a" {
+        (&mut a, &b)
+    } else {
+        (&mut b, &a)
+    };
+    let mut child = dead.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for i in 6..=8 {
+        tg.push_update(update(i, 5, 5, &format!("m{i}")));
+    }
+    wait_for("the survivor answers", WAIT_LONG, || {
+        (6..=8).all(|i| count(&format!("got m{i}")) >= 1)
+    })
+    .await;
+    let survivor_name = if owner == "a" { "b" } else { "a" };
+    assert_eq!(
+        lease_owner(&redis, "account:telegram:tg").as_deref(),
+        Some(survivor_name)
+    );
+    let (status, _) = survivor.get("/api/accounts").await;
+    assert_eq!(status, 200);
+    // Every update answered exactly once: no second poller, no replay after the takeover.
+    for i in 1..=8 {
+        assert_eq!(count(&format!("got m{i}")), 1, "m{i}: {:?}", tg.texts());
+    }
+    assert_eq!(
+        tg.state.lock().unwrap().max_polling,
+        1,
+        "two getUpdates pollers at once"
+    );
+}
+
+/// Long enough for a lease to expire and be taken over on a loaded machine.
+const WAIT_LONG: Duration = Duration::from_secs(30);
