@@ -6,9 +6,11 @@
 
 mod lease;
 pub mod local;
+mod members;
 mod settings;
 
 pub use lease::Start;
+pub use members::{LeaseView, NodeReport};
 
 pub use settings::{ClusterSettings, RedisUrl, DEFAULT_PREFIX};
 

@@ -11,6 +11,7 @@
 
 mod api;
 mod buckets;
+mod cluster;
 mod deps;
 mod logs;
 mod plugins;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// The server log (`GET /api/logs`); empty unless a `logs::LogLayer` feeds it.
     pub logs: Arc<LogRing>,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// This node's cluster membership (`GET /api/cluster`); `None` = a single node.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             admin_token,
             logs: LogRing::new(),
             started_at: chrono::Utc::now(),
+            cluster: None,
         }
     }
 
@@ -74,6 +78,7 @@ pub fn app(state: AppState, routes: Router) -> Router {
         .route("/api/messages", post(api::post_message))
         .route("/api/status", get(api::status))
         .route("/api/accounts", get(api::accounts))
+        .route("/api/cluster", get(cluster::view))
         .route("/api/plugins", get(api::list_plugins))
         .route("/api/plugins/{id}/run", post(plugins::run))
         .route("/api/plugins/{id}/enable", post(plugins::enable))

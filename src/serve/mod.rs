@@ -3,6 +3,7 @@
 //! cron scheduler observing it (claiming each fire in the cluster's Redis under `[cluster]`) → HTTP server with the adapters' ingress routes → the server
 //! file other commands find it by (`server_file.rs`) → optional stdin console.
 
+mod node;
 pub mod server_file;
 
 use crate::adapters::console::ConsoleConfig;
@@ -138,6 +139,17 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     ));
     tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
     let mut state = AppState::new(dispatcher.clone(), config.admin_token.clone());
+    state.cluster = cluster.clone();
+    let _report = cluster.clone().map(|c| {
+        let started = state
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        AbortOnDrop(tokio::spawn(node::report_loop(
+            c,
+            registry.clone(),
+            started,
+        )))
+    });
     if let Some(logs) = logs {
         state.logs = logs;
     }
@@ -200,7 +212,21 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     };
     // Every finished run is on disk before the process goes.
     history.flush();
+    if let Some(c) = &cluster {
+        if let Err(e) = c.leave().await {
+            tracing::warn!("cannot remove this node from the cluster: {e}");
+        }
+    }
     served
+}
+
+/// Stops a background task when `serve` returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Ctrl-C or SIGTERM (what service managers send).

@@ -198,3 +198,66 @@ async fn one_node_at_a_time_polls_telegram_and_a_survivor_takes_over_after_kill_
 
 /// Long enough for a lease to expire and be taken over on a loaded machine.
 const WAIT_LONG: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
+    use crate::telegram::{polling_account, tg_server};
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    let tg = tg_server().await;
+    let v1 = "//[author: t]\n//[rule: ^v$]\nconst { Sender, getSenderID } = require('./middleware.js');\nawait new Sender(getSenderID()).reply('v1');\n";
+    let v2 = v1.replace("'v1'", "'v2'");
+    let same = "//[author: t]\n//[rule: ^same$]\nconst { Sender, getSenderID } = require('./middleware.js');\nawait new Sender(getSenderID()).reply('same');\n";
+    let config = |node: &str| format!("{}{}", polling_account(&tg), cluster_toml(&redis, node));
+    let a = Served::start(&[("p.js", v1), ("same.js", same)], &config("a"));
+    let b = Served::start(&[("p.js", &v2), ("same.js", same)], &config("b"));
+    let start = Instant::now();
+    let view = loop {
+        let (status, v) = a.get("/api/cluster").await;
+        assert_eq!(status, 200, "{v}");
+        let nodes = v["nodes"].as_array().map_or(0, Vec::len);
+        if nodes == 2 && v["leases"].as_array().is_some_and(|l| !l.is_empty()) {
+            break v;
+        }
+        assert!(start.elapsed() < WAIT_LONG, "cluster view incomplete: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(view["enabled"], true);
+    assert_eq!(view["node"], "a");
+    let names: Vec<&str> = view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["alive"] == true && n["plugins"].as_object().unwrap().len() == 2));
+    let lease = &view["leases"][0];
+    assert_eq!(lease["name"], "account:telegram:tg");
+    let owner = lease["owner"].as_str().unwrap();
+    assert_eq!(
+        lease_owner(&redis, "account:telegram:tg").as_deref(),
+        Some(owner)
+    );
+    // Only the plugin deployed in two versions is flagged.
+    assert_eq!(view["plugins_differ"], serde_json::json!(["t:p.js"]));
+    // The operator's view.
+    let o = b.isobot(&["status"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("cluster   node b of 2 (2 alive)"), "{text}");
+    assert!(text.contains("owns account:telegram:tg"), "{text}");
+    assert!(
+        text.contains("plugins not the same on every node (a deploy in progress?): t:p.js"),
+        "{text}"
+    );
+    // A single node says so.
+    let single = Served::start(&[], "");
+    let (_, v) = single.get("/api/cluster").await;
+    assert_eq!(v, serde_json::json!({"enabled": false}));
+}
