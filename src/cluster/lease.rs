@@ -19,6 +19,15 @@ const RAISE: &str = "local c = tonumber(redis.call('GET', KEYS[1]) or '') \
 /// What a lease holder runs; called again each time the lease is (re)acquired.
 pub type Start = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
 
+/// The lease holder's task, stopped when dropped.
+struct Running(tokio::task::JoinHandle<()>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Cluster {
     fn lease_key(&self, name: &str) -> String {
         self.key(&["lease", name])
@@ -86,11 +95,12 @@ impl Cluster {
                 }
             }
             tracing::info!(lease = %name, node = %self.settings.node, "lease taken: this node runs it");
-            let task = tokio::spawn(start());
+            // Aborted with this loop too (serve dropping its adapter tasks).
+            let task = Running(tokio::spawn(start()));
             loop {
                 tokio::time::sleep(every).await;
                 match self.renew(&name).await {
-                    Ok(true) if !task.is_finished() => continue,
+                    Ok(true) if !task.0.is_finished() => continue,
                     Ok(true) => break,
                     Ok(false) => {
                         tracing::warn!(lease = %name, "lease lost to another node; stopping here");
@@ -102,7 +112,7 @@ impl Cluster {
                     }
                 }
             }
-            task.abort();
+            drop(task);
         }
     }
 
