@@ -103,7 +103,10 @@ impl RedisStore {
         T: Send + 'static,
         F: Future<Output = Result<T, ::redis::RedisError>> + Send + 'static,
     {
-        futures::executor::block_on(self.on_rt(f))
+        // Unconstrained: on a thread inside a tokio runtime (an isolate's) the JoinHandle would
+        // count against that task's coop budget, which never refills while we block here, so
+        // after ~128 reads every poll would return Pending at once and this would spin forever.
+        futures::executor::block_on(tokio::task::unconstrained(self.on_rt(f)))
     }
 
     fn hgetall(&self, bucket: Bucket<'_>) -> Result<Vec<(String, String)>, StoreError> {

@@ -318,3 +318,24 @@ async fn redb_concurrent_writes_share_commits() {
     );
     assert_eq!(store.all_keys(b("g")).unwrap().len(), 200);
 }
+
+#[test]
+fn redis_reads_in_a_loop_inside_a_runtime_do_not_spin_on_its_coop_budget() {
+    // What an isolate thread does: synchronous reads inside its own runtime's `block_on`.
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_server, store)) = redis(dir.path(), Listen::Unix, &[]) else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    let s = store.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        s.set(b("r"), k("r", "k"), "v".into()).await.unwrap();
+        for _ in 0..5000 {
+            assert_eq!(s.get(b("r"), k("r", "k")).unwrap().as_deref(), Some("v"));
+        }
+    });
+}
