@@ -4,11 +4,12 @@
 
 use crate::adapters::console::Console;
 use crate::adapters::{AdapterSet, BuildContext, BuildError, Tasks};
+use crate::cluster::{Cluster, ClusterSettings};
 use crate::config::Config;
 use crate::event::Inbox;
 use crate::ext::{FetchError, NodeSettings, Services};
 use crate::history::{History, HistoryError};
-use crate::store::{RedbStore, StoreError};
+use crate::store::{RedbStore, RedisStore, Store, StoreError};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -16,7 +17,11 @@ use thiserror::Error;
 pub enum Mode<'a> {
     /// The long-running bot: adapters receive into `inbox`, console sends are printed, the
     /// store is opened now (a store another process holds is an error at start).
-    Serve { inbox: &'a Inbox },
+    Serve {
+        inbox: &'a Inbox,
+        /// This node's cluster membership (`[cluster]`): account connections under leases.
+        cluster: Option<Arc<Cluster>>,
+    },
     /// One run or check: send-only adapters, console sends only recorded (the report shows
     /// them), the store opened on first use.
     OneShot,
@@ -60,9 +65,9 @@ fn adapter_client(proxy: Option<&str>) -> Result<reqwest::Client, AppError> {
 /// Builds the bot of `config`. Must be called inside the process's main tokio runtime: network
 /// adapters and `fetch()` run on it.
 pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
-    let (print, inbox) = match mode {
-        Mode::Serve { inbox } => (true, Some(inbox)),
-        Mode::OneShot => (false, None),
+    let (print, inbox, cluster) = match mode {
+        Mode::Serve { inbox, cluster } => (true, Some(inbox), cluster),
+        Mode::OneShot => (false, None, None),
     };
     let console = Arc::new(Console::new(print));
     let io = tokio::runtime::Handle::current();
@@ -72,12 +77,10 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         data_dir: config.data_dir.clone(),
         inbound: inbox.is_some(),
         io,
+        cluster,
     };
     let built = AdapterSet::build(&config.accounts, &ctx, inbox)?;
-    let store = match inbox {
-        Some(_) => RedbStore::open(&config.data_dir)?,
-        None => RedbStore::lazy(&config.data_dir),
-    };
+    let store = store(config, inbox.is_some())?;
     // One-shot runs are not recorded (through a running server they are).
     let history = match inbox {
         Some(_) => History::open(&config.data_dir, config.history)?,
@@ -86,7 +89,7 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
     let mut services = Services::builder(Arc::new(built.set))
         .history(history)
         .fetch_policy(config.fetch.clone())
-        .store(Arc::new(store))
+        .store(store)
         .admins(config.admins.clone())
         .node(NodeSettings {
             env: config.node_env.clone(),
@@ -109,4 +112,23 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         routes: built.routes,
         tasks: built.tasks,
     })
+}
+
+/// The plugin store of `config`: the shared Redis under `[cluster]` (connected lazily, so a
+/// Redis that is down fails the runs that use it, not the build), else `<data_dir>/isobot.redb`
+/// — opened now for `serve` (`now`), on first use for one-shot commands.
+pub fn store(config: &Config, now: bool) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match &config.cluster {
+        Some(cluster) => Arc::new(redis_store(cluster)?),
+        None if now => Arc::new(RedbStore::open(&config.data_dir)?),
+        None => Arc::new(RedbStore::lazy(&config.data_dir)),
+    })
+}
+
+fn redis_store(cluster: &ClusterSettings) -> Result<RedisStore, StoreError> {
+    RedisStore::new(
+        cluster.redis.client(),
+        cluster.redis.to_string(),
+        &cluster.prefix,
+    )
 }

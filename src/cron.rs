@@ -3,9 +3,14 @@
 //! overlap; the skipped tick is recorded in the run history as `skipped_overlap`). The
 //! scheduler observes the registry: a new version (or an enable/disable) re-schedules, a
 //! removed plugin is unscheduled.
+//!
+//! In a cluster (`[cluster]`) every node keeps the same timers, and each fire is first claimed
+//! in Redis (`cluster::Cluster::claim_fire`): the node that gets the claim runs it, the others
+//! record it as `skipped_other_node`. Overlap is checked on the node that claimed the fire.
 
+use crate::cluster::Cluster;
 use crate::dispatch::run_plugin;
-use crate::history::{reason, SKIPPED_OVERLAP};
+use crate::history::{reason, SKIPPED_NO_CLAIM, SKIPPED_OTHER_NODE, SKIPPED_OVERLAP};
 use crate::metrics::OutcomeLabels;
 use crate::plugin::schedule::CronSpec;
 use crate::plugin::{Change, Observer, PluginVersion};
@@ -20,6 +25,7 @@ use std::time::Duration;
 pub struct Scheduler {
     tz: Option<chrono_tz::Tz>,
     default_timeout: Duration,
+    cluster: Option<Arc<Cluster>>,
     tasks: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
     /// Set by `stop` (shutdown): nothing is scheduled any more.
     stopped: AtomicBool,
@@ -30,9 +36,16 @@ impl Scheduler {
         Self {
             tz,
             default_timeout,
+            cluster: None,
             tasks: Mutex::new(HashMap::new()),
             stopped: AtomicBool::new(false),
         }
+    }
+
+    /// Fires are claimed in the cluster's Redis before they run (once per cluster).
+    pub fn clustered(mut self, cluster: Arc<Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     pub fn next_fire(&self, spec: &CronSpec) -> Option<DateTime<Utc>> {
@@ -52,7 +65,7 @@ impl Scheduler {
             return;
         }
         let plugin = plugin.clone();
-        let (tz, timeout) = (self.tz, self.default_timeout);
+        let (tz, timeout, cluster) = (self.tz, self.default_timeout, self.cluster.clone());
         let id = plugin.id.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -66,9 +79,20 @@ impl Scheduler {
                 let m = crate::metrics::get();
                 let lag = (Utc::now() - next).to_std().unwrap_or_default();
                 m.cron_lag_seconds.observe(lag.as_secs_f64());
+                if let Some(cluster) = &cluster {
+                    if let Some(why) = claim(cluster, &plugin.id, next).await {
+                        plugin.history.skipped(&plugin.id, &plugin.hash, why);
+                        m.cron_fires
+                            .get_or_create(&OutcomeLabels { outcome: why })
+                            .inc();
+                        continue;
+                    }
+                }
                 if plugin.stats.cron_running.swap(true, Ordering::AcqRel) {
                     tracing::warn!(plugin = %plugin.id, "cron tick skipped: the previous cron run is still going");
-                    plugin.history.skipped(&plugin.id, &plugin.hash);
+                    plugin
+                        .history
+                        .skipped(&plugin.id, &plugin.hash, SKIPPED_OVERLAP);
                     plugin.stats.cron_skipped.fetch_add(1, Ordering::Relaxed);
                     m.cron_fires
                         .get_or_create(&OutcomeLabels {
@@ -119,6 +143,19 @@ impl Scheduler {
     pub fn unschedule(&self, id: &str) {
         if let Some(task) = self.tasks.lock().ok().and_then(|mut t| t.remove(id)) {
             task.abort();
+        }
+    }
+}
+
+/// Claims the fire at `at` for this node: `None` = run it here, else why it is skipped. A
+/// Redis that does not answer skips the fire (running it could run it twice).
+async fn claim(cluster: &Cluster, plugin: &str, at: DateTime<Utc>) -> Option<&'static str> {
+    match cluster.claim_fire(plugin, at.timestamp_millis()).await {
+        Ok(true) => None,
+        Ok(false) => Some(SKIPPED_OTHER_NODE),
+        Err(e) => {
+            tracing::warn!(plugin, "cron fire skipped: it could not be claimed: {e}");
+            Some(SKIPPED_NO_CLAIM)
         }
     }
 }

@@ -13,8 +13,9 @@
 //!   → ext/           the SDK ops, one extension per capability, `Services`
 //!   → history/       run records (runs.redb, retention) and the live runs' event logs
 //!   → media.rs, adapters/   media sources (confined); the `Outbox` of the accounts
-//!   → outgoing.rs, run/, accounts.rs, store/, event.rs, confine.rs, duration.rs, errors.rs,
-//!                code_file.rs
+//!   → outgoing.rs, run/, store/ (redb, or Redis under `[cluster]`)
+//!   → cluster/     the shared Redis: node identity, fire claims (cron once per cluster)
+//!   → accounts.rs, event.rs, confine.rs, duration.rs, errors.rs, code_file.rs
 //!   → metrics.rs, logs.rs   Prometheus families; the server log ring (tracing layer)
 //! ```
 
@@ -22,6 +23,7 @@ pub mod accounts;
 pub mod adapters;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod code_file;
 pub mod config;
 pub mod confine;

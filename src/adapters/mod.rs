@@ -30,7 +30,6 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::any::Any;
 use std::sync::Arc;
-use tokio::task::JoinHandle;
 
 /// One bot account's connection to its IM.
 #[async_trait]
@@ -121,10 +120,21 @@ pub trait Ingress: Send {
         let _ = inbox;
         axum::Router::new()
     }
-    fn spawn(&self, inbox: &Inbox, io: &tokio::runtime::Handle) -> Vec<JoinHandle<()>> {
-        let _ = (inbox, io);
+    /// The background tasks, not started: `AdapterSet::build` starts them (in a cluster, an
+    /// account's connection only on the node holding its lease).
+    fn tasks(&self, inbox: &Inbox) -> Vec<Background> {
+        let _ = inbox;
         Vec::new()
     }
+}
+
+/// One background task of an ingress.
+pub struct Background {
+    /// The account whose singleton connection this is (a poller, a socket): in a cluster it
+    /// runs on one node at a time. `None`: a helper every node may run.
+    pub account: Option<(String, String)>,
+    /// Starts the task; called again each time this node takes the account over.
+    pub start: crate::cluster::Start,
 }
 
 /// One adapter kind: its config name, the parser of its account settings and the builder of

@@ -45,6 +45,8 @@ pub struct BuildContext {
     pub inbound: bool,
     /// The runtime network adapters run on.
     pub io: tokio::runtime::Handle,
+    /// In a cluster: accounts' connections run under leases; Telegram offsets are shared.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Background tasks of the adapters; dropping this stops them.
@@ -56,6 +58,19 @@ impl Drop for Tasks {
         for task in &self.0 {
             task.abort();
         }
+    }
+}
+
+/// Starts one ingress task: an account's connection under its lease in a cluster (one node
+/// at a time), anything else at once.
+fn start(task: super::Background, ctx: &BuildContext) -> JoinHandle<()> {
+    match (&ctx.cluster, task.account) {
+        (Some(cluster), Some((im, id))) => ctx.io.spawn(
+            cluster
+                .clone()
+                .hold(format!("account:{im}:{id}"), task.start),
+        ),
+        _ => ctx.io.spawn((task.start)()),
     }
 }
 
@@ -149,7 +164,9 @@ impl AdapterSet {
             }
             if let (Some(ingress), Some(inbox)) = (built.ingress, inbox) {
                 routes = routes.merge(ingress.routes(inbox));
-                tasks.0.extend(ingress.spawn(inbox, &ctx.io));
+                tasks
+                    .0
+                    .extend(ingress.tasks(inbox).into_iter().map(|t| start(t, ctx)));
             }
         }
         let accounts = specs

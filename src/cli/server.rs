@@ -175,7 +175,61 @@ pub async fn status(args: StatusArgs) -> Result<(), CliError> {
                 .unwrap_or_default()
         );
     }
+    // A server without the route (older) or without [cluster] prints nothing more.
+    if let Ok(c) = server.get("/api/cluster").await {
+        print_cluster(&c);
+    }
     Ok(())
+}
+
+/// The cluster part of `isobot status`: nodes with their leases, and plugins whose version
+/// differs between live nodes.
+fn print_cluster(c: &Value) {
+    if c["enabled"] != true {
+        return;
+    }
+    let nodes = c["nodes"].as_array().cloned().unwrap_or_default();
+    println!(
+        "cluster   node {} of {} ({} alive), redis {}",
+        s(&c["node"]),
+        nodes.len(),
+        nodes.iter().filter(|n| n["alive"] == true).count(),
+        s(&c["redis"])
+    );
+    for n in &nodes {
+        let leases: Vec<&str> = n["leases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        println!(
+            "  node    {}  {}  pid {}  v{}  seen {} ms ago  {} plugins{}",
+            s(&n["node"]),
+            if n["alive"] == true { "alive" } else { "gone" },
+            n["pid"],
+            s(&n["version"]),
+            n["last_seen_ms_ago"],
+            n["plugins"].as_object().map_or(0, |p| p.len()),
+            if leases.is_empty() {
+                String::new()
+            } else {
+                format!("  owns {}", leases.join(", "))
+            }
+        );
+    }
+    let differ: Vec<&str> = c["plugins_differ"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !differ.is_empty() {
+        println!(
+            "  plugins not the same on every node (a deploy in progress?): {}",
+            differ.join(", ")
+        );
+    }
 }
 
 fn print_log(e: &Value) {

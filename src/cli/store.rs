@@ -8,14 +8,15 @@
 use super::client::{encode, Server};
 use super::CliError;
 use crate::config::Config;
-use crate::store::{Bucket, Key, RedbStore, Store};
+use crate::store::{Bucket, Key};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
     #[command(subcommand)]
     pub command: StoreCommand,
-    /// Configuration file (TOML); the store is `<data_dir>/isobot.redb`.
+    /// Configuration file (TOML); the store is `<data_dir>/isobot.redb`, or the shared Redis
+    /// of its `[cluster]`.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Data directory (wins over the config file's `data_dir`; default `data`).
@@ -50,16 +51,22 @@ pub enum StoreCommand {
 }
 
 pub async fn run(args: StoreArgs) -> Result<(), CliError> {
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => Config::load(args.config.as_deref())?.data_dir,
+    let mut config = match (&args.data_dir, &args.config) {
+        // Only a data folder: no config file to read.
+        (Some(_), None) => Config::load(None)?,
+        _ => Config::load(args.config.as_deref())?,
     };
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    let data_dir = config.data_dir.clone();
     if !args.local {
         if let Some(server) = Server::find(&data_dir).await {
             return through(&server, args.command).await;
         }
     }
-    let store = RedbStore::open(&data_dir)?;
+    // Under `[cluster]` the data is in the shared Redis, whichever node runs.
+    let store = crate::app::store(&config, true)?;
     match args.command {
         StoreCommand::Get { bucket, key } => {
             let b = Bucket::parse(&bucket)?;

@@ -6,6 +6,7 @@
 mod raw;
 
 use crate::adapters::{AccountHead, AccountSpec, Settings};
+use crate::cluster::ClusterSettings;
 use crate::engine::{EngineConfig, Limits};
 use crate::ext::FetchPolicy;
 use crate::history::Retention;
@@ -63,6 +64,9 @@ pub struct Config {
     pub adapter_proxy: Option<String>,
     /// How long `serve` lets runs in flight finish after SIGTERM (`[limits] shutdown_grace`).
     pub shutdown_grace: Duration,
+    /// `[cluster]`: storage in the shared Redis, cron once per cluster (docs/cluster.md).
+    /// `None` = a single node on `<data_dir>/isobot.redb`.
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// Default of `[limits] shutdown_grace`.
@@ -227,7 +231,9 @@ impl Config {
                 *slot = v;
             }
         }
+        let cluster = raw.cluster.map(cluster).transpose()?;
         Ok(Config {
+            cluster,
             fetch,
             plugins_dir,
             data_dir,
@@ -326,6 +332,24 @@ fn http_settings(raw: &raw::RawHttp) -> Result<HttpSettings, ConfigError> {
         http.max_connections = n as usize;
     }
     Ok(http)
+}
+
+/// `[cluster]`: `redis` is required; the lease is clamped (docs/cluster.md).
+fn cluster(raw: raw::RawCluster) -> Result<ClusterSettings, ConfigError> {
+    let redis = raw.redis.filter(|r| !r.is_empty()).ok_or_else(|| {
+        ConfigError::Invalid(
+            "[cluster] needs `redis`, the URL of the shared Redis; write it like \
+             redis = \"redis://127.0.0.1:6379/0\" (or remove [cluster] to run one node)"
+                .into(),
+        )
+    })?;
+    let lease = raw
+        .lease
+        .as_deref()
+        .map(|t| duration("cluster.lease", t))
+        .transpose()?;
+    ClusterSettings::new(&redis, raw.node.as_deref(), raw.prefix.as_deref(), lease)
+        .map_err(ConfigError::Invalid)
 }
 
 /// A duration setting (`30s`); the error names the key and says how to write one.

@@ -33,6 +33,17 @@ pub(super) struct RawConfig {
     pub http: RawHttp,
     #[serde(default)]
     pub adapters: RawAdapters,
+    pub cluster: Option<RawCluster>,
+}
+
+/// `[cluster]`: present = this node shares state with others through Redis.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCluster {
+    pub redis: Option<String>,
+    pub node: Option<String>,
+    pub prefix: Option<String>,
+    pub lease: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

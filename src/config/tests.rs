@@ -189,3 +189,94 @@ fn durations() {
     assert_eq!(parse_duration("0s"), None);
     assert_eq!(parse_duration("fast"), None);
 }
+
+#[test]
+fn no_cluster_table_means_a_single_node() {
+    assert!(Config::load(None).unwrap().cluster.is_none());
+    assert!(
+        Config::from_toml("listen = \"127.0.0.1:1\"", Path::new("/tmp"))
+            .unwrap()
+            .cluster
+            .is_none()
+    );
+}
+
+#[test]
+fn cluster_urls_nodes_and_leases() {
+    let base = Path::new("/tmp");
+    let c = Config::from_toml(
+        "[cluster]\nredis = \"redis://:s3cret@127.0.0.1:6379/2\"\nnode = \"a-1\"\nlease = \"4s\"",
+        base,
+    )
+    .unwrap()
+    .cluster
+    .unwrap();
+    assert_eq!(c.node, "a-1");
+    assert_eq!(c.prefix, "isobot");
+    assert_eq!(c.lease, Duration::from_secs(4));
+    assert!(c.renew_every() < c.lease);
+    // The password never shows (logs, errors, status).
+    assert_eq!(c.redis.to_string(), "redis://:***@127.0.0.1:6379/2");
+    assert!(!format!("{c:?}").contains("s3cret"));
+    for url in [
+        "rediss://cache.example:6380",
+        "unix:///run/redis/redis.sock",
+        "redis+unix:///run/redis/redis.sock",
+    ] {
+        let text = format!("[cluster]\nredis = \"{url}\"");
+        let c = Config::from_toml(&text, base).unwrap().cluster.unwrap();
+        assert_eq!(c.redis.to_string(), url);
+        // Default node name: hostname and pid, unique per process.
+        assert!(
+            c.node.ends_with(&format!("-{}", std::process::id())),
+            "{}",
+            c.node
+        );
+    }
+    // Lease times are clamped, not refused.
+    for (lease, want) in [("1ms", 2), ("1h", 300), ("10s", 10)] {
+        let text = format!("[cluster]\nredis = \"redis://h\"\nlease = \"{lease}\"");
+        let c = Config::from_toml(&text, base).unwrap().cluster.unwrap();
+        assert_eq!(c.lease, Duration::from_secs(want), "{lease}");
+    }
+}
+
+#[test]
+fn bad_cluster_settings_say_what_to_write() {
+    let base = Path::new("/tmp");
+    let cases = [
+        ("[cluster]\n", "[cluster] needs `redis`"),
+        ("[cluster]\nredis = \"\"", "write it like\nredis = "),
+        (
+            "[cluster]\nredis = \"http://:pw@h:6379\"",
+            "`http://:***@h:6379` is not a Redis URL; write it like redis://",
+        ),
+        (
+            "[cluster]\nredis = \"127.0.0.1:6379\"",
+            "is not a Redis URL",
+        ),
+        (
+            "[cluster]\nredis = \"redis://h\"\nnode = \"a b\"",
+            "cluster.node = `a b` is not a valid name",
+        ),
+        (
+            "[cluster]\nredis = \"redis://h\"\nprefix = \"\"",
+            "cluster.prefix = `` is not a valid name",
+        ),
+        (
+            "[cluster]\nredis = \"redis://h\"\nlease = \"soon\"",
+            "cluster.lease = `soon` is not a duration; write it like 30s",
+        ),
+        (
+            "[cluster]\nredis = \"redis://h\"\nport = 1",
+            "unknown field `port`",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = Config::from_toml(text, base).unwrap_err().to_string();
+        assert!(
+            err.contains(want.split('\n').next().unwrap()),
+            "{text:?} → {err}"
+        );
+    }
+}

@@ -15,7 +15,8 @@ mod retention;
 pub mod series;
 
 pub use record::{
-    reason, trigger, ContextSummary, RunRecord, RunSummary, CANCELLED, RUNNING, SKIPPED_OVERLAP,
+    reason, trigger, ContextSummary, RunRecord, RunSummary, CANCELLED, RUNNING, SKIPPED_NO_CLAIM,
+    SKIPPED_OTHER_NODE, SKIPPED_OVERLAP,
 };
 pub use retention::{Query, Retention};
 
@@ -161,11 +162,12 @@ impl History {
         }
     }
 
-    /// Records a cron tick that started no run (the previous run was still going).
-    pub fn skipped(&self, plugin: &str, hash: &str) {
+    /// Records a cron tick that started no run here, with why (`SKIPPED_OVERLAP`: the previous
+    /// run was still going; `SKIPPED_OTHER_NODE`, `SKIPPED_NO_CLAIM`: see docs/cluster.md).
+    pub fn skipped(&self, plugin: &str, hash: &str, why: &'static str) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let summary = RunSummary::started(id, plugin, hash, &RunContext::cron());
-        self.finish(id, Some(summary), None, Some(SKIPPED_OVERLAP), None);
+        self.finish(id, Some(summary), None, Some(why), None);
     }
 
     /// Ends run `id`: its summary comes from the live map (a run `begin` started) or is

@@ -12,6 +12,11 @@ use std::sync::Arc;
 pub const RUNNING: &str = "running";
 /// A cron tick that started no run: the previous cron run of the plugin was still going.
 pub const SKIPPED_OVERLAP: &str = "skipped_overlap";
+/// A cron fire another node of the cluster claimed (and ran).
+pub const SKIPPED_OTHER_NODE: &str = "skipped_other_node";
+/// A cron fire this node could not claim because Redis did not answer (it ran nowhere unless
+/// another node claimed it).
+pub const SKIPPED_NO_CLAIM: &str = "skipped_no_claim";
 /// The caller stopped waiting before the run ended.
 pub const CANCELLED: &str = "cancelled";
 

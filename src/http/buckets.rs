@@ -26,6 +26,7 @@ fn store(state: &AppState) -> Arc<dyn Store> {
 fn store_error(e: StoreError) -> Response {
     let status = match e {
         StoreError::Storage { .. }
+        | StoreError::Redis { .. }
         | StoreError::WriterGone { .. }
         | StoreError::InUse { .. }
         | StoreError::DataDir { .. } => StatusCode::INTERNAL_SERVER_ERROR,

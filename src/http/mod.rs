@@ -14,6 +14,7 @@
 
 mod api;
 mod buckets;
+mod cluster;
 mod cron;
 mod deps;
 pub mod listener;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub sessions: Arc<session::Sessions>,
     /// The console adapter, whose sends the sandbox chat shows (`/api/console/*`).
     pub console: Option<Arc<crate::adapters::console::Console>>,
+    /// This node's cluster membership (`GET /api/cluster`); `None` = a single node.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             started_at: chrono::Utc::now(),
             sessions: Arc::default(),
             console: None,
+            cluster: None,
         }
     }
 
@@ -89,6 +93,7 @@ pub fn app(state: AppState, routes: Router) -> Router {
         .route("/api/messages", post(api::post_message))
         .route("/api/status", get(api::status))
         .route("/api/accounts", get(api::accounts))
+        .route("/api/cluster", get(cluster::view))
         .route(
             "/api/plugins",
             get(api::list_plugins).post(sources::create_plugin),

@@ -1,16 +1,18 @@
 //! `isobot serve`: wires the long-running bot together — config → the app (accounts and
 //! adapters, storage, run history, services) → registry (initial load + hot reload) with the
-//! cron scheduler observing it → HTTP server with the adapters' ingress routes → the server
+//! cron scheduler observing it (claiming each fire in the cluster's Redis under `[cluster]`) → HTTP server with the adapters' ingress routes → the server
 //! file other commands find it by (`server_file.rs`) → optional stdin console.
 //!
 //! SIGTERM (or Ctrl-C) shuts down gracefully: no new connections, adapter polling and cron stop,
 //! runs in flight get `[limits] shutdown_grace` to finish, their answers and open event streams
 //! a little longer (`STREAMS_GRACE`), the run history is flushed, then `serve` returns (exit 0).
 
+mod node;
 pub mod server_file;
 
 use crate::adapters::console::ConsoleConfig;
 use crate::app::{self, Mode};
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::Config;
 use crate::cron::Scheduler;
 use crate::dispatch::Dispatcher;
@@ -66,6 +68,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
     #[error("cannot write the server file {path}: {source}; check the permissions of data_dir")]
@@ -90,9 +94,24 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if !config.plugins_dir.is_dir() {
         return Err(ServeError::NoPluginsDir(config.plugins_dir));
     }
+    // A cluster node checks its Redis before anything starts (a clear error, not failing runs).
+    let cluster = match config.cluster.clone() {
+        Some(settings) => {
+            let c = Arc::new(Cluster::connect(settings).await?);
+            tracing::info!(node = c.node(), redis = %c.settings().redis, "cluster node");
+            Some(c)
+        }
+        None => None,
+    };
     // Adapters deliver inbound chat messages here.
     let (inbox, inbox_rx) = tokio::sync::mpsc::channel::<Message>(INBOX_CAPACITY);
-    let app = app::build(&config, Mode::Serve { inbox: &inbox })?;
+    let app = app::build(
+        &config,
+        Mode::Serve {
+            inbox: &inbox,
+            cluster: cluster.clone(),
+        },
+    )?;
     // Kept alive until shutdown: dropping them stops the adapters' polling.
     let adapter_tasks = app.tasks;
     let registry = Arc::new(
@@ -105,7 +124,11 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         )
         .with_max_source(config.max_source_bytes),
     );
-    let scheduler = Arc::new(Scheduler::new(config.timezone, config.limits.timeout));
+    let mut scheduler = Scheduler::new(config.timezone, config.limits.timeout);
+    if let Some(cluster) = &cluster {
+        scheduler = scheduler.clustered(cluster.clone());
+    }
+    let scheduler = Arc::new(scheduler);
     registry.observe(scheduler.clone());
     registry
         .load_all()
@@ -126,6 +149,17 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     ));
     tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
     let mut state = AppState::new(dispatcher.clone(), config.admin_token.clone());
+    state.cluster = cluster.clone();
+    let _report = cluster.clone().map(|c| {
+        let started = state
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        AbortOnDrop(tokio::spawn(node::report_loop(
+            c,
+            registry.clone(),
+            started,
+        )))
+    });
     if let Some(logs) = logs {
         state.logs = logs;
     }
@@ -204,8 +238,22 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     }
     // Every finished run is on disk before the process goes.
     history.flush();
+    if let Some(c) = &cluster {
+        if let Err(e) = c.leave().await {
+            tracing::warn!("cannot remove this node from the cluster: {e}");
+        }
+    }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Stops a background task when `serve` returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Resolves on SIGTERM (systemd, docker stop) or Ctrl-C.

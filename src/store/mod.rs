@@ -2,14 +2,17 @@
 //!
 //! Plugins reach it through the `isobot_store` ops (`src/ext/store.rs`), operators through
 //! `isobot store`. Names are checked here, once, into `Bucket`/`Key` before any store sees them.
-//! The real store is `RedbStore` (`<data_dir>/isobot.redb`, see docs/storage.md); the same
-//! cases run against the in-memory `MemoryStore` (what tests and benches use by default).
+//! The real store is `RedbStore` (`<data_dir>/isobot.redb`, see docs/storage.md), or
+//! `RedisStore` when several nodes share a Redis (`[cluster]`, docs/cluster.md); the same cases
+//! run against both and the in-memory `MemoryStore` (what tests and benches use by default).
 
 mod memory;
 mod redb;
+mod redis;
 
 pub use self::memory::MemoryStore;
 pub use self::redb::{RedbStore, StoreStats, DB_FILE};
+pub use self::redis::RedisStore;
 
 use std::path::PathBuf;
 use thiserror::Error;
@@ -45,6 +48,11 @@ pub enum StoreError {
     },
     #[error("store {path}: {message}")]
     Storage { path: PathBuf, message: String },
+    #[error(
+        "store (Redis at {url}): {message}; check that Redis is running and reachable (isobot \
+         reconnects by itself)"
+    )]
+    Redis { url: String, message: String },
     #[error("store {path}: the writer thread has stopped; the write was not made")]
     WriterGone { path: PathBuf },
 }

@@ -1,8 +1,10 @@
 //! Unit tests of the storage rules (SDK.md §6): name checks by table, then the same behaviour
-//! cases against the in-memory store and the redb store, then what only redb does.
+//! cases against the in-memory store, the redb store and the Redis store (a real
+//! `redis-server` per test), then what only redb or only Redis does.
 
 use super::memory::MemoryStore;
 use super::*;
+use crate::cluster::local::{self, Listen, LocalRedis};
 
 #[test]
 fn bucket_names_follow_the_rules() {
@@ -147,6 +149,123 @@ async fn redb_store_behaves() {
     behaves(&RedbStore::open(dir.path()).unwrap()).await;
 }
 
+/// A Redis store on a fresh `redis-server` (None: skipped, see `cluster::local::for_test`).
+fn redis(
+    dir: &std::path::Path,
+    listen: Listen,
+    extra: &[&str],
+) -> Option<(LocalRedis, RedisStore)> {
+    let server = local::for_test(dir, listen, extra)?;
+    let url = server.url();
+    let store =
+        RedisStore::new(::redis::Client::open(url.as_str()).unwrap(), url, "isobot").unwrap();
+    Some((server, store))
+}
+
+#[tokio::test]
+async fn redis_store_behaves_over_a_unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_server, store)) = redis(dir.path(), Listen::Unix, &[]) else {
+        return;
+    };
+    behaves(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_behaves_over_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_server, store)) = redis(dir.path(), Listen::Tcp, &[]) else {
+        return;
+    };
+    behaves(&store).await;
+}
+
+#[tokio::test]
+async fn redis_buckets_are_hashes_under_the_prefix() {
+    // Operators (and sillyGirl-style tools) read the same data with redis-cli.
+    let dir = tempfile::tempdir().unwrap();
+    let Some((server, store)) = redis(dir.path(), Listen::Unix, &[]) else {
+        return;
+    };
+    store
+        .set(b("shop.orders"), k("shop.orders", "o1"), "paid".into())
+        .await
+        .unwrap();
+    let mut c = ::redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let v: Option<String> = ::redis::cmd("HGET")
+        .arg("isobot:b:shop.orders")
+        .arg("o1")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(v.as_deref(), Some("paid"));
+    let names: Vec<String> = ::redis::cmd("SMEMBERS")
+        .arg("isobot:buckets")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(names, ["shop.orders"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_acknowledged_writes_survive_a_redis_crash_with_appendfsync_always() {
+    let dir = tempfile::tempdir().unwrap();
+    let durable = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+    ];
+    let Some((mut server, store)) = redis(dir.path(), Listen::Unix, &durable) else {
+        return;
+    };
+    for i in 0..50 {
+        let key = format!("k{i}");
+        store
+            .set(b("d"), k("d", &key), format!("v{i}"))
+            .await
+            .unwrap();
+    }
+    server.kill();
+    server.restart().unwrap();
+    // The same store object reconnects by itself.
+    let all = crate::cluster::local::eventually_ok(|| store.all(b("d")));
+    assert_eq!(all.len(), 50, "{all:?}");
+    assert_eq!(all[0], ("k0".to_string(), "v0".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_fails_with_a_storage_error_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut server, store)) = redis(dir.path(), Listen::Unix, &[]) else {
+        return;
+    };
+    store.set(b("x"), k("x", "a"), "1".into()).await.unwrap();
+    server.kill();
+    let e = store
+        .set(b("x"), k("x", "b"), "2".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Redis { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("Redis at unix://") && text.contains("check that Redis is running"),
+        "{text}"
+    );
+    assert!(store.get(b("x"), k("x", "a")).is_err());
+    server.restart().unwrap();
+    // No persistence in this server: the data is gone, but the store works again unaided.
+    crate::cluster::local::eventually_ok(|| store.get(b("x"), k("x", "a")));
+    store.set(b("x"), k("x", "b"), "2".into()).await.unwrap();
+    assert_eq!(
+        store.get(b("x"), k("x", "b")).unwrap().as_deref(),
+        Some("2")
+    );
+}
+
 #[tokio::test]
 async fn redb_values_survive_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,4 +317,25 @@ async fn redb_concurrent_writes_share_commits() {
         "group commit batches queued writes: {stats:?}"
     );
     assert_eq!(store.all_keys(b("g")).unwrap().len(), 200);
+}
+
+#[test]
+fn redis_reads_in_a_loop_inside_a_runtime_do_not_spin_on_its_coop_budget() {
+    // What an isolate thread does: synchronous reads inside its own runtime's `block_on`.
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_server, store)) = redis(dir.path(), Listen::Unix, &[]) else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    let s = store.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        s.set(b("r"), k("r", "k"), "v".into()).await.unwrap();
+        for _ in 0..5000 {
+            assert_eq!(s.get(b("r"), k("r", "k")).unwrap().as_deref(), Some("v"));
+        }
+    });
 }

@@ -74,6 +74,7 @@ impl Stack {
             data_dir: config.data_dir.clone(),
             inbound: true,
             io: tokio::runtime::Handle::current(),
+            cluster: None,
         };
         let built = AdapterSet::build(&config.accounts, &ctx, Some(&inbox)).unwrap();
         let outbox = Arc::new(built.set);

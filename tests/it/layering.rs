@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["media", "adapters"],
     &["run"],
     &["outgoing", "store"],
+    &["cluster"],
     &[
         "accounts",
         "event",

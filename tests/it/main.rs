@@ -12,6 +12,7 @@ mod adapters_selection;
 mod admin_api;
 mod cli;
 mod cli_server;
+mod cluster;
 mod console;
 mod console_browser;
 mod console_browser_views;

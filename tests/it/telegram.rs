@@ -50,6 +50,10 @@ pub struct Api {
     /// `None` = normally.
     pub floods: VecDeque<Option<u64>>,
     pub next_id: i64,
+    /// getUpdates calls in flight now, and the most ever in flight at once (several isobot
+    /// nodes must never poll one token together: Telegram answers 409 to both).
+    pub polling: usize,
+    pub max_polling: usize,
 }
 
 #[derive(Clone)]
@@ -158,11 +162,23 @@ fn num(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// Counts a getUpdates call in flight until it is answered (or its client went away).
+struct InFlight(Arc<Mutex<Api>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().polling -= 1;
+    }
+}
+
 async fn get_updates(server: &TgServer, fields: &Map<String, Value>) -> Response {
     let offset = num(fields.get("offset"));
     let wait = Duration::from_secs(num(fields.get("timeout")).unwrap_or(0) as u64);
+    let _in_flight = InFlight(server.state.clone());
     {
         let mut s = server.state.lock().unwrap();
+        s.polling += 1;
+        s.max_polling = s.max_polling.max(s.polling);
         s.offsets.push(offset);
         s.allowed.push(
             fields

@@ -5,13 +5,12 @@
 use super::{MediaMode, OneBot};
 use crate::adapters::settings::base_url;
 use crate::adapters::{
-    AccountHead, AccountSettings, AccountSpec, Adapter, BuildContext, BuildError, Ingress,
-    KindBuilt, Settings, SettingsError,
+    AccountHead, AccountSettings, AccountSpec, Adapter, Background, BuildContext, BuildError,
+    Ingress, KindBuilt, Settings, SettingsError,
 };
 use crate::event::Inbox;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 
 /// Settings of a OneBot v11 account.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,16 +139,22 @@ impl Ingress for OneBotIngress {
         super::inbound::routes(self.bots.clone(), inbox.clone())
     }
 
-    fn spawn(&self, inbox: &Inbox, io: &tokio::runtime::Handle) -> Vec<JoinHandle<()>> {
+    fn tasks(&self, inbox: &Inbox) -> Vec<Background> {
         self.forward
             .iter()
             .map(|(bot, url, max)| {
-                io.spawn(super::forward::run(
-                    bot.clone(),
-                    url.clone(),
-                    *max,
-                    inbox.clone(),
-                ))
+                let (bot, url, max, inbox) = (bot.clone(), url.clone(), *max, inbox.clone());
+                Background {
+                    account: Some((bot.im.clone(), bot.account.clone())),
+                    start: Arc::new(move || {
+                        Box::pin(super::forward::run(
+                            bot.clone(),
+                            url.clone(),
+                            max,
+                            inbox.clone(),
+                        ))
+                    }),
+                }
             })
             .collect()
     }

@@ -81,14 +81,51 @@ fn write_offset(path: &Path, offset: i64) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Long-polls `getUpdates` until the inbox closes, starting at `offset`.
-pub async fn poll(
-    bot: Arc<Telegram>,
-    inbox: Inbox,
-    path: PathBuf,
-    mut offset: Option<i64>,
-    timeout: Duration,
-) {
+/// Where a poller keeps its offset: the file, and in a cluster a high-water mark in Redis.
+pub struct Offsets {
+    pub path: PathBuf,
+    /// What the file held at start (checked then: a corrupt file stops `serve`).
+    pub first: Option<i64>,
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
+}
+
+impl Offsets {
+    fn mark(bot: &Telegram) -> String {
+        format!("telegram-offset:{}", bot.bot_id())
+    }
+
+    /// The offset to resume at: the file's (re-read: this may be a later takeover) or the
+    /// cluster's, whichever is further.
+    async fn resume(&self, bot: &Telegram) -> Option<i64> {
+        let file = read_offset(&self.path).unwrap_or(self.first);
+        let shared = match &self.cluster {
+            Some(c) => c.high_water(&Self::mark(bot)).await.unwrap_or_else(|e| {
+                tracing::warn!(account = %bot.account, "cannot read the shared telegram offset: {e}");
+                None
+            }),
+            None => None,
+        };
+        file.max(shared)
+    }
+
+    async fn save(&self, bot: &Telegram, n: i64) {
+        let path = self.path.clone();
+        let written = tokio::task::spawn_blocking(move || write_offset(&path, n)).await;
+        if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
+            tracing::error!(account = %bot.account, "cannot save the telegram offset: {e}; updates may repeat after a restart");
+        }
+        if let Some(c) = &self.cluster {
+            if let Err(e) = c.raise_high_water(&Self::mark(bot), n).await {
+                tracing::error!(account = %bot.account, "cannot share the telegram offset: {e}; updates may repeat on another node");
+            }
+        }
+    }
+}
+
+/// Long-polls `getUpdates` until the inbox closes (or the task is stopped), resuming at the
+/// saved offset.
+pub async fn poll(bot: Arc<Telegram>, inbox: Inbox, offsets: Offsets, timeout: Duration) {
+    let mut offset = offsets.resume(&bot).await;
     let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
     tracing::info!(account = %bot.account, offset = ?offset, "telegram long polling started");
     let mut named = false;
@@ -131,11 +168,7 @@ pub async fn poll(
         }
         if next != offset {
             if let Some(n) = next {
-                let path = path.clone();
-                let written = tokio::task::spawn_blocking(move || write_offset(&path, n)).await;
-                if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
-                    tracing::error!(account = %bot.account, "cannot save the telegram offset: {e}; updates may repeat after a restart");
-                }
+                offsets.save(&bot, n).await;
             }
             offset = next;
         }

@@ -5,14 +5,13 @@
 use super::{inbound, Telegram};
 use crate::adapters::settings::{base_url, duration_in};
 use crate::adapters::{
-    AccountHead, AccountSettings, AccountSpec, Adapter, BuildContext, BuildError, Ingress,
-    KindBuilt, Settings, SettingsError,
+    AccountHead, AccountSettings, AccountSpec, Adapter, Background, BuildContext, BuildError,
+    Ingress, KindBuilt, Settings, SettingsError,
 };
 use crate::event::Inbox;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 
 /// Telegram's public Bot API server.
 pub const TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -126,6 +125,9 @@ struct Poller {
     path: PathBuf,
     offset: Option<i64>,
     timeout: Duration,
+    /// In a cluster the offset is shared too, so the node that takes the account over resumes
+    /// where the last owner stopped.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 pub(super) fn build(specs: &[&AccountSpec], ctx: &BuildContext) -> Result<KindBuilt, BuildError> {
@@ -156,6 +158,7 @@ pub(super) fn build(specs: &[&AccountSpec], ctx: &BuildContext) -> Result<KindBu
                     path,
                     offset,
                     timeout,
+                    cluster: ctx.cluster.clone(),
                 });
             }
             TelegramInbound::Webhook { .. } => webhooks.push(bot.clone()),
@@ -181,20 +184,30 @@ impl Ingress for TelegramIngress {
         inbound::routes(self.webhooks.clone(), inbox.clone())
     }
 
-    fn spawn(&self, inbox: &Inbox, io: &tokio::runtime::Handle) -> Vec<JoinHandle<()>> {
+    fn tasks(&self, inbox: &Inbox) -> Vec<Background> {
         let polls = self.pollers.iter().map(|p| {
-            io.spawn(inbound::poll(
-                p.bot.clone(),
-                inbox.clone(),
-                p.path.clone(),
-                p.offset,
-                p.timeout,
-            ))
+            let (bot, inbox, path) = (p.bot.clone(), inbox.clone(), p.path.clone());
+            let (first, timeout, cluster) = (p.offset, p.timeout, p.cluster.clone());
+            let account = Some((bot.im.clone(), bot.account.clone()));
+            Background {
+                account,
+                start: Arc::new(move || {
+                    let offsets = inbound::Offsets {
+                        path: path.clone(),
+                        first,
+                        cluster: cluster.clone(),
+                    };
+                    Box::pin(inbound::poll(bot.clone(), inbox.clone(), offsets, timeout))
+                }),
+            }
         });
-        let names = self
-            .webhooks
-            .iter()
-            .map(|bot| io.spawn(inbound::learn_username(bot.clone())));
+        let names = self.webhooks.iter().map(|bot| {
+            let bot = bot.clone();
+            Background {
+                account: None,
+                start: Arc::new(move || Box::pin(inbound::learn_username(bot.clone()))),
+            }
+        });
         polls.chain(names).collect()
     }
 }
