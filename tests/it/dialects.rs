@@ -10,15 +10,15 @@ const EXAMPLES: [(&str, &str); 4] = [
         "checkin_es5.js",
         include_str!("../../scripts/checkin_es5.js"),
     ),
-    ("weather.ts", include_str!("../../scripts/weather.ts")),
+    ("forecast.ts", include_str!("../../scripts/forecast.ts")),
     ("echo_esm.js", include_str!("../../scripts/echo_esm.js")),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_of_each_dialect_answers_side_by_side() {
     let bot = Served::start(&EXAMPLES, "");
-    assert_eq!(bot.say("weather beijing").await, ["Beijing: 25°C, sunny"]);
-    assert_eq!(bot.say("weather paris").await, ["No forecast for paris."]);
+    assert_eq!(bot.say("forecast beijing").await, ["Beijing: 25°C, sunny"]);
+    assert_eq!(bot.say("forecast paris").await, ["No forecast for paris."]);
     assert_eq!(bot.say("echo quiet").await, ["quiet"]);
     assert_eq!(bot.say("echo loud!").await, ["LOUD!"]);
     assert_eq!(bot.say("checkin").await, ["Checked in, friend: day 1."]);
@@ -40,7 +40,7 @@ async fn the_example_of_each_dialect_answers_side_by_side() {
             .clone()
     };
     assert_eq!(style("checkin_es5.js"), "es5");
-    assert_eq!(style("weather.ts"), "middleware");
+    assert_eq!(style("forecast.ts"), "middleware");
     assert_eq!(style("echo_esm.js"), "middleware");
     assert_eq!(style("hello.js"), "middleware");
 
@@ -50,7 +50,7 @@ async fn the_example_of_each_dialect_answers_side_by_side() {
     assert!(o.status.success(), "{text}");
     for (file, style) in [
         ("checkin_es5.js", "es5"),
-        ("weather.ts", "middleware"),
+        ("forecast.ts", "middleware"),
         ("echo_esm.js", "middleware"),
         ("hello.js", "middleware"),
     ] {

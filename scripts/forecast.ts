@@ -1,8 +1,8 @@
-//[title: weather (TypeScript)]
+//[title: forecast (TypeScript)]
 //[author: isobot]
 //[version: 1.0.0]
-//[description: A TypeScript plugin with ES-module imports: "weather <city>" answers from a fixed table (types are stripped at load, never checked).]
-//[rule: ^weather (.+)$]
+//[description: A TypeScript plugin with ES-module imports: "forecast <city>" answers from a fixed table (types are stripped at load, never checked).]
+//[rule: ^forecast (.+)$]
 import { Sender, getSenderID } from 'middleware';
 import type { SendReceipt } from 'middleware';
 
