@@ -132,6 +132,11 @@ impl IsolatePool {
         &self.inner.code.info.id
     }
 
+    /// The version's file text as written.
+    pub fn source(&self) -> &str {
+        &self.inner.code.source
+    }
+
     /// Isolates of this version alive now.
     pub fn isolates(&self) -> usize {
         self.inner.lock().len()

@@ -384,8 +384,12 @@ impl Registry {
         let serving = self
             .read_entries()
             .get(&name)
-            .and_then(|e| e.current.as_ref().map(|p| p.manifest.clone()));
-        let text = match stable::read(path, self.max_source, serving.as_deref()).await {
+            .and_then(|e| e.current.clone());
+        let compared = serving.as_deref().map(|p| stable::Serving {
+            manifest: &p.manifest,
+            source: p.isolates.source(),
+        });
+        let text = match stable::read(path, self.max_source, compared).await {
             Ok(Read::Text(text)) => text,
             Ok(Read::Gone) => {
                 self.remove(&name);

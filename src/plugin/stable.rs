@@ -4,7 +4,10 @@
 //! that does not parse (a half-written header, an emptied file) — is taken only once the file
 //! stayed unchanged for `QUIET`; until then the serving version keeps answering. A file that
 //! does not settle within `MAX_TRIES` reads is `Unsettled`: the serving version stays and the
-//! watcher tries again later (with nothing serving yet, the file is taken as it is).
+//! watcher tries again later (with nothing serving yet, the file is taken as it is). A text
+//! that extends the serving version's text is taken at once: the serving version was itself
+//! a save cut off mid-write (taken after a writer stalled past `QUIET`), and waiting for quiet
+//! again would keep the cut-off version serving for as long as saves keep coming.
 
 use super::load::{read_text, LoadError};
 use super::manifest::{self, Manifest};
@@ -28,6 +31,13 @@ pub(super) enum Read {
     Unsettled,
 }
 
+/// The version serving now: what a new read is compared with.
+#[derive(Clone, Copy)]
+pub(super) struct Serving<'a> {
+    pub manifest: &'a Manifest,
+    pub source: &'a str,
+}
+
 /// What a save looks like on disk now.
 #[derive(Debug, PartialEq, Eq)]
 struct Stamp {
@@ -47,7 +57,7 @@ async fn stamp(path: &Path) -> std::io::Result<Stamp> {
 pub(super) async fn read(
     path: &Path,
     max: usize,
-    serving: Option<&Manifest>,
+    serving: Option<Serving<'_>>,
 ) -> Result<Read, LoadError> {
     let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     for attempt in 1..=MAX_TRIES {
@@ -102,10 +112,14 @@ pub(super) async fn read(
 }
 
 /// Whether `text` would answer differently from the serving version (or cannot be parsed).
-fn changes_answers(path: &Path, text: &str, serving: Option<&Manifest>) -> bool {
+fn changes_answers(path: &Path, text: &str, serving: Option<Serving<'_>>) -> bool {
     let Some(current) = serving else {
         return false;
     };
+    if text.len() > current.source.len() && text.starts_with(current.source) {
+        return false;
+    }
+    let current = current.manifest;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -115,7 +129,7 @@ fn changes_answers(path: &Path, text: &str, serving: Option<&Manifest>) -> bool 
 
 /// `Gone`, once a second look confirms it while a version serves (a file replaced by a
 /// rename is never missing on Linux; a missing file is a deletion).
-async fn gone_for_good(path: &Path, serving: Option<&Manifest>) -> Read {
+async fn gone_for_good(path: &Path, serving: Option<Serving<'_>>) -> Read {
     if serving.is_some() {
         tokio::time::sleep(QUIET / 4).await;
         if tokio::fs::metadata(path).await.is_ok() {
@@ -177,14 +191,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("a.js");
         std::fs::write(&f, "//[author: t]\n//[rule: ^a$]\n").unwrap();
-        let serving = m("//[author: t]\n//[rule: ^a$]\n");
-        let text = read(&f, 1 << 20, Some(&serving)).await.unwrap();
+        let manifest = m("//[author: t]\n//[rule: ^a$]\n");
+        let serving = Serving {
+            manifest: &manifest,
+            source: "//[author: t]\n//[rule: ^a$]\n",
+        };
+        let text = read(&f, 1 << 20, Some(serving)).await.unwrap();
         assert_eq!(text, Read::Text("//[author: t]\n//[rule: ^a$]\n".into()));
         let none = dir.path().join("none.js");
         assert_eq!(read(&none, 1 << 20, None).await.unwrap(), Read::Gone);
         assert_eq!(
-            read(&none, 1 << 20, Some(&serving)).await.unwrap(),
+            read(&none, 1 << 20, Some(serving)).await.unwrap(),
             Read::Gone
         );
+    }
+
+    #[test]
+    fn a_text_extending_a_cut_off_serving_version_does_not_wait() {
+        let cut = "//[author: t]\n//[rule: ^st";
+        let manifest = m(cut);
+        let serving = Some(Serving {
+            manifest: &manifest,
+            source: cut,
+        });
+        let p = Path::new("/p/a.js");
+        assert!(!changes_answers(
+            p,
+            "//[author: t]\n//[rule: ^storm$]\n",
+            serving
+        ));
+        // Other triggers that do not extend it still wait for quiet.
+        assert!(changes_answers(
+            p,
+            "//[author: t]\n//[rule: ^x$]\n",
+            serving
+        ));
     }
 }

@@ -8,20 +8,9 @@ use crate::harness::*;
 use crate::live::{plugin, spawn_serve};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 
 fn serve(dir: &Path) -> (std::process::Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-    ])
-    .arg(dir.join("isobot.toml"))
-    .env("ISOBOT_LOG", "info");
-    spawn_serve(cmd)
+    spawn_serve(crate::live::serve_command(&dir.join("isobot.toml")))
 }
 
 async fn say(addr: &str, text: &str) -> Value {

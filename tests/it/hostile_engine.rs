@@ -8,7 +8,6 @@ use crate::live::{plugin, spawn_serve, Live, WAIT};
 use isobot::engine::{Engine, EngineConfig, IsolatePool, PluginCode, PoolOptions};
 use isobot::run::{RunContext, RunOptions, RunStatus};
 use serde_json::{json, Value};
-use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,18 +45,10 @@ fn serve_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Server, String) {
         "data_dir = \"data\"\n[limits]\ntimeout = \"300ms\"\n",
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-    ])
-    .arg(&config)
-    .arg("--plugins")
-    .arg(&plugins)
-    .env("ISOBOT_LOG", "warn,isobot::serve=info");
+    let mut cmd = crate::live::serve_command(&config);
+    cmd.arg("--plugins")
+        .arg(&plugins)
+        .env("ISOBOT_LOG", "warn,isobot::serve=info");
     let (child, addr) = spawn_serve(cmd);
     (dir, Server(child), format!("http://{addr}"))
 }

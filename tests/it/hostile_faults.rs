@@ -15,17 +15,7 @@ use std::process::{Child, Command};
 
 fn serve_cmd(dir: &Path, config: &str) -> Command {
     std::fs::write(dir.join("isobot.toml"), config).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-    ])
-    .arg(dir.join("isobot.toml"))
-    .env("ISOBOT_LOG", "info");
-    cmd
+    crate::live::serve_command(&dir.join("isobot.toml"))
 }
 
 async fn say(client: &reqwest::Client, addr: &str, user: &str, text: &str) -> Value {

@@ -9,7 +9,6 @@ use crate::live::{plugin, spawn_serve};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::time::Duration;
 
 /// How long a socket read may block before the test calls the connection "never closed".
@@ -45,16 +44,7 @@ fn half_sent_and_idle_connections_are_closed_and_new_clients_are_served() {
         "plugins = \"scripts\"\ndata_dir = \"data\"\n[http]\nheader_timeout = \"300ms\"\nidle_timeout = \"500ms\"\nmax_connections = 64\n",
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-    ])
-    .arg(dir.path().join("isobot.toml"))
-    .env("ISOBOT_LOG", "info");
+    let mut cmd = crate::live::serve_command(&dir.path().join("isobot.toml"));
     // 256 open files: fewer than the half-sent requests below.
     unsafe {
         cmd.pre_exec(|| {

@@ -205,6 +205,22 @@ pub async fn eventually(what: &str, limit: Duration, mut cond: impl FnMut() -> b
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// `isobot serve` with the config file `config`, on a free loopback port, no stdin console, info
+/// logs (the readiness line is one); callers add what differs, then `spawn_serve` it.
+pub fn serve_command(config: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_isobot"));
+    cmd.args([
+        "serve",
+        "--no-console",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+    ])
+    .arg(config)
+    .env("ISOBOT_LOG", "info");
+    cmd
+}
+
 /// Spawns `isobot serve` as configured in `cmd` (stderr is taken over) and waits for its
 /// readiness line, "isobot listening on http://ADDR"; returns the child and ADDR. Stderr is read
 /// to the end on a thread so the server never blocks on a full pipe.

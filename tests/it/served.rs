@@ -26,17 +26,8 @@ impl Drop for Served {
 }
 
 fn spawn(root: &Path) -> (std::process::Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-    ])
-    .arg(root.join("isobot.toml"))
-    .env("ISOBOT_LOG", "info")
-    .stdout(Stdio::null());
+    let mut cmd = crate::live::serve_command(&root.join("isobot.toml"));
+    cmd.stdout(Stdio::null());
     crate::live::spawn_serve(cmd)
 }
 
