@@ -117,6 +117,29 @@ impl RedisStore {
         all.sort();
         Ok(all)
     }
+    /// A write through one of the scripts that keep the bucket index in step with the hash:
+    /// `KEYS = [hash, index]`, `ARGV = [field, value?, bucket name]`.
+    fn write(
+        &self,
+        script: &Script,
+        bucket: Bucket<'_>,
+        key: Key<'_>,
+        value: Option<String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + use<> {
+        let mut conn = self.conn.clone();
+        let script = script.clone();
+        let (hash, index) = (self.hash(bucket), self.index());
+        let (field, name) = (key.as_str().to_string(), bucket.as_str().to_string());
+        let done = self.on_rt(async move {
+            let mut call = script.key(hash);
+            call.key(index).arg(field);
+            if let Some(value) = value {
+                call.arg(value);
+            }
+            call.arg(name).invoke_async::<i64>(&mut conn).await
+        });
+        async move { done.await.map(drop) }
+    }
 }
 
 impl Drop for RedisStore {
@@ -164,39 +187,10 @@ impl Store for RedisStore {
     }
 
     async fn set(&self, bucket: Bucket<'_>, key: Key<'_>, value: String) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let script = self.set.clone();
-        let (hash, index) = (self.hash(bucket), self.index());
-        let (field, name) = (key.as_str().to_string(), bucket.as_str().to_string());
-        self.on_rt(async move {
-            script
-                .key(hash)
-                .key(index)
-                .arg(field)
-                .arg(value)
-                .arg(name)
-                .invoke_async::<i64>(&mut conn)
-                .await
-        })
-        .await
-        .map(drop)
+        self.write(&self.set, bucket, key, Some(value)).await
     }
 
     async fn del(&self, bucket: Bucket<'_>, key: Key<'_>) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let script = self.del.clone();
-        let (hash, index) = (self.hash(bucket), self.index());
-        let (field, name) = (key.as_str().to_string(), bucket.as_str().to_string());
-        self.on_rt(async move {
-            script
-                .key(hash)
-                .key(index)
-                .arg(field)
-                .arg(name)
-                .invoke_async::<i64>(&mut conn)
-                .await
-        })
-        .await
-        .map(drop)
+        self.write(&self.del, bucket, key, None).await
     }
 }
