@@ -8,6 +8,7 @@
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,7 +17,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
@@ -162,11 +163,33 @@ impl AsyncWrite for Watched {
 }
 
 /// A request body that must be complete by a deadline (a slow POST is cut off with an error,
-/// which the handler answers; hyper then closes the connection).
+/// which the handler answers; hyper then closes the connection). The timer is armed only when
+/// the body is not all there yet: most bodies arrive with their head and need none.
 struct TimedBody {
     inner: hyper::body::Incoming,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     done: bool,
+}
+
+impl TimedBody {
+    fn new(inner: hyper::body::Incoming, within: Duration) -> TimedBody {
+        TimedBody {
+            inner,
+            deadline: tokio::time::Instant::now() + within,
+            timer: None,
+            done: false,
+        }
+    }
+
+    /// Polls the deadline, arming its timer on first use.
+    fn timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = self.deadline;
+        self.timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)))
+            .as_mut()
+            .poll(cx)
+    }
 }
 
 impl http_body::Body for TimedBody {
@@ -186,7 +209,7 @@ impl http_body::Body for TimedBody {
                 Poll::Ready(None)
             }
             Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
-            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+            Poll::Pending => match self.timer(cx) {
                 Poll::Ready(()) => {
                     self.done = true;
                     Poll::Ready(Some(Err(
@@ -229,11 +252,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Draining {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // One stop signal per connection, not one shared channel: a connection polls its signal on
+    // every wake-up, and a shared `watch` would take one process-wide lock each time.
+    let mut stops: HashMap<tokio::task::Id, oneshot::Sender<()>> = HashMap::new();
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        while connections.try_join_next().is_some() {}
+        while let Some(done) = connections.try_join_next_with_id() {
+            let id = match done {
+                Ok((id, ())) => id,
+                Err(e) => e.id(),
+            };
+            stops.remove(&id);
+        }
         // Wait for a free slot before accepting: beyond the cap, clients wait in the backlog.
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => match slot {
@@ -256,16 +287,14 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        connections.spawn(connection(
-            stream,
-            slot,
-            app.clone(),
-            settings,
-            stop_rx.clone(),
-        ));
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let handle = connections.spawn(connection(stream, slot, app.clone(), settings, stop_rx));
+        stops.insert(handle.id(), stop_tx);
     }
     drop(listener);
-    let _ = stop_tx.send(true);
+    for (_, stop) in stops.drain() {
+        let _ = stop.send(());
+    }
     Draining { connections }
 }
 
@@ -274,7 +303,7 @@ async fn connection(
     slot: OwnedSemaphorePermit,
     app: Router,
     settings: HttpSettings,
-    mut stop: watch::Receiver<bool>,
+    mut stop: oneshot::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
@@ -288,13 +317,8 @@ async fn connection(
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let busy = service_activity.begin();
             let app = app.clone();
-            let request = request.map(|inner| {
-                axum::body::Body::new(TimedBody {
-                    inner,
-                    deadline: Box::pin(tokio::time::sleep(body_time)),
-                    done: false,
-                })
-            });
+            let request =
+                request.map(|inner| axum::body::Body::new(TimedBody::new(inner, body_time)));
             async move {
                 let response = app.oneshot(request).await;
                 drop(busy);
@@ -306,7 +330,7 @@ async fn connection(
         .serve_connection(io, service)
         .with_upgrades();
     tokio::pin!(conn);
-    let mut stopping = *stop.borrow();
+    let mut stopping = stop.try_recv().is_ok();
     if stopping {
         conn.as_mut().graceful_shutdown();
     }
@@ -320,9 +344,9 @@ async fn connection(
                 }
                 return;
             }
-            changed = stop.changed(), if !stopping => {
+            signal = &mut stop, if !stopping => {
                 stopping = true;
-                if changed.is_ok() {
+                if signal.is_ok() {
                     conn.as_mut().graceful_shutdown();
                 }
             }
