@@ -11,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -86,9 +86,8 @@ pub struct Metrics {
     pub history_dropped: Counter,
     pub http_requests: Family<HttpLabels, Counter>,
     pub process_rss_bytes: Gauge,
-    /// Configured accounts by IM: the label values metrics accept (looked up by `&str`, so a
-    /// lookup allocates nothing).
-    known: RwLock<Arc<HashMap<String, HashSet<String>>>>,
+    /// Configured `(im, account)` pairs: the label values metrics accept.
+    known: RwLock<Arc<BTreeSet<(String, String)>>>,
     registry: Registry,
 }
 
@@ -230,30 +229,28 @@ impl Metrics {
 
     /// Declares the configured accounts: only their IMs and ids become label values.
     pub fn set_known_accounts(&self, accounts: impl IntoIterator<Item = (String, String)>) {
-        let mut known: HashMap<String, HashSet<String>> = HashMap::new();
-        for (im, account) in accounts {
-            known.entry(im).or_default().insert(account);
-        }
-        *self.known.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(known);
+        let set: BTreeSet<(String, String)> = accounts.into_iter().collect();
+        *self.known.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
     }
 
     /// `(im, account)` as label values: a pair that is not configured becomes `other`
     /// (an IM that is configured keeps its name).
     pub fn account_labels(&self, im: &str, account: &str) -> AccountLabels {
         let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-        match known.get(im) {
-            Some(accounts) if accounts.contains(account) => AccountLabels {
+        if known.contains(&(im.to_string(), account.to_string())) {
+            return AccountLabels {
                 im: im.to_string(),
                 account: account.to_string(),
+            };
+        }
+        let im_known = known.iter().any(|(i, _)| i == im);
+        AccountLabels {
+            im: if im_known {
+                im.to_string()
+            } else {
+                OTHER.into()
             },
-            Some(_) => AccountLabels {
-                im: im.to_string(),
-                account: OTHER.into(),
-            },
-            None => AccountLabels {
-                im: OTHER.into(),
-                account: OTHER.into(),
-            },
+            account: OTHER.into(),
         }
     }
 

@@ -8,7 +8,6 @@
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
@@ -163,33 +162,11 @@ impl AsyncWrite for Watched {
 }
 
 /// A request body that must be complete by a deadline (a slow POST is cut off with an error,
-/// which the handler answers; hyper then closes the connection). The timer is armed only when
-/// the body is not all there yet: most bodies arrive with their head and need none.
+/// which the handler answers; hyper then closes the connection).
 struct TimedBody {
     inner: hyper::body::Incoming,
-    deadline: tokio::time::Instant,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
     done: bool,
-}
-
-impl TimedBody {
-    fn new(inner: hyper::body::Incoming, within: Duration) -> TimedBody {
-        TimedBody {
-            inner,
-            deadline: tokio::time::Instant::now() + within,
-            timer: None,
-            done: false,
-        }
-    }
-
-    /// Polls the deadline, arming its timer on first use.
-    fn timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = self.deadline;
-        self.timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)))
-            .as_mut()
-            .poll(cx)
-    }
 }
 
 impl http_body::Body for TimedBody {
@@ -209,7 +186,7 @@ impl http_body::Body for TimedBody {
                 Poll::Ready(None)
             }
             Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
-            Poll::Pending => match self.timer(cx) {
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => {
                     self.done = true;
                     Poll::Ready(Some(Err(
@@ -252,19 +229,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Draining {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
-    // One stop signal per connection, not one shared channel: a connection polls its signal on
-    // every wake-up, and a shared `watch` would take one process-wide lock each time.
-    let mut stops: HashMap<tokio::task::Id, oneshot::Sender<()>> = HashMap::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        while let Some(done) = connections.try_join_next_with_id() {
-            let id = match done {
-                Ok((id, ())) => id,
-                Err(e) => e.id(),
-            };
-            stops.remove(&id);
-        }
+        while connections.try_join_next().is_some() {}
         // Wait for a free slot before accepting: beyond the cap, clients wait in the backlog.
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => match slot {
@@ -287,14 +256,16 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let handle = connections.spawn(connection(stream, slot, app.clone(), settings, stop_rx));
-        stops.insert(handle.id(), stop_tx);
+        connections.spawn(connection(
+            stream,
+            slot,
+            app.clone(),
+            settings,
+            stop_rx.clone(),
+        ));
     }
     drop(listener);
-    for (_, stop) in stops.drain() {
-        let _ = stop.send(());
-    }
+    let _ = stop_tx.send(true);
     Draining { connections }
 }
 
@@ -303,7 +274,7 @@ async fn connection(
     slot: OwnedSemaphorePermit,
     app: Router,
     settings: HttpSettings,
-    mut stop: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
@@ -317,8 +288,13 @@ async fn connection(
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let busy = service_activity.begin();
             let app = app.clone();
-            let request =
-                request.map(|inner| axum::body::Body::new(TimedBody::new(inner, body_time)));
+            let request = request.map(|inner| {
+                axum::body::Body::new(TimedBody {
+                    inner,
+                    deadline: Box::pin(tokio::time::sleep(body_time)),
+                    done: false,
+                })
+            });
             async move {
                 let response = app.oneshot(request).await;
                 drop(busy);
@@ -330,7 +306,7 @@ async fn connection(
         .serve_connection(io, service)
         .with_upgrades();
     tokio::pin!(conn);
-    let mut stopping = stop.try_recv().is_ok();
+    let mut stopping = *stop.borrow();
     if stopping {
         conn.as_mut().graceful_shutdown();
     }
@@ -344,9 +320,9 @@ async fn connection(
                 }
                 return;
             }
-            signal = &mut stop, if !stopping => {
+            changed = stop.changed(), if !stopping => {
                 stopping = true;
-                if signal.is_ok() {
+                if changed.is_ok() {
                     conn.as_mut().graceful_shutdown();
                 }
             }
