@@ -2,7 +2,7 @@
 //! panic the parser, `isobot check` or `isobot serve`, and a bad save must not stop hot reload
 //! for the other plugins.
 
-use crate::live::{eventually, plugin, spawn_serve, Live, WAIT};
+use crate::live::{eventually, plugin, Live, WAIT};
 use std::path::Path;
 use std::process::Command;
 
@@ -279,50 +279,7 @@ fn check_reports_a_nul_byte_header_as_an_error_with_its_line() {
 /// `GET /api/plugins` shows the bad file with its error.
 #[test]
 fn serve_starts_with_a_nul_byte_plugin_in_the_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("nul.js"), NUL_PLUGIN).unwrap();
-    std::fs::write(
-        dir.path().join("ok.js"),
-        plugin("t", "//[rule: ^ok$]\n", "await s.reply('ok');"),
-    )
-    .unwrap();
-    let mut cmd = isobot();
-    // The readiness line is an info log.
-    cmd.env("ISOBOT_LOG", "info");
-    cmd.args([
-        "serve",
-        "--no-console",
-        "--listen",
-        "127.0.0.1:0",
-        "--plugins",
-    ])
-    .arg(dir.path())
-    .current_dir(dir.path());
-    let (mut child, addr) = spawn_serve(cmd);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (answer, plugins) = rt.block_on(async {
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let answer: serde_json::Value = client
-            .post(format!("http://{addr}/api/messages"))
-            .json(&serde_json::json!({"im": "qq", "user": "1", "text": "ok"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let plugins: serde_json::Value = client
-            .get(format!("http://{addr}/api/plugins"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (answer, plugins)
-    });
-    let _ = child.kill();
-    let _ = child.wait();
+    let (answer, plugins) = crate::live::serve_beside_a_bad_plugin("nul.js", NUL_PLUGIN);
     assert_eq!(
         answer["runs"][0]["sends"][0]["body"]["text"], "ok",
         "{answer}"

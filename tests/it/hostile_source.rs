@@ -4,7 +4,7 @@
 //! the key; the other plugins keep answering.
 
 use crate::harness::*;
-use crate::live::{eventually, plugin, spawn_serve, Live, WAIT};
+use crate::live::{eventually, plugin, Live, WAIT};
 use std::process::Command;
 
 /// A plugin of one ~50 MB string literal (the shape that aborted V8).
@@ -83,50 +83,7 @@ fn the_cap_is_the_config_key() {
 
 #[test]
 fn serve_starts_with_a_50_mb_plugin_and_the_others_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("huge.js"), huge_plugin()).unwrap();
-    std::fs::write(
-        dir.path().join("ok.js"),
-        plugin("t", "//[rule: ^ok$]\n", "await s.reply('ok');"),
-    )
-    .unwrap();
-    let mut cmd = isobot();
-    cmd.env("ISOBOT_LOG", "info")
-        .args([
-            "serve",
-            "--no-console",
-            "--listen",
-            "127.0.0.1:0",
-            "--plugins",
-        ])
-        .arg(dir.path())
-        .current_dir(dir.path());
-    let (mut child, addr) = spawn_serve(cmd);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (answer, plugins) = rt.block_on(async {
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let answer: serde_json::Value = client
-            .post(format!("http://{addr}/api/messages"))
-            .json(&serde_json::json!({"im": "qq", "user": "1", "text": "ok"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let plugins: serde_json::Value = client
-            .get(format!("http://{addr}/api/plugins"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (answer, plugins)
-    });
-    assert!(child.try_wait().unwrap().is_none(), "serve is alive");
-    let _ = child.kill();
-    let _ = child.wait();
+    let (answer, plugins) = crate::live::serve_beside_a_bad_plugin("huge.js", &huge_plugin());
     assert_eq!(
         answer["runs"][0]["sends"][0]["body"]["text"], "ok",
         "{answer}"

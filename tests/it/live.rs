@@ -10,6 +10,7 @@ use isobot::engine::{Engine, IsolateLimits};
 use isobot::event::Message;
 use isobot::ext::Services;
 use isobot::plugin::{PluginStatus, Registry};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -219,6 +220,58 @@ pub fn serve_command(config: &std::path::Path) -> std::process::Command {
     .arg(config)
     .env("ISOBOT_LOG", "info");
     cmd
+}
+
+/// `isobot serve` on `dir` as its plugins folder (zero config otherwise) with `bad` saved as
+/// `bad_name` beside a well-behaved `ok.js`: asks `ok` over `POST /api/messages` and reads
+/// `GET /api/plugins`, checks serve is still alive, stops it, and returns both answers.
+pub fn serve_beside_a_bad_plugin(bad_name: &str, bad: &str) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(bad_name), bad).unwrap();
+    std::fs::write(
+        dir.path().join("ok.js"),
+        plugin("t", "//[rule: ^ok$]\n", "await s.reply('ok');"),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_isobot"));
+    cmd.env("ISOBOT_LOG", "info")
+        .args([
+            "serve",
+            "--no-console",
+            "--listen",
+            "127.0.0.1:0",
+            "--plugins",
+        ])
+        .arg(dir.path())
+        .current_dir(dir.path());
+    let (mut child, addr) = spawn_serve(cmd);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answers = rt.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let answer: Value = client
+            .post(format!("http://{addr}/api/messages"))
+            .json(&serde_json::json!({"im": "qq", "user": "1", "text": "ok"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let plugins: Value = client
+            .get(format!("http://{addr}/api/plugins"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (answer, plugins)
+    });
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "serve is alive");
+    answers
 }
 
 /// Spawns `isobot serve` as configured in `cmd` (stderr is taken over) and waits for its
