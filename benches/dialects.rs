@@ -6,9 +6,9 @@
 //!
 //! `cargo bench --bench dialects`
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use isobot::adapters::console::Console;
-use isobot::adapters::{Account, AdapterSet};
 use isobot::engine::{IsolateLimits, IsolatePool, PluginCode};
 use isobot::event::Message;
 use isobot::ext::Services;
@@ -28,23 +28,6 @@ const TS: &str = "import { Sender, getSenderID } from 'middleware';\n\
      interface Said { text: string }\n\
      const said: Said = { text: 'hi' };\n\
      await new Sender(getSenderID()).reply(said.text as string);\n";
-
-fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
-    let console = Arc::new(Console::new(false));
-    let accounts = vec![Account {
-        im: "qq".into(),
-        id: "bot".into(),
-        default: true,
-        adapter: console,
-    }];
-    let _guard = rt.enter();
-    Services::builder(Arc::new(AdapterSet::new(accounts, rt.handle().clone())))
-        .store(Arc::new(isobot::store::RedbStore::lazy(
-            &std::env::temp_dir().join("isobot-bench-dialects"),
-        )))
-        .build()
-        .expect("services")
-}
 
 fn start(
     rt: &tokio::runtime::Runtime,
@@ -114,7 +97,7 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio");
-    let services = services(&rt);
+    let services = common::services(&rt, "dialects");
     let mut g = c.benchmark_group("warm_send_run");
     for (name, file, source) in [
         ("middleware", "mw.js", MIDDLEWARE),

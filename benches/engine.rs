@@ -3,9 +3,9 @@
 //!
 //! `cargo bench --bench engine`
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use isobot::adapters::console::Console;
-use isobot::adapters::{Account, AdapterSet};
 use isobot::engine::{IsolateLimits, IsolatePool, PluginCode};
 use isobot::event::Message;
 use isobot::ext::Services;
@@ -16,23 +16,6 @@ use std::time::{Duration, Instant};
 /// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn services(rt: &tokio::runtime::Runtime) -> Arc<Services> {
-    let console = Arc::new(Console::new(false));
-    let accounts = vec![Account {
-        im: "qq".into(),
-        id: "bot".into(),
-        default: true,
-        adapter: console,
-    }];
-    let _guard = rt.enter();
-    Services::builder(Arc::new(AdapterSet::new(accounts, rt.handle().clone())))
-        .store(Arc::new(isobot::store::RedbStore::lazy(
-            &std::env::temp_dir().join("isobot-bench-engine"),
-        )))
-        .build()
-        .expect("services")
-}
 
 fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> IsolatePool {
     let code = PluginCode::new(
@@ -79,7 +62,7 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio");
-    let services = services(&rt);
+    let services = common::services(&rt, "engine");
     let hello = plugin(
         &rt,
         services.clone(),

@@ -10,7 +10,7 @@
 use crate::live::plugin;
 use crate::served::{Served, TOKEN};
 use crate::webdriver::{
-    browser, css, driver_or_skip, text_has, until, Shots, CONTROL, END, ENTER, NULL,
+    browser, css, driver_or_skip, set_editor, text_has, until, Shots, CONTROL, END, ENTER, NULL,
 };
 use serde_json::json;
 
@@ -147,12 +147,7 @@ async fn the_console_in_a_real_browser() {
         "//[title: 你好]\n//[rule: ^你好$]\n",
         "console.log('新版本');\nawait s.reply('你好，世界！（新）');",
     );
-    c.execute(
-        "IsobotEditor.setValue(document.getElementById('editor').isobotView, arguments[0]);",
-        vec![json!(good)],
-    )
-    .await
-    .unwrap();
+    set_editor(&c, &good).await;
     css(&c, "#save-test").await.click().await.unwrap();
     let done = until(
         &c,

@@ -8,7 +8,7 @@
 use crate::live::plugin;
 use crate::served::Served;
 use crate::webdriver::{
-    browser, css, driver_or_skip, login, text_has, until, Shots, CONTROL, ENTER, NULL,
+    browser, css, driver_or_skip, login, set_editor, text_has, until, Shots, CONTROL, ENTER, NULL,
 };
 use serde_json::{json, Value};
 
@@ -80,12 +80,7 @@ async fn the_daily_loop_in_a_real_browser() {
         "//[title: 天气]\n//[rule: ^天气 (.+)$]\n",
         "const city = await s.param(1);\nconsole.log('查询', city);\nawait s.reply(city + '：晴，25°C');",
     );
-    c.execute(
-        "IsobotEditor.setValue(document.getElementById('editor').isobotView, arguments[0]);",
-        vec![json!(source)],
-    )
-    .await
-    .unwrap();
+    set_editor(&c, &source).await;
     css(&c, ".cm-content")
         .await
         .send_keys(&format!("{CONTROL}s{NULL}"))

@@ -179,3 +179,13 @@ pub async fn login(c: &Client, base: &str) {
     css(c, "button[type=submit]").await.click().await.unwrap();
     css(c, "#overview").await;
 }
+
+/// Replaces the editor's text (what typing a whole file would do, without the key events).
+pub async fn set_editor(c: &Client, text: &str) {
+    c.execute(
+        "IsobotEditor.setValue(document.getElementById('editor').isobotView, arguments[0]);",
+        vec![Value::String(text.to_string())],
+    )
+    .await
+    .unwrap();
+}
