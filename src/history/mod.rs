@@ -199,14 +199,14 @@ impl History {
             &self.retention,
             message_text,
         ));
+        self.lock_pending().insert(id, record.clone());
+        drop(live);
         let summary = &record.summary;
         self.series.lock().unwrap_or_else(|p| p.into_inner()).add(
             summary.started_ms.div_euclid(60_000),
             &summary.outcome,
             summary.duration_us,
         );
-        self.lock_pending().insert(id, record.clone());
-        drop(live);
         let evicted = self
             .index
             .lock()
