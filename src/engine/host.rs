@@ -172,20 +172,28 @@ impl Engine {
         };
         self.live.fetch_add(1, Ordering::Relaxed);
         let live = Live(self.live.clone());
-        match self.take_spare(limits) {
+        // Counted before the thread can take a queued job (it may answer it before this task
+        // runs again); taken back if the start fails.
+        self.stats.started.fetch_add(1, Ordering::Relaxed);
+        let result = match self.take_spare(limits) {
             Some(spare) => {
                 self.stats.spare_hits.fetch_add(1, Ordering::Relaxed);
-                spare.assign(assignment)?;
+                spare.assign(assignment)
             }
-            None => worker::spawn(assignment, limits)?,
+            None => worker::spawn(assignment, limits),
+        };
+        let result = match result {
+            Ok(()) => started
+                .await
+                .map_err(|_| EngineError::Thread("isolate thread died while starting".into()))
+                .and_then(|r| r),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            self.stats.started.fetch_sub(1, Ordering::Relaxed);
         }
-        let result = started
-            .await
-            .map_err(|_| EngineError::Thread("isolate thread died while starting".into()))
-            .and_then(|r| r);
         self.refill_spare(limits);
         result?;
-        self.stats.started.fetch_add(1, Ordering::Relaxed);
         Ok(Isolate::new(reach, gauges, live))
     }
 
@@ -239,10 +247,7 @@ impl Engine {
     /// Evicts every isolate idle for longer than the configured time.
     pub fn evict_idle(&self) {
         for pool in self.pools() {
-            let n = pool.evict_older_than(self.config.idle);
-            self.stats
-                .evicted_idle
-                .fetch_add(n as u64, Ordering::Relaxed);
+            pool.evict_older_than(self.config.idle);
         }
     }
 

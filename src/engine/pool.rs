@@ -272,15 +272,23 @@ impl PoolInner {
         Some(iso.heap_bytes())
     }
 
-    /// Evicts every isolate idle for at least `idle`; returns how many.
+    /// Evicts every isolate idle for at least `idle` (counted in the engine's stats); returns
+    /// how many.
     pub(super) fn evict_older_than(&self, idle: Duration) -> usize {
         let mut isolates = self.lock();
         if !self.jobs.is_empty() {
             return 0;
         }
-        let before = isolates.len();
-        isolates.retain(|iso| iso.running() > 0 || iso.idle_for() < idle);
-        before - isolates.len()
+        let (kept, evicted): (Vec<_>, Vec<_>) = isolates
+            .drain(..)
+            .partition(|iso| iso.running() > 0 || iso.idle_for() < idle);
+        *isolates = kept;
+        // Counted before the isolates go, so whoever sees the live count drop sees the eviction.
+        self.engine
+            .stats
+            .evicted_idle
+            .fetch_add(evicted.len() as u64, Ordering::Relaxed);
+        evicted.len()
     }
 }
 
