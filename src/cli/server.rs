@@ -197,12 +197,22 @@ fn print_cluster(c: &Value) {
         s(&c["redis"])
     );
     for n in &nodes {
-        let leases: Vec<&str> = n["leases"]
+        let all: Vec<&str> = n["leases"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .collect();
+        // Partitions are many and alike: counted, not listed.
+        let partitions = all.iter().filter(|l| l.starts_with("partition:")).count();
+        let mut leases: Vec<String> = all
+            .iter()
+            .filter(|l| !l.starts_with("partition:"))
+            .map(|l| l.to_string())
+            .collect();
+        if partitions > 0 {
+            leases.push(format!("{partitions} inbound partitions"));
+        }
         println!(
             "  node    {}  {}  pid {}  v{}  seen {} ms ago  {} plugins{}",
             s(&n["node"]),

@@ -1,16 +1,21 @@
 //! Several `isobot serve` nodes sharing one Redis (docs/cluster.md): the `[cluster]` settings,
 //! the node's Redis connection (a `ConnectionManager`, which reconnects by itself) and the
 //! coordination primitives the owners of each decision call — cron claims each fire here
-//! (`claim_fire`), adapters run an account's connection only under its lease (`lease.rs`).
+//! (`claim_fire`), adapters run an account's connection only under its lease (`lease.rs`),
+//! inbound messages go through partition streams (`inbound.rs`, answers back: `replies.rs`).
 //! A leaf: it knows Redis, not plugins, dispatch or adapters.
 
+mod inbound;
 mod lease;
 pub mod local;
 mod members;
+mod replies;
 mod settings;
 
+pub use inbound::{partition_lease, partition_of, Entry, PARTITIONS};
 pub use lease::Start;
 pub use members::{LeaseView, NodeReport};
+pub use replies::{Replies, Waiting};
 
 pub use settings::{ClusterSettings, RedisUrl, DEFAULT_PREFIX};
 

@@ -83,6 +83,9 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
         media: input.media,
         ..Message::default()
     };
+    if let (Some(cluster), Some(replies)) = (&state.cluster, &state.replies) {
+        return queued(&state, cluster, replies, msg).await;
+    }
     let admission = match state.dispatcher.try_admit() {
         Ok(a) => a,
         Err(e) => {
@@ -96,6 +99,40 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
     };
     let runs = state.dispatcher.handle_admitted(admission, msg).await;
     Json(json!({ "runs": runs })).into_response()
+}
+
+/// How long `POST /api/messages` waits for the runs of a message it queued under `[cluster]`.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `POST /api/messages` under `[cluster]`: the message goes into its partition stream and the
+/// answer is the runs of whichever node handles it (docs/cluster.md).
+async fn queued(
+    state: &AppState,
+    cluster: &crate::cluster::Cluster,
+    replies: &std::sync::Arc<crate::cluster::Replies>,
+    mut msg: Message,
+) -> Response {
+    crate::dispatch::complete(state.dispatcher.registry().services(), &mut msg);
+    let mut waiting = replies.expect();
+    match cluster.enqueue(&msg, &waiting.reply_to).await {
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Ok(None) => Json(json!({ "runs": [], "duplicate": true })).into_response(),
+        Ok(Some(id)) => match tokio::time::timeout(ANSWER_WAIT, &mut waiting.rx).await {
+            Ok(Ok(runs)) => {
+                let runs: serde_json::Value =
+                    serde_json::from_str(&runs).unwrap_or_else(|_| json!([]));
+                Json(json!({ "runs": runs })).into_response()
+            }
+            _ => error(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the message was queued ({id}) but its runs did not end within {}; \
+                     see the run history of the node that handled it",
+                    crate::duration::show(ANSWER_WAIT)
+                ),
+            ),
+        },
+    }
 }
 
 pub(super) async fn list_plugins(State(state): State<AppState>) -> Response {

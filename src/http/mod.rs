@@ -62,6 +62,9 @@ pub struct AppState {
     pub console: Option<Arc<crate::adapters::console::Console>>,
     /// This node's cluster membership (`GET /api/cluster`); `None` = a single node.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Under `[cluster]`: where `POST /api/messages` waits for the runs of the message it
+    /// queued (they may happen on another node).
+    pub replies: Option<Arc<crate::cluster::Replies>>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             sessions: Arc::default(),
             console: None,
             cluster: None,
+            replies: None,
         }
     }
 

@@ -1,12 +1,15 @@
 //! `isobot serve`: wires the long-running bot together — config → the app (accounts and
 //! adapters, storage, run history, services) → registry (initial load + hot reload) with the
-//! cron scheduler observing it (claiming each fire in the cluster's Redis under `[cluster]`) → HTTP server with the adapters' ingress routes → the server
-//! file other commands find it by (`server_file.rs`) → optional stdin console.
+//! cron scheduler observing it (claiming each fire in the cluster's Redis under `[cluster]`;
+//! inbound messages through the partition streams there, `inbound.rs`) → HTTP server with the
+//! adapters' ingress routes → the server file other commands find it by (`server_file.rs`) →
+//! optional stdin console.
 //!
 //! SIGTERM (or Ctrl-C) shuts down gracefully: no new connections, adapter polling and cron stop,
 //! runs in flight get `[limits] shutdown_grace` to finish, their answers and open event streams
 //! a little longer (`STREAMS_GRACE`), the run history is flushed, then `serve` returns (exit 0).
 
+mod inbound;
 mod node;
 pub mod server_file;
 
@@ -147,9 +150,31 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         config.limits.timeout,
         config.limits.max_messages,
     ));
-    tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
     let mut state = AppState::new(dispatcher.clone(), config.admin_token.clone());
     state.cluster = cluster.clone();
+    // Under [cluster] inbound messages go through the partition streams (serve/inbound.rs);
+    // answers from other nodes are received until `serve` returns (requests being drained).
+    let (partitions, _answers) = match &cluster {
+        None => {
+            tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
+            (Vec::new(), None)
+        }
+        Some(c) => {
+            c.ensure_partitions().await?;
+            let replies = crate::cluster::Replies::new(c.clone());
+            let answers = replies.subscribe().await?;
+            let answers = AbortOnDrop(tokio::spawn(replies.clone().listen(answers)));
+            let partitions =
+                inbound::consume_partitions(c.clone(), dispatcher.clone(), replies.clone());
+            tokio::spawn(inbound::forward_inbox(
+                inbox_rx,
+                dispatcher.clone(),
+                c.clone(),
+            ));
+            state.replies = Some(replies);
+            (partitions, Some(answers))
+        }
+    };
     let _report = cluster.clone().map(|c| {
         let started = state
             .started_at
@@ -213,6 +238,7 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         http::listener::serve(listener, http::app(state, routes), config.http, signal).await;
     // Nothing new comes in: adapters stop polling, cron stops firing.
     drop(adapter_tasks);
+    drop(partitions);
     scheduler.stop();
     let grace = config.shutdown_grace;
     let in_flight = registry.in_flight().clone();

@@ -1,5 +1,6 @@
 //! Several `isobot serve` processes sharing one real `redis-server` (issue 18): the Redis store
-//! seen by every node, and a per-second cron that fires once per cluster, not once per node.
+//! seen by every node, a per-second cron that fires once per cluster, not once per node, and
+//! chat messages partitioned so each is handled once and `listen()` works across nodes.
 
 use crate::served::{out, Served};
 use isobot::cluster::local::{self, Listen, LocalRedis};
@@ -217,7 +218,11 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
         let (status, v) = a.get("/api/cluster").await;
         assert_eq!(status, 200, "{v}");
         let nodes = v["nodes"].as_array().map_or(0, Vec::len);
-        if nodes == 2 && v["leases"].as_array().is_some_and(|l| !l.is_empty()) {
+        // The account's lease (the inbound partitions' leases are there too).
+        let account = v["leases"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["name"] == "account:telegram:tg"));
+        if nodes == 2 && account {
             break v;
         }
         assert!(start.elapsed() < WAIT_LONG, "cluster view incomplete: {v}");
@@ -252,6 +257,7 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("cluster   node b of 2 (2 alive)"), "{text}");
     assert!(text.contains("owns account:telegram:tg"), "{text}");
+    assert!(text.contains(" inbound partitions"), "{text}");
     assert!(
         text.contains("plugins not the same on every node (a deploy in progress?): t:p.js"),
         "{text}"
@@ -260,4 +266,134 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
     let single = Served::start(&[], "");
     let (_, v) = single.get("/api/cluster").await;
     assert_eq!(v, serde_json::json!({"enabled": false}));
+}
+
+/// Counts each `count N` message in the bucket `counted` (a message handled twice shows as 2).
+const COUNT: &str = "//[author: t]\n//[rule: ^count (\\d+)$]\nconst { Sender, getSenderID, bucketGet, bucketSet } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst n = await s.param(1);\nconst seen = Number((await bucketGet('counted', n)) || '0');\nawait bucketSet('counted', n, String(seen + 1));\nawait s.reply('counted ' + n);\n";
+
+fn chat_message(chat: &str, text: &str, id: &str) -> serde_json::Value {
+    serde_json::json!({"im": "qq", "user": "7", "chat": chat, "text": text, "message_id": id})
+}
+
+fn reply_texts(v: &serde_json::Value) -> Vec<String> {
+    v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["sends"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["body"]["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_are_dropped() {
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    let a = Served::start(&[("count.js", COUNT)], &cluster_toml(&redis, "a"));
+    let b = Served::start(&[("count.js", COUNT)], &cluster_toml(&redis, "b"));
+    let nodes = [&a, &b];
+    // 200 messages in 20 chats, alternating between the nodes, 20 at a time.
+    for batch in 0..10 {
+        let posts = (0..20).map(|i| {
+            let n = batch * 20 + i;
+            let node = nodes[n % 2];
+            let body = chat_message(
+                &format!("g{}", n % 20),
+                &format!("count {n}"),
+                &format!("m{n}"),
+            );
+            async move { (n, node.post("/api/messages", body).await) }
+        });
+        for (n, (status, v)) in futures::future::join_all(posts).await {
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(reply_texts(&v), [format!("counted {n}")], "{v}");
+        }
+    }
+    let counted = || -> std::collections::HashMap<String, String> {
+        redis::cmd("HGETALL")
+            .arg("isobot:b:counted")
+            .query(&mut conn(&redis))
+            .unwrap()
+    };
+    let all = counted();
+    assert_eq!(all.len(), 200);
+    assert!(
+        all.values().all(|v| v == "1"),
+        "handled more than once: {all:?}"
+    );
+    // The same message ids again, at the other node: dropped at the door, nothing runs.
+    for n in 0..10 {
+        let body = chat_message(
+            &format!("g{}", n % 20),
+            &format!("count {n}"),
+            &format!("m{n}"),
+        );
+        let (status, v) = nodes[(n + 1) % 2].post("/api/messages", body).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["duplicate"], true, "{v}");
+        assert_eq!(v["runs"], serde_json::json!([]));
+    }
+    assert_eq!(counted(), all);
+    // Every partition has one holder, and nothing is left in the streams or pending.
+    for p in 0..isobot::cluster::PARTITIONS {
+        let owner = lease_owner(&redis, &format!("partition:{p}"));
+        assert!(
+            matches!(owner.as_deref(), Some("a" | "b")),
+            "partition {p}: {owner:?}"
+        );
+        let len: usize = redis::cmd("XLEN")
+            .arg(format!("isobot:in:{p}"))
+            .query(&mut conn(&redis))
+            .unwrap();
+        assert_eq!(len, 0, "partition {p} keeps handled entries");
+    }
+}
+
+/// How many runs of `node` wait in `listen()`.
+async fn listening(node: &Served) -> u64 {
+    node.get("/api/status").await.1["listening"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listen_dialog_succeeds_when_the_follow_up_arrives_at_the_other_node() {
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    let ask = "//[author: t]\n//[rule: ^ask$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst answer = await s.listen(60000);\nawait s.reply('got ' + answer);\n";
+    // Runs only when no listener took the follow-up.
+    let yes = "//[author: t]\n//[rule: ^yes \\d+$]\nconst { Sender, getSenderID } = require('./middleware.js');\nawait new Sender(getSenderID()).reply('not taken');\n";
+    let files = [("ask.js", ask), ("yes.js", yes)];
+    let a = Served::start(&files, &cluster_toml(&redis, "a"));
+    let b = Served::start(&files, &cluster_toml(&redis, "b"));
+    // Asked at one node, answered at the other, both ways round.
+    for (round, (first, second)) in [(&a, &b), (&b, &a)].into_iter().enumerate() {
+        let asked = first.post(
+            "/api/messages",
+            chat_message("g1", "ask", &format!("ask{round}")),
+        );
+        let follow_up = async {
+            let start = Instant::now();
+            while listening(&a).await + listening(&b).await == 0 {
+                assert!(start.elapsed() < WAIT_LONG, "the dialog never listened");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            second
+                .post(
+                    "/api/messages",
+                    chat_message("g1", &format!("yes {round}"), &format!("yes{round}")),
+                )
+                .await
+        };
+        let ((s1, v1), (s2, v2)) = tokio::join!(asked, follow_up);
+        assert_eq!((s1, s2), (200, 200), "{v1} {v2}");
+        assert_eq!(reply_texts(&v1), [format!("got yes {round}")], "{v1}");
+        assert_eq!(
+            v2["runs"],
+            serde_json::json!([]),
+            "the follow-up started a run: {v2}"
+        );
+    }
 }
