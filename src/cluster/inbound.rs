@@ -22,6 +22,12 @@ const DEDUP_TTL_MS: u64 = 600_000;
 /// How long one blocking read waits (under the connection's response timeout).
 const BLOCK_MS: u64 = 1000;
 
+/// How long an entry must have been pending before another holder claims it. An entry a
+/// holder has read is acknowledged within milliseconds of its read; one left longer was read
+/// by a consumer that is gone. Not zero: a node that just lost the lease may still be
+/// acknowledging what it had started.
+const CLAIM_IDLE_MS: u64 = 3000;
+
 /// Most entries read or claimed at once.
 const BATCH: usize = 64;
 
@@ -142,8 +148,9 @@ impl Cluster {
     }
 
     /// Claims, for this node, up to `BATCH` entries of partition `p` that were read and not
-    /// acknowledged (by a node that died, or by this node before it lost the lease); `start`
-    /// is the cursor ("0-0" first), the returned one is "0-0" when the scan is through.
+    /// acknowledged for `CLAIM_IDLE_MS` (by a node that died, by a node whose blocked read was
+    /// answered after it lost the lease, or by this node before it lost it); `start` is the
+    /// cursor ("0-0" first), the returned one is "0-0" when the scan is through.
     pub async fn claim_pending(
         &self,
         conn: &mut ConnectionManager,
@@ -154,7 +161,7 @@ impl Cluster {
             .arg(self.stream_key(p))
             .arg(GROUP)
             .arg(&self.settings.node)
-            .arg(0)
+            .arg(CLAIM_IDLE_MS)
             .arg(start)
             .arg("COUNT")
             .arg(BATCH)

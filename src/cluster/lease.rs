@@ -11,6 +11,16 @@ use std::sync::Arc;
 const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
                      return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
+/// Takes a free lease or keeps one this node holds (1), else 0.
+const ACQUIRE: &str = "local h = redis.call('GET', KEYS[1]) \
+                       if h == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end \
+                       if h then return 0 end \
+                       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
+
+/// Deletes the lease only if this node holds it.
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+                       return redis.call('DEL', KEYS[1]) else return 0 end";
+
 /// Raises a high-water mark (an offset) and never lowers it.
 const RAISE: &str = "local c = tonumber(redis.call('GET', KEYS[1]) or '') \
                      if c == nil or tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end \
@@ -37,19 +47,18 @@ impl Cluster {
         self.settings.lease.as_millis() as u64
     }
 
-    /// Takes the lease `name` if nobody holds it; `true` = this node holds it now.
+    /// Takes the lease `name` if nobody holds it, or keeps it if this node still does (after a
+    /// renewal whose answer was lost); `true` = this node holds it now.
     pub async fn acquire(&self, name: &str) -> Result<bool, ClusterError> {
         let mut conn = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.lease_key(name))
+        let n: i64 = redis::Script::new(ACQUIRE)
+            .key(self.lease_key(name))
             .arg(&self.settings.node)
-            .arg("NX")
-            .arg("PX")
             .arg(self.lease_ms())
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await
             .map_err(|e| self.command_error(e))?;
-        Ok(set.is_some())
+        Ok(n == 1)
     }
 
     /// Extends a lease this node holds; `false` = it is not ours (any more).
@@ -63,6 +72,19 @@ impl Cluster {
             .await
             .map_err(|e| self.command_error(e))?;
         Ok(n == 1)
+    }
+
+    /// Gives lease `name` up if this node holds it (a partition handed to the node it
+    /// belongs to); another node's lease is left alone.
+    pub async fn release(&self, name: &str) -> Result<(), ClusterError> {
+        let mut conn = self.conn.clone();
+        redis::Script::new(RELEASE)
+            .key(self.lease_key(name))
+            .arg(&self.settings.node)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| self.command_error(e))
     }
 
     /// The node holding lease `name`, if any.

@@ -11,6 +11,7 @@ pub mod local;
 mod members;
 mod replies;
 mod settings;
+mod share;
 
 pub use inbound::{partition_lease, partition_of, Entry, PARTITIONS};
 pub use lease::Start;
@@ -57,6 +58,8 @@ pub fn manager_config() -> ConnectionManagerConfig {
 pub struct Cluster {
     settings: ClusterSettings,
     conn: ConnectionManager,
+    /// The nodes alive in this node's last look (`share.rs`).
+    alive: std::sync::RwLock<Vec<String>>,
 }
 
 impl Cluster {
@@ -69,7 +72,11 @@ impl Cluster {
                 url: settings.redis.to_string(),
                 message: e.to_string(),
             })?;
-        Ok(Cluster { settings, conn })
+        Ok(Cluster {
+            settings,
+            conn,
+            alive: std::sync::RwLock::default(),
+        })
     }
 
     pub fn node(&self) -> &str {

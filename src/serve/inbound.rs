@@ -6,13 +6,16 @@ use super::AbortOnDrop;
 use crate::cluster::{self, Cluster, Entry, Replies};
 use crate::dispatch::{self, Dispatcher};
 use crate::event::Message;
-use futures::FutureExt;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Pause after a failed Redis command before the consumer tries again.
 const RETRY: Duration = Duration::from_secs(1);
+
+/// How often a holder looks for entries left pending by a consumer that is gone. Not only at
+/// take-over: a blocked read of the previous holder may be answered after the lease moved.
+const RESCAN: Duration = Duration::from_secs(1);
 
 /// Reads the inbox (adapters, `breakIn`) into the partition streams. A re-injected message
 /// (`breakIn`) is dispatched here: it comes from a run of this node, which holds its chat's
@@ -39,15 +42,17 @@ pub async fn forward_inbox(
     }
 }
 
-/// Competes for every partition; dropping the tasks stops consuming (shutdown).
+/// Serves every partition that belongs to this node (`cluster::share`), and the ones left
+/// without a holder; dropping the tasks stops consuming (shutdown).
 pub(super) fn consume_partitions(
     cluster: Arc<Cluster>,
     dispatcher: Arc<Dispatcher>,
     replies: Arc<Replies>,
 ) -> Vec<AbortOnDrop> {
-    // Entries this node is dispatching: a partition taken again while they still run must not
-    // dispatch them twice.
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    // Entries this node is dispatching, by partition and entry id (ids are per stream: two
+    // partitions may have the same one): a partition taken again, or rescanned, while they are
+    // being acknowledged must not dispatch them twice.
+    let in_flight: Arc<Mutex<HashSet<(u32, String)>>> = Arc::default();
     (0..cluster::PARTITIONS)
         .map(|p| {
             let consumer = Consumer {
@@ -57,10 +62,7 @@ pub(super) fn consume_partitions(
                 in_flight: in_flight.clone(),
                 p,
             };
-            let start: cluster::Start = Arc::new(move || consumer.clone().run().boxed());
-            AbortOnDrop(tokio::spawn(
-                cluster.clone().hold(cluster::partition_lease(p), start),
-            ))
+            AbortOnDrop(tokio::spawn(consumer.hold()))
         })
         .collect()
 }
@@ -70,14 +72,89 @@ struct Consumer {
     cluster: Arc<Cluster>,
     dispatcher: Arc<Dispatcher>,
     replies: Arc<Replies>,
-    in_flight: Arc<Mutex<HashSet<String>>>,
+    in_flight: Arc<Mutex<HashSet<(u32, String)>>>,
     p: u32,
 }
 
 impl Consumer {
-    /// Runs while this node holds the partition: first what a previous holder left pending,
-    /// then new entries in stream order.
-    async fn run(self) {
+    /// Takes the partition's lease when the partition belongs to this node, or when it has
+    /// had no holder for two renewal periods (its node is gone but still counted alive); runs
+    /// the consumer while holding it; hands it over (`release`) when it belongs to another
+    /// alive node. A renewal that fails stops the consumer at once, as `Cluster::hold` does.
+    async fn hold(self) {
+        let every = self.cluster.settings().renew_every();
+        let name = cluster::partition_lease(self.p);
+        let mut free_since: Option<tokio::time::Instant> = None;
+        loop {
+            let orphaned = free_since.is_some_and(|t| t.elapsed() >= every * 2);
+            if self.cluster.partition_is_mine(self.p) || orphaned {
+                match self.cluster.acquire(&name).await {
+                    Ok(true) => {
+                        free_since = None;
+                        self.serve_held(&name, every).await;
+                        continue;
+                    }
+                    Ok(false) => free_since = None,
+                    Err(e) => tracing::warn!(lease = %name, "cannot take the lease: {e}"),
+                }
+            } else {
+                match self.cluster.lease_owner(&name).await {
+                    Ok(None) => {
+                        free_since.get_or_insert_with(tokio::time::Instant::now);
+                    }
+                    Ok(Some(_)) => free_since = None,
+                    Err(e) => tracing::warn!(lease = %name, "cannot read the lease: {e}"),
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// Consumes while this node holds the lease `name`.
+    async fn serve_held(&self, name: &str, every: Duration) {
+        tracing::debug!(partition = self.p, "partition taken");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Aborted when this future is dropped (shutdown) as well.
+        let mut task = AbortOnDrop(tokio::spawn(self.clone().run(stopped)));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = &mut task.0 => {
+                    // The consumer ended by itself (it does not): take it again from the top.
+                    return;
+                }
+            }
+            if !self.cluster.partition_is_mine(self.p) {
+                // Handed over cleanly: the consumer stops between reads, its entries are
+                // acknowledged, then the lease is free for the node it belongs to.
+                let _ = stop.send(true);
+                if tokio::time::timeout(every, &mut task.0).await.is_err() {
+                    task.0.abort();
+                }
+                if let Err(e) = self.cluster.release(name).await {
+                    tracing::warn!(lease = %name, "cannot release the lease: {e}");
+                }
+                tracing::debug!(partition = self.p, "partition handed over");
+                return;
+            }
+            match self.cluster.renew(name).await {
+                Ok(true) => continue,
+                Ok(false) => {
+                    tracing::warn!(lease = %name, "lease lost to another node; stopping here")
+                }
+                Err(e) => {
+                    tracing::warn!(lease = %name, "cannot renew the lease ({e}); stopping here")
+                }
+            }
+            task.0.abort();
+            return;
+        }
+    }
+
+    /// Runs while this node holds the partition, until `stop`: first what a previous holder
+    /// left pending, then new entries in stream order. Stopped, it waits (boundedly) until
+    /// the entries it dispatched are acknowledged.
+    async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
         let mut conn = loop {
             match self.cluster.stream_connection().await {
                 Ok(c) => break c,
@@ -88,7 +165,14 @@ impl Consumer {
             }
         };
         let mut cursor = Some("0-0".to_string());
-        loop {
+        let mut scanned = tokio::time::Instant::now();
+        while !*stop.borrow() {
+            if cursor.is_none() && scanned.elapsed() >= RESCAN {
+                cursor = Some("0-0".to_string());
+            }
+            if cursor.as_deref() == Some("0-0") {
+                scanned = tokio::time::Instant::now();
+            }
             let read = match cursor.take() {
                 Some(start) => match self.cluster.claim_pending(&mut conn, self.p, &start).await {
                     Ok((next, entries)) => {
@@ -117,6 +201,13 @@ impl Consumer {
                 }
             }
         }
+        let mine = |f: &HashSet<(u32, String)>| f.iter().any(|(p, _)| *p == self.p);
+        let deadline = tokio::time::Instant::now() + RETRY;
+        while self.in_flight.lock().is_ok_and(|f| mine(&f))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Dispatches one entry on its own task (as a single node does), acknowledging it when it
@@ -129,7 +220,8 @@ impl Consumer {
             let _ = self.cluster.ack(self.p, &[e.id]).await;
             return;
         };
-        let taken = |f: &Mutex<HashSet<String>>| f.lock().is_ok_and(|f| f.contains(&e.id));
+        let key = (self.p, e.id.clone());
+        let taken = |f: &Mutex<HashSet<(u32, String)>>| f.lock().is_ok_and(|f| f.contains(&key));
         if taken(&self.in_flight) {
             return;
         }
@@ -137,7 +229,7 @@ impl Consumer {
         // Marked only now: this task may be stopped while it waits for its place, and the
         // entry must then stay for the next holder.
         if let Ok(mut f) = self.in_flight.lock() {
-            if !f.insert(e.id.clone()) {
+            if !f.insert(key.clone()) {
                 return;
             }
         }
@@ -150,7 +242,7 @@ impl Consumer {
                 );
             }
             if let Ok(mut f) = me.in_flight.lock() {
-                f.remove(&e.id);
+                f.remove(&key);
             }
             let runs = me.dispatcher.handle_admitted(admission, msg).await;
             if !e.reply_to.is_empty() {

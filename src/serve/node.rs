@@ -31,6 +31,10 @@ pub async fn report_loop(cluster: Arc<Cluster>, registry: Arc<Registry>, started
         {
             tracing::warn!("cannot report this node to the cluster: {e}");
         }
+        // Which partitions are this node's follows from who is alive.
+        if let Err(e) = cluster.refresh_alive().await {
+            tracing::warn!("cannot read the cluster's nodes: {e}");
+        }
         tokio::time::sleep(every).await;
     }
 }

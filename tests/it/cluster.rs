@@ -305,7 +305,10 @@ async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_a
             );
             async move { (n, node.post("/api/messages", body).await) }
         });
-        for (n, (status, v)) in futures::future::join_all(posts).await {
+        let t0 = Instant::now();
+        let done = futures::future::join_all(posts).await;
+        eprintln!("DEBUG batch {batch} {:?}", t0.elapsed());
+        for (n, (status, v)) in done {
             assert_eq!(status, 200, "{v}");
             assert_eq!(reply_texts(&v), [format!("counted {n}")], "{v}");
         }
