@@ -50,6 +50,11 @@ pub struct Entry {
 /// The partition of a message: FNV-1a over im, account and chat (or the user in a private chat,
 /// where `listen()` waits for that user), so the same chat lands in the same stream everywhere.
 pub fn partition_of(msg: &Message) -> u32 {
+    partition_for(&msg.im, &msg.account, &msg.chat, &msg.user)
+}
+
+/// `partition_of` from the parts (a `listen()` scope has them too).
+pub fn partition_for(im: &str, account: &str, chat: &str, user: &str) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes.iter().chain(std::iter::once(&0u8)) {
@@ -57,14 +62,14 @@ pub fn partition_of(msg: &Message) -> u32 {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     };
-    eat(msg.im.as_bytes());
-    eat(msg.account.as_bytes());
-    if msg.chat.is_empty() {
+    eat(im.as_bytes());
+    eat(account.as_bytes());
+    if chat.is_empty() {
         eat(b"user");
-        eat(msg.user.as_bytes());
+        eat(user.as_bytes());
     } else {
         eat(b"chat");
-        eat(msg.chat.as_bytes());
+        eat(chat.as_bytes());
     }
     (h % u64::from(PARTITIONS)) as u32
 }

@@ -13,10 +13,11 @@ mod replies;
 mod settings;
 mod share;
 
-pub use inbound::{partition_lease, partition_of, Entry, PARTITIONS};
+pub use inbound::{partition_for, partition_lease, partition_of, Entry, PARTITIONS};
 pub use lease::Start;
 pub use members::{LeaseView, NodeReport};
 pub use replies::{Replies, Waiting};
+pub use share::belongs_to;
 
 pub use settings::{ClusterSettings, RedisUrl, DEFAULT_PREFIX};
 

@@ -80,12 +80,21 @@ mod tests {
     fn the_split_is_roughly_even_and_a_joiner_moves_only_its_share() {
         let two = nodes(&["a", "b"]);
         let three = nodes(&["a", "b", "c"]);
-        let count = |alive: &[String], n: &str| (0..16).filter(|p| belongs_to(alive, n, *p)).count();
+        let count =
+            |alive: &[String], n: &str| (0..16).filter(|p| belongs_to(alive, n, *p)).count();
         for n in ["a", "b"] {
-            assert!((4..=12).contains(&count(&two, n)), "{n}: {}", count(&two, n));
+            assert!(
+                (4..=12).contains(&count(&two, n)),
+                "{n}: {}",
+                count(&two, n)
+            );
         }
         for n in ["a", "b", "c"] {
-            assert!((2..=9).contains(&count(&three, n)), "{n}: {}", count(&three, n));
+            assert!(
+                (2..=9).contains(&count(&three, n)),
+                "{n}: {}",
+                count(&three, n)
+            );
         }
         // c joining takes partitions only from their old owners, never swaps a and b.
         for p in 0..16 {
@@ -94,7 +103,10 @@ mod tests {
                 .into_iter()
                 .find(|n| belongs_to(&three, n, p))
                 .unwrap();
-            assert!(after == before || after == "c", "partition {p}: {before} -> {after}");
+            assert!(
+                after == before || after == "c",
+                "partition {p}: {before} -> {after}"
+            );
         }
     }
 }

@@ -102,6 +102,19 @@ impl Listeners {
         }
     }
 
+    /// Where the runs waiting now listen (a cluster node keeps their chats' partitions).
+    pub fn scopes(&self) -> Vec<ListenScope> {
+        self.waiters
+            .lock()
+            .map(|w| {
+                w.iter()
+                    .filter(|w| !w.tx.is_closed())
+                    .map(|w| w.scope.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn waiting(&self) -> usize {
         self.waiters.lock().map(|w| w.len()).unwrap_or(0)
     }

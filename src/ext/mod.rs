@@ -27,7 +27,7 @@ mod web;
 pub use es5::{Gate, Interrupted};
 pub use fetch::{Fetch, FetchError, FetchPolicy, FetchRequest, FetchResponse, HttpFetch};
 pub use inbox::MAX_DEPTH as MAX_BREAK_IN_DEPTH;
-pub use listen::{ListenScope, Listeners};
+pub use listen::{ListenScope, Listeners, MAX_WAIT as MAX_LISTEN_WAIT};
 pub use modules::{StaticResolver, StaticTarget};
 pub use node::NodeSettings;
 pub use push::{items_of, sdk_body, BodyBase, ContentKind, MixedItems};

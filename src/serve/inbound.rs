@@ -13,6 +13,10 @@ use std::time::Duration;
 /// Pause after a failed Redis command before the consumer tries again.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// Longest a handover waits for the `listen()` dialogs of the partition to end (the longest
+/// `listen()` wait).
+const HANDOVER_WAIT: Duration = crate::ext::MAX_LISTEN_WAIT;
+
 /// How often a holder looks for entries left pending by a consumer that is gone. Not only at
 /// take-over: a blocked read of the previous holder may be answered after the lease moved.
 const RESCAN: Duration = Duration::from_secs(1);
@@ -116,6 +120,8 @@ impl Consumer {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         // Aborted when this future is dropped (shutdown) as well.
         let mut task = AbortOnDrop(tokio::spawn(self.clone().run(stopped)));
+        // Set while the partition belongs to another node but dialogs wait here.
+        let mut handover_due: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
@@ -124,7 +130,9 @@ impl Consumer {
                     return;
                 }
             }
-            if !self.cluster.partition_is_mine(self.p) {
+            if self.cluster.partition_is_mine(self.p) {
+                handover_due = None;
+            } else if self.hand_over_now(&mut handover_due) {
                 // Handed over cleanly: the consumer stops between reads, its entries are
                 // acknowledged, then the lease is free for the node it belongs to.
                 let _ = stop.send(true);
@@ -149,6 +157,32 @@ impl Consumer {
             task.0.abort();
             return;
         }
+    }
+
+    /// Whether a partition that belongs to another node is handed over now: at once without
+    /// dialogs waiting here, else when they end or `HANDOVER_WAIT` is up (`due`).
+    fn hand_over_now(&self, due: &mut Option<tokio::time::Instant>) -> bool {
+        if !self.dialogs_waiting() {
+            return true;
+        }
+        let due = *due.get_or_insert_with(|| {
+            tracing::info!(
+                partition = self.p,
+                "partition belongs to another node; handed over when its dialogs end"
+            );
+            tokio::time::Instant::now() + HANDOVER_WAIT
+        });
+        tokio::time::Instant::now() >= due
+    }
+
+    /// Whether a run of this node waits in `listen()` for a message of this partition (moving
+    /// the partition now would hand its follow-up to another node, which has no such run).
+    fn dialogs_waiting(&self) -> bool {
+        let listeners = &self.dispatcher.registry().services().listeners;
+        listeners.scopes().iter().any(|s| {
+            let user = s.user.as_deref().unwrap_or("");
+            cluster::partition_for(&s.im, &s.account, &s.chat, user) == self.p
+        })
     }
 
     /// Runs while this node holds the partition, until `stop`: first what a previous holder

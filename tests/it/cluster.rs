@@ -290,9 +290,17 @@ async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_a
     let Some((_dir, redis)) = redis() else {
         return;
     };
-    let a = Served::start(&[("count.js", COUNT)], &cluster_toml(&redis, "a"));
-    let b = Served::start(&[("count.js", COUNT)], &cluster_toml(&redis, "b"));
+    let a = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "a"));
+    let b = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "b"));
     let nodes = [&a, &b];
+    // The partitions are split between the two nodes (each takes its share).
+    wait_for("both nodes serve partitions", WAIT_LONG, || {
+        let owners = partition_owners(&redis);
+        ["a", "b"]
+            .iter()
+            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n)))
+    })
+    .await;
     // 200 messages in 20 chats, alternating between the nodes, 20 at a time.
     for batch in 0..10 {
         let posts = (0..20).map(|i| {
@@ -305,10 +313,7 @@ async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_a
             );
             async move { (n, node.post("/api/messages", body).await) }
         });
-        let t0 = Instant::now();
-        let done = futures::future::join_all(posts).await;
-        eprintln!("DEBUG batch {batch} {:?}", t0.elapsed());
-        for (n, (status, v)) in done {
+        for (n, (status, v)) in futures::future::join_all(posts).await {
             assert_eq!(status, 200, "{v}");
             assert_eq!(reply_texts(&v), [format!("counted {n}")], "{v}");
         }
@@ -351,6 +356,18 @@ async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_a
             .unwrap();
         assert_eq!(len, 0, "partition {p} keeps handled entries");
     }
+}
+
+/// A node whose leases last the minimum (2 s, renewed every 0.67 s), so partitions move fast.
+fn fast_lease(redis: &LocalRedis, node: &str) -> String {
+    format!("{}lease = \"2s\"\n", cluster_toml(redis, node))
+}
+
+/// The holder of each partition's lease.
+fn partition_owners(redis: &LocalRedis) -> Vec<Option<String>> {
+    (0..isobot::cluster::PARTITIONS)
+        .map(|p| lease_owner(redis, &format!("partition:{p}")))
+        .collect()
 }
 
 /// How many runs of `node` wait in `listen()`.
@@ -399,4 +416,71 @@ async fn a_listen_dialog_succeeds_when_the_follow_up_arrives_at_the_other_node()
             "the follow-up started a run: {v2}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_with_a_waiting_dialog_moves_to_a_joining_node_only_after_the_dialog() {
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    let ask = "//[author: t]\n//[rule: ^ask$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst answer = await s.listen(60000);\nawait s.reply('got ' + answer);\n";
+    let files = [("ask.js", ask)];
+    let a = Served::start(&files, &fast_lease(&redis, "a"));
+    wait_for("a alone serves every partition", WAIT_LONG, || {
+        partition_owners(&redis)
+            .iter()
+            .all(|o| o.as_deref() == Some("a"))
+    })
+    .await;
+    // A chat whose partition belongs to b once b is alive (the receiving account of
+    // `POST /api/messages` is `console`).
+    let two = ["a".to_string(), "b".to_string()];
+    let (chat, p) = (0..100)
+        .map(|i| format!("g{i}"))
+        .map(|c| {
+            let p = isobot::cluster::partition_for("qq", "console", &c, "");
+            (c, p)
+        })
+        .find(|(_, p)| isobot::cluster::belongs_to(&two, "b", *p))
+        .unwrap();
+    let asked = a.post("/api/messages", chat_message(&chat, "ask", "ask"));
+    let rest = async {
+        let start = Instant::now();
+        while listening(&a).await == 0 {
+            assert!(start.elapsed() < WAIT_LONG, "the dialog never listened");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let b = Served::start(&files, &fast_lease(&redis, "b"));
+        // b takes its other partitions; the one with the dialog stays with a.
+        wait_for("b serves partitions", WAIT_LONG, || {
+            partition_owners(&redis)
+                .iter()
+                .any(|o| o.as_deref() == Some("b"))
+        })
+        .await;
+        assert_eq!(
+            lease_owner(&redis, &format!("partition:{p}")).as_deref(),
+            Some("a"),
+            "the partition moved under a waiting dialog"
+        );
+        let (status, v) = b
+            .post("/api/messages", chat_message(&chat, "yes", "yes"))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            v["runs"],
+            serde_json::json!([]),
+            "the follow-up started a run: {v}"
+        );
+        b
+    };
+    let ((status, v), b) = tokio::join!(asked, rest);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(reply_texts(&v), ["got yes"], "{v}");
+    // The dialog over, the partition goes to the node it belongs to.
+    wait_for("the partition handed over", WAIT_LONG, || {
+        lease_owner(&redis, &format!("partition:{p}")).as_deref() == Some("b")
+    })
+    .await;
+    drop(b);
 }
