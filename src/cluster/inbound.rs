@@ -105,23 +105,47 @@ impl Cluster {
 
     /// Creates the consumer group of every partition (and the stream) where missing.
     pub async fn ensure_partitions(&self) -> Result<(), ClusterError> {
-        let mut conn = self.conn.clone();
         for p in 0..PARTITIONS {
-            let made: Result<String, _> = redis::cmd("XGROUP")
-                .arg("CREATE")
-                .arg(self.stream_key(p))
-                .arg(GROUP)
-                .arg("0")
-                .arg("MKSTREAM")
-                .query_async(&mut conn)
-                .await;
-            match made {
-                Ok(_) => {}
-                Err(e) if e.code() == Some("BUSYGROUP") => {}
-                Err(e) => return Err(self.command_error(e)),
-            }
+            self.ensure_group(p).await?;
         }
         Ok(())
+    }
+
+    /// Creates partition `p`'s stream and consumer group where missing (at start, and after a
+    /// Redis restart without persistence lost them).
+    async fn ensure_group(&self, p: u32) -> Result<(), ClusterError> {
+        let mut conn = self.conn.clone();
+        let made: Result<String, _> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(self.stream_key(p))
+            .arg(GROUP)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match made {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            Err(e) => Err(self.command_error(e)),
+        }
+    }
+
+    /// A stream read's error: a group Redis lost (restarted without its data) is made again
+    /// and the read comes back empty, to be tried again.
+    async fn read_error<T: Default>(
+        &self,
+        p: u32,
+        e: redis::RedisError,
+    ) -> Result<T, ClusterError> {
+        if e.code() == Some("NOGROUP") {
+            tracing::warn!(
+                partition = p,
+                "the partition's consumer group is gone (Redis restarted?); making it again"
+            );
+            self.ensure_group(p).await?;
+            return Ok(T::default());
+        }
+        Err(self.command_error(e))
     }
 
     /// Puts `msg` into its partition; `reply_to` names who waits for its runs ("" nobody).
@@ -162,7 +186,7 @@ impl Cluster {
         p: u32,
         start: &str,
     ) -> Result<(String, Vec<Entry>), ClusterError> {
-        let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+        let reply = redis::cmd("XAUTOCLAIM")
             .arg(self.stream_key(p))
             .arg(GROUP)
             .arg(&self.settings.node)
@@ -171,8 +195,16 @@ impl Cluster {
             .arg("COUNT")
             .arg(BATCH)
             .query_async(conn)
-            .await
-            .map_err(|e| self.command_error(e))?;
+            .await;
+        let reply: StreamAutoClaimReply = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                return self
+                    .read_error(p, e)
+                    .await
+                    .map(|()| ("0-0".to_string(), Vec::new()))
+            }
+        };
         // Entries trimmed away meanwhile only need their pending record removed.
         if !reply.deleted_ids.is_empty() {
             self.ack(p, &reply.deleted_ids).await?;
@@ -189,7 +221,7 @@ impl Cluster {
         conn: &mut ConnectionManager,
         p: u32,
     ) -> Result<Vec<Entry>, ClusterError> {
-        let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+        let reply = redis::cmd("XREADGROUP")
             .arg("GROUP")
             .arg(GROUP)
             .arg(&self.settings.node)
@@ -201,8 +233,11 @@ impl Cluster {
             .arg(self.stream_key(p))
             .arg(">")
             .query_async(conn)
-            .await
-            .map_err(|e| self.command_error(e))?;
+            .await;
+        let reply: Option<StreamReadReply> = match reply {
+            Ok(r) => r,
+            Err(e) => self.read_error(p, e).await?,
+        };
         Ok(reply
             .into_iter()
             .flat_map(|r| r.keys)
