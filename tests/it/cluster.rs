@@ -576,3 +576,71 @@ async fn a_node_killed_mid_stream_leaves_its_queued_messages_to_the_survivor_and
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_fails_messages_with_a_storage_error_and_the_node_recovers_by_itself() {
+    let Some((_dir, mut redis)) = redis() else {
+        return;
+    };
+    let a = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "a"));
+    let say = |n: usize| {
+        let a = &a;
+        async move {
+            a.post(
+                "/api/messages",
+                chat_message(
+                    &format!("g{}", n % 7),
+                    &format!("count {n}"),
+                    &format!("r{n}"),
+                ),
+            )
+            .await
+        }
+    };
+    let (status, v) = say(0).await;
+    assert_eq!(
+        (status, reply_texts(&v)),
+        (200, vec!["counted 0".to_string()]),
+        "{v}"
+    );
+    // Redis goes away (no persistence: it comes back empty, streams and groups gone).
+    redis.kill();
+    for n in 1..=5 {
+        let (status, v) = say(n).await;
+        assert_eq!(status, 503, "{v}");
+        let text = v.to_string();
+        assert!(text.contains("redis"), "the error names the store: {text}");
+    }
+    assert_eq!(a.get("/healthz").await.0, 200, "the node keeps serving");
+    redis.restart().unwrap();
+    // Without restarting isobot: connections come back, groups and leases are made again.
+    // Until the store's own connection is back, a run fails with the storage error.
+    let start = Instant::now();
+    let mut n = 100;
+    loop {
+        let (status, v) = say(n).await;
+        if status == 200 && reply_texts(&v) == [format!("counted {n}")] {
+            break;
+        }
+        if status == 200 {
+            assert_eq!(v["runs"][0]["status"], "failed", "{v}");
+            let why = v["runs"][0]["detail"]["message"].as_str().unwrap_or("");
+            assert!(why.contains("store (Redis at"), "{v}");
+        }
+        assert!(start.elapsed() < WAIT_LONG, "no recovery: {status} {v}");
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Then a burst over every partition goes through, each message once.
+    let burst = (1000..1040).map(|n| async move { (n, say(n).await) });
+    for (n, (status, v)) in futures::future::join_all(burst).await {
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(reply_texts(&v), [format!("counted {n}")], "{v}");
+    }
+    let counted: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg("isobot:b:counted")
+        .query(&mut conn(&redis))
+        .unwrap();
+    assert!(counted.values().all(|v| v == "1"), "{counted:?}");
+    assert!((1000..1040).all(|n| counted.contains_key(&n.to_string())));
+}
