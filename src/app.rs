@@ -49,6 +49,8 @@ pub struct App {
     pub routes: axum::Router,
     /// Adapter background tasks; dropping them stops polling.
     pub tasks: Tasks,
+    /// In a cluster (`serve`): where answers from other nodes arrive (subscribed by `serve`).
+    pub replies: Option<Arc<crate::cluster::Replies>>,
 }
 
 /// The HTTP client every network adapter shares. Proxy variables of the environment are ignored
@@ -86,7 +88,24 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         Some(_) => History::open(&config.data_dir, config.history)?,
         None => History::memory(config.history),
     };
-    let mut services = Services::builder(Arc::new(built.set))
+    let set = Arc::new(built.set);
+    let mut tasks = built.tasks;
+    // In a cluster one `Replies` per node gets the answers other nodes send back: the runs of
+    // queued messages (`POST /api/messages`) and relayed sends (`adapters::relay`).
+    let replies = ctx.cluster.as_ref().filter(|_| inbox.is_some()).map(|c| {
+        let replies = crate::cluster::Replies::new(c.clone());
+        let relay = Arc::new(crate::adapters::relay::Relay::new(
+            c.clone(),
+            replies.clone(),
+        ));
+        set.relay_through(relay.clone());
+        tasks.push(
+            ctx.io
+                .spawn(crate::adapters::relay::serve(set.clone(), relay)),
+        );
+        replies
+    });
+    let mut services = Services::builder(set)
         .history(history)
         .fetch_policy(config.fetch.clone())
         .store(store)
@@ -110,7 +129,8 @@ pub fn build(config: &Config, mode: Mode<'_>) -> Result<App, AppError> {
         services,
         console,
         routes: built.routes,
-        tasks: built.tasks,
+        tasks,
+        replies,
     })
 }
 

@@ -115,8 +115,9 @@ impl Payload {
     }
 }
 
-/// Everything an adapter needs for one send.
-#[derive(Debug, Clone)]
+/// Everything an adapter needs for one send (serialized when another node of the cluster makes
+/// it: `adapters/relay.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendRequest {
     pub im: String,
     pub account: String,
@@ -132,7 +133,7 @@ pub struct SendRequest {
 
 /// A protocol action a plugin calls by name (`callAction`): OneBot actions such as
 /// `set_group_add_request`, Telegram methods such as `answerCallbackQuery`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionRequest {
     pub im: String,
     pub account: String,
@@ -142,7 +143,7 @@ pub struct ActionRequest {
 }
 
 /// A message recall.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecallRequest {
     pub im: String,
     pub account: String,
@@ -162,7 +163,7 @@ pub struct Receipt {
 }
 
 /// A protocol adapter failure, keeping the platform's own words.
-#[derive(Debug, Clone, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq, Serialize, Deserialize)]
 pub enum AdapterError {
     #[error("HTTP {status}: {message}")]
     Http { status: u16, message: String },

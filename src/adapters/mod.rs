@@ -16,6 +16,7 @@ pub(crate) mod dedup;
 pub(crate) mod http;
 pub mod httpbridge;
 pub mod onebot;
+pub mod relay;
 mod set;
 mod settings;
 pub mod telegram;

@@ -3,6 +3,7 @@
 //! config order. `AdapterSet` is the `Outbox` of the SDK ops: it finds the account, bounds the
 //! send with its timeout and runs network adapters on the shared I/O runtime.
 
+use super::relay::{Answer, Relay, Request};
 use super::{console::Console, Account, AccountCounters, AccountSpec, Adapter};
 use crate::accounts::AccountView;
 use crate::event::Inbox;
@@ -53,6 +54,13 @@ pub struct BuildContext {
 #[derive(Default)]
 pub struct Tasks(Vec<JoinHandle<()>>);
 
+impl Tasks {
+    /// One more task stopped with the others.
+    pub fn push(&mut self, task: JoinHandle<()>) {
+        self.0.push(task);
+    }
+}
+
 impl Drop for Tasks {
     fn drop(&mut self) {
         for task in &self.0 {
@@ -89,6 +97,8 @@ pub struct AdapterSet {
     /// One per account, same order.
     counters: Vec<AccountCounters>,
     io: tokio::runtime::Handle,
+    /// In a cluster: sends through an account offline here go to the node where it is online.
+    relay: std::sync::OnceLock<Arc<Relay>>,
 }
 
 impl AdapterSet {
@@ -104,7 +114,25 @@ impl AdapterSet {
             accounts,
             counters,
             io,
+            relay: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Relays sends through accounts offline here to the node where they are online (set once,
+    /// by `serve` in a cluster).
+    pub fn relay_through(&self, relay: Arc<Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// The other node to make a request through `account` on: where it is online when it is
+    /// offline here.
+    async fn relayed(&self, account: &Account) -> Option<(&Relay, String)> {
+        if account.adapter.is_online() {
+            return None;
+        }
+        let relay = self.relay.get()?;
+        let node = relay.holder(&account.im, &account.id).await?;
+        Some((relay, node))
     }
 
     fn counters(&self, im: &str, id: &str) -> Option<&AccountCounters> {
@@ -283,8 +311,66 @@ impl Outbox for AdapterSet {
     }
 }
 
+/// A relayed answer of the kind `pick` takes.
+fn answered<T>(
+    answer: Option<Result<Answer, AdapterError>>,
+    pick: impl FnOnce(Answer) -> Option<T>,
+) -> Option<Result<T, AdapterError>> {
+    answer.map(|r| {
+        r.and_then(|a| match a {
+            Answer::Failed(e) => Err(e),
+            a => pick(a).ok_or_else(|| {
+                AdapterError::Transport("the other node answered something else".into())
+            }),
+        })
+    })
+}
+
 impl AdapterSet {
     async fn send_now(&self, req: SendRequest) -> Result<Receipt, SendError> {
+        let account = self.find(&req.im, &req.account)?;
+        if let Some((relay, node)) = self.relayed(account).await {
+            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
+            let answer = relay.forward(&node, Request::Send(req), timeout).await;
+            let result = answered(answer, |a| match a {
+                Answer::Receipt(r) => Some(r),
+                _ => None,
+            });
+            return finish("send", result, im, id, account.adapter.kind(), timeout);
+        }
+        self.send_here(req).await
+    }
+
+    async fn recall_now(&self, req: RecallRequest) -> Result<Receipt, SendError> {
+        let account = self.find(&req.im, &req.account)?;
+        if let Some((relay, node)) = self.relayed(account).await {
+            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
+            let answer = relay.forward(&node, Request::Recall(req), timeout).await;
+            let result = answered(answer, |a| match a {
+                Answer::Receipt(r) => Some(r),
+                _ => None,
+            });
+            return finish("recall", result, im, id, account.adapter.kind(), timeout);
+        }
+        self.recall_here(req).await
+    }
+
+    async fn call_now(&self, req: ActionRequest) -> Result<Value, SendError> {
+        let account = self.find(&req.im, &req.account)?;
+        if let Some((relay, node)) = self.relayed(account).await {
+            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
+            let answer = relay.forward(&node, Request::Call(req), timeout).await;
+            let result = answered(answer, |a| match a {
+                Answer::Value(v) => Some(v),
+                _ => None,
+            });
+            return finish("action", result, im, id, account.adapter.kind(), timeout);
+        }
+        self.call_here(req).await
+    }
+
+    /// A send with this node's own adapter.
+    pub(super) async fn send_here(&self, req: SendRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
@@ -301,7 +387,7 @@ impl AdapterSet {
         finish("send", result, im, id, kind, timeout)
     }
 
-    async fn recall_now(&self, req: RecallRequest) -> Result<Receipt, SendError> {
+    pub(super) async fn recall_here(&self, req: RecallRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
@@ -317,7 +403,7 @@ impl AdapterSet {
         finish("recall", result, im, id, kind, timeout)
     }
 
-    async fn call_now(&self, req: ActionRequest) -> Result<Value, SendError> {
+    pub(super) async fn call_here(&self, req: ActionRequest) -> Result<Value, SendError> {
         let account = self.find(&req.im, &req.account)?;
         let adapter = account.adapter.clone();
         let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);

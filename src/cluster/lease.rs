@@ -43,7 +43,7 @@ impl Cluster {
         self.key(&["lease", name])
     }
 
-    fn lease_ms(&self) -> u64 {
+    pub(super) fn lease_ms(&self) -> u64 {
         self.settings.lease.as_millis() as u64
     }
 

@@ -9,6 +9,7 @@ mod inbound;
 mod lease;
 pub mod local;
 mod members;
+mod relay;
 mod replies;
 mod settings;
 mod share;

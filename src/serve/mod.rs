@@ -161,7 +161,10 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
         }
         Some(c) => {
             c.ensure_partitions().await?;
-            let replies = crate::cluster::Replies::new(c.clone());
+            let replies = app
+                .replies
+                .clone()
+                .unwrap_or_else(|| crate::cluster::Replies::new(c.clone()));
             let answers = replies.subscribe().await?;
             let answers = AbortOnDrop(tokio::spawn(replies.clone().listen(answers)));
             let partitions =

@@ -644,3 +644,73 @@ async fn a_redis_restart_fails_messages_with_a_storage_error_and_the_node_recove
     assert!(counted.values().all(|v| v == "1"), "{counted:?}");
     assert!((1000..1040).all(|n| counted.contains_key(&n.to_string())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_through_an_account_connected_to_another_node_goes_through_that_node() {
+    use crate::onebot::{try_connect_to, ws_account};
+    let Some((_dir, redis)) = redis() else {
+        return;
+    };
+    // An HTTP route (routes run on the node that receives them) pushes through the QQ account
+    // whose reverse WebSocket NapCat opened to the other node.
+    let route = "//[author: t]\n//[router: /send]\n//[method: get]\nconst { Sender, getSenderID, push } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nlet n;\ntry { n = await push('qq', '600', '', '', 'relayed hi'); } catch (e) { n = String(e.message); }\nawait s.response({ n });\n";
+    let config = |node: &str| {
+        format!(
+            "{}{}",
+            ws_account("main", "42", true, None),
+            fast_lease(&redis, node)
+        )
+    };
+    let a = Served::start(&[("send.js", route)], &config("a"));
+    let b = Served::start(&[("send.js", route)], &config("b"));
+    let mut napcat = try_connect_to(&format!("http://{}", a.addr), "42", None)
+        .await
+        .unwrap();
+    napcat
+        .send(serde_json::json!({"time": 1, "self_id": 42, "post_type": "meta_event", "meta_event_type": "lifecycle", "sub_type": "connect"}))
+        .await;
+    wait_for("a says the account is online on it", WAIT_LONG, || {
+        redis::cmd("GET")
+            .arg("isobot:at:qq:main")
+            .query::<Option<String>>(&mut conn(&redis))
+            .unwrap()
+            .as_deref()
+            == Some("a")
+    })
+    .await;
+    let url = format!("http://{}/send", b.addr);
+    let client = reqwest::Client::new();
+    // Delivered through a's socket; the platform's receipt comes back to the run on b.
+    let call = client.get(&url).send();
+    let napcat_side = async {
+        let action = napcat.next_action().await;
+        assert_eq!(action["action"], "send_group_msg", "{action}");
+        assert_eq!(action["params"]["group_id"], 600, "{action}");
+        assert_eq!(
+            action["params"]["message"][0]["data"]["text"], "relayed hi",
+            "{action}"
+        );
+        napcat.answer(&action, 777).await;
+    };
+    let (r, ()) = tokio::join!(call, napcat_side);
+    let v: serde_json::Value = r.unwrap().json().await.unwrap();
+    assert_eq!(v["n"], 1, "{v}");
+    // The platform's refusal comes back with its own words.
+    let call = client.get(&url).send();
+    let napcat_side = async {
+        let action = napcat.next_action().await;
+        napcat
+            .send(serde_json::json!({"status": "failed", "retcode": 120, "data": null, "message": "group muted", "echo": action["echo"]}))
+            .await;
+    };
+    let (r, ()) = tokio::join!(call, napcat_side);
+    let v: serde_json::Value = r.unwrap().json().await.unwrap();
+    let why = v["n"].as_str().unwrap_or_default();
+    assert!(why.contains("120") && why.contains("group muted"), "{v}");
+    // A's history has no such run: the run was b's.
+    let (_, runs) = a.get("/api/runs").await;
+    assert!(
+        !runs.to_string().contains("send.js"),
+        "the route ran on a: {runs}"
+    );
+}

@@ -108,7 +108,16 @@ pub async fn try_connect(
     self_id: &str,
     auth: Option<&str>,
 ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
-    let url = format!("{}/onebot/v11/ws", stack.url.replacen("http", "ws", 1));
+    try_connect_to(&stack.url, self_id, auth).await
+}
+
+/// `try_connect` to the server at `base` (`http://host:port`).
+pub async fn try_connect_to(
+    base: &str,
+    self_id: &str,
+    auth: Option<&str>,
+) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+    let url = format!("{}/onebot/v11/ws", base.replacen("http", "ws", 1));
     let mut req = url.into_client_request().unwrap();
     let h = req.headers_mut();
     h.insert("x-self-id", self_id.parse().unwrap());
