@@ -228,6 +228,20 @@ fn print_cluster(c: &Value) {
             }
         );
     }
+    let partitions = c["partitions"].as_array().cloned().unwrap_or_default();
+    if !partitions.is_empty() {
+        let unheld = partitions.iter().filter(|p| p["owner"].is_null()).count();
+        println!(
+            "  inbound {} messages waiting in {} partitions{}",
+            c["inbound_waiting"],
+            partitions.len(),
+            if unheld > 0 {
+                format!(", {unheld} without a holder")
+            } else {
+                String::new()
+            }
+        );
+    }
     let differ: Vec<&str> = c["plugins_differ"]
         .as_array()
         .into_iter()

@@ -246,6 +246,19 @@ impl Cluster {
             .collect())
     }
 
+    /// The messages waiting in each partition, queued or read and not yet started (handled
+    /// entries are deleted, so the stream's length is the lag).
+    pub async fn partition_lag(&self) -> Result<Vec<u64>, ClusterError> {
+        let mut pipe = redis::pipe();
+        for p in 0..PARTITIONS {
+            pipe.cmd("XLEN").arg(self.stream_key(p));
+        }
+        let mut conn = self.conn.clone();
+        pipe.query_async(&mut conn)
+            .await
+            .map_err(|e| self.command_error(e))
+    }
+
     /// Acknowledges entries of partition `p` and deletes them (a handled message is not kept).
     pub async fn ack(&self, p: u32, ids: &[String]) -> Result<(), ClusterError> {
         let key = self.stream_key(p);

@@ -1,5 +1,6 @@
 //! `GET /api/cluster`: this node, every node's last report (with its plugin versions, and
-//! which plugins differ between nodes: a half-finished deploy) and the ownership leases.
+//! which plugins differ between nodes: a half-finished deploy), the ownership leases and the
+//! inbound partitions with their holders and lag.
 
 use super::AppState;
 use axum::extract::State;
@@ -13,12 +14,26 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
     let Some(cluster) = state.cluster.clone() else {
         return Json(json!({ "enabled": false })).into_response();
     };
-    let (members, leases) = match (cluster.members().await, cluster.leases().await) {
-        (Ok(m), Ok(l)) => (m, l),
-        (Err(e), _) | (_, Err(e)) => {
+    let (members, leases, lag) = match (
+        cluster.members().await,
+        cluster.leases().await,
+        cluster.partition_lag().await,
+    ) {
+        (Ok(m), Ok(l), Ok(lag)) => (m, l, lag),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             return super::error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
         }
     };
+    // Each inbound partition: its holder and the messages waiting in it.
+    let partitions: Vec<_> = lag
+        .iter()
+        .enumerate()
+        .map(|(p, waiting)| {
+            let name = crate::cluster::partition_lease(p as u32);
+            let owner = leases.iter().find(|l| l.name == name).map(|l| &l.owner);
+            json!({ "partition": p, "owner": owner, "waiting": waiting })
+        })
+        .collect();
     let now = chrono::Utc::now().timestamp_millis();
     // A node is alive while its last report is younger than a lease.
     let lease_ms = cluster.settings().lease.as_millis() as i64;
@@ -64,6 +79,8 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
         "nodes": nodes,
         "leases": leases,
         "plugins_differ": mismatched,
+        "partitions": partitions,
+        "inbound_waiting": lag.iter().sum::<u64>(),
     }))
     .into_response()
 }

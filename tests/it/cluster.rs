@@ -251,6 +251,11 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
     );
     // Only the plugin deployed in two versions is flagged.
     assert_eq!(view["plugins_differ"], serde_json::json!(["t:p.js"]));
+    // Every inbound partition with its holder and its lag (nothing waits here).
+    let partitions = view["partitions"].as_array().unwrap();
+    assert_eq!(partitions.len(), isobot::cluster::PARTITIONS as usize);
+    assert!(partitions.iter().all(|p| p["waiting"] == 0), "{view}");
+    assert_eq!(view["inbound_waiting"], 0);
     // The operator's view.
     let o = b.isobot(&["status"]);
     assert!(o.status.success(), "{}", out(&o));
@@ -258,6 +263,10 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
     assert!(text.contains("cluster   node b of 2 (2 alive)"), "{text}");
     assert!(text.contains("owns account:telegram:tg"), "{text}");
     assert!(text.contains(" inbound partitions"), "{text}");
+    assert!(
+        text.contains("inbound 0 messages waiting in 16 partitions"),
+        "{text}"
+    );
     assert!(
         text.contains("plugins not the same on every node (a deploy in progress?): t:p.js"),
         "{text}"
