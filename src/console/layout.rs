@@ -88,7 +88,7 @@ pub fn s(v: &Value) -> &str {
 /// A run outcome or plugin state as a coloured badge.
 pub fn badge(text: &str) -> Markup {
     let class = match text {
-        "ok" | "sent" | "online" | "enabled" => "good",
+        "ok" | "sent" | "online" | "enabled" | "alive" => "good",
         "running" | "dry_run" | "http" => "info",
         "degraded" | "skipped_overlap" | "cancelled" | "skipped" | "disabled" | "warn" => "warn",
         "" => "muted",

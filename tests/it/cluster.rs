@@ -267,6 +267,21 @@ async fn status_shows_nodes_leases_and_plugins_that_differ_between_nodes() {
         text.contains("inbound 0 messages waiting in 16 partitions"),
         "{text}"
     );
+    // The console's overview shows the same.
+    let mut console = crate::console_client::Browser::new(&b);
+    console.login(crate::served::TOKEN).await;
+    let (status, _, page) = console.page("/console").await;
+    assert_eq!(status, 200);
+    let card = &page[page.find("id=\"cluster\"").expect("a cluster card")..];
+    assert!(card.contains("This is node <strong>b</strong>"), "{card}");
+    assert!(card.contains("0 inbound messages waiting"), "{card}");
+    assert!(card.contains("account:telegram:tg"), "{card}");
+    assert!(card.contains("inbound partitions"), "{card}");
+    assert!(
+        card.contains("<span class=\"badge good\">alive</span>"),
+        "{card}"
+    );
+    assert!(card.contains("(a deploy in progress?): t:p.js"), "{card}");
     assert!(
         text.contains("plugins not the same on every node (a deploy in progress?): t:p.js"),
         "{text}"

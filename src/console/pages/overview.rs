@@ -1,6 +1,7 @@
 //! `/console`: the server at a glance — version, uptime, memory, isolates, plugin states,
-//! accounts with their online state, the latest failed runs, and charts of runs, errors and p99
-//! run time over the last hour or day (`?window=day`). Refreshes itself every 15 s (htmx).
+//! accounts with their online state, the latest failed runs, charts of runs, errors and p99
+//! run time over the last hour or day (`?window=day`), and under `[cluster]` the nodes, their
+//! leases and the inbound lag. Refreshes itself every 15 s (htmx).
 
 use super::super::charts::{chart, Measure};
 use super::super::layout::{api_error, badge, duration_us, empty, frame, megabytes, s, time};
@@ -19,11 +20,12 @@ pub struct Params {
 
 async fn body(v: &Visitor, window: &str) -> Markup {
     let series_path = format!("/api/runs/series?window={window}");
-    let (status, accounts, series, failed) = tokio::join!(
+    let (status, accounts, series, failed, cluster) = tokio::join!(
         v.api.get("/api/status"),
         v.api.get("/api/accounts"),
         v.api.get(&series_path),
         v.api.get("/api/runs?outcome=failed&limit=8"),
+        v.api.get("/api/cluster"),
     );
     let here = format!("/console?window={window}");
     m! {
@@ -70,6 +72,70 @@ async fn body(v: &Visitor, window: &str) -> Markup {
                         Err(e) => (api_error(e)),
                     }
                 }
+            }
+            @match &cluster {
+                Ok(c) if c["enabled"] == true => (cluster_card(c)),
+                Ok(_) => {},
+                Err(e) => section.card { h2 { "Cluster" } (api_error(e)) },
+            }
+        }
+    }
+}
+
+/// The nodes with their state and leases (partitions counted), the inbound lag, and the
+/// plugins not the same on every node.
+fn cluster_card(c: &Value) -> Markup {
+    let nodes = c["nodes"].as_array().cloned().unwrap_or_default();
+    let differ: Vec<&str> = c["plugins_differ"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let leases = |n: &Value| -> String {
+        let all: Vec<&str> = n["leases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let partitions = all.iter().filter(|l| l.starts_with("partition:")).count();
+        let mut named: Vec<String> = all
+            .iter()
+            .filter(|l| !l.starts_with("partition:"))
+            .map(|l| l.to_string())
+            .collect();
+        if partitions > 0 {
+            named.push(format!("{partitions} inbound partitions"));
+        }
+        named.join(", ")
+    };
+    m! {
+        section.card #cluster {
+            h2 { "Cluster" }
+            p {
+                "This is node " strong { (s(&c["node"])) } " · Redis " code { (s(&c["redis"])) }
+                " · " (c["inbound_waiting"]) " inbound messages waiting"
+            }
+            div.table-wrap {
+                table {
+                    thead { tr { th { "Node" } th { "State" } th { "Version" } th.num { "Seen (ms ago)" } th.num { "Plugins" } th { "Holds" } } }
+                    tbody {
+                        @for n in &nodes {
+                            tr {
+                                td { (s(&n["node"])) }
+                                td { (badge(if n["alive"] == true { "alive" } else { "gone" })) }
+                                td { (s(&n["version"])) }
+                                td.num { (n["last_seen_ms_ago"]) }
+                                td.num { (n["plugins"].as_object().map_or(0, |p| p.len())) }
+                                td { (leases(n)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !differ.is_empty() {
+                p.warn-text { "Plugins not the same on every node (a deploy in progress?): " (differ.join(", ")) }
             }
         }
     }
