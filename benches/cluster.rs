@@ -116,7 +116,9 @@ fn main() {
     let seconds = env_u64("ISOBOT_HTTP_SECONDS", 5);
     let connections = env_u64("ISOBOT_HTTP_CONNECTIONS", 32);
     let dir = tempfile::tempdir().expect("temp dir");
-    let redis = LocalRedis::start(&dir.path().join("redis"), Listen::Tcp, &[])
+    let redis_dir = dir.path().join("redis");
+    std::fs::create_dir_all(&redis_dir).expect("redis folder");
+    let redis = LocalRedis::start(&redis_dir, Listen::Tcp, &[])
         .expect("start redis-server (apt-get install redis-server)");
     let configs = [0usize, 1, 2, 3];
     let label = |c: usize| {

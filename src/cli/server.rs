@@ -197,19 +197,14 @@ fn print_cluster(c: &Value) {
         s(&c["redis"])
     );
     for n in &nodes {
-        let all: Vec<&str> = n["leases"]
+        let mut leases: Vec<String> = n["holds"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+            .map(str::to_string)
             .collect();
-        // Partitions are many and alike: counted, not listed.
-        let partitions = all.iter().filter(|l| l.starts_with("partition:")).count();
-        let mut leases: Vec<String> = all
-            .iter()
-            .filter(|l| !l.starts_with("partition:"))
-            .map(|l| l.to_string())
-            .collect();
+        let partitions = n["partitions_held"].as_u64().unwrap_or(0);
         if partitions > 0 {
             leases.push(format!("{partitions} inbound partitions"));
         }

@@ -10,6 +10,10 @@ use axum::Json;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
+fn is_partition(lease: &str) -> bool {
+    lease.starts_with("partition:")
+}
+
 pub(super) async fn view(State(state): State<AppState>) -> Response {
     let Some(cluster) = state.cluster.clone() else {
         return Json(json!({ "enabled": false })).into_response();
@@ -50,6 +54,10 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
                 "alive": age < lease_ms,
                 "plugins": n.plugins,
                 "leases": leases.iter().filter(|l| l.owner == n.node).map(|l| &l.name).collect::<Vec<_>>(),
+                // What the node holds besides inbound partitions (accounts), and how many
+                // partitions: many and alike, they are counted.
+                "holds": leases.iter().filter(|l| l.owner == n.node && !is_partition(&l.name)).map(|l| &l.name).collect::<Vec<_>>(),
+                "partitions_held": leases.iter().filter(|l| l.owner == n.node && is_partition(&l.name)).count(),
             })
         })
         .collect();

@@ -92,19 +92,15 @@ fn cluster_card(c: &Value) -> Markup {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let leases = |n: &Value| -> String {
-        let all: Vec<&str> = n["leases"]
+    let holds = |n: &Value| -> String {
+        let mut named: Vec<String> = n["holds"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+            .map(str::to_string)
             .collect();
-        let partitions = all.iter().filter(|l| l.starts_with("partition:")).count();
-        let mut named: Vec<String> = all
-            .iter()
-            .filter(|l| !l.starts_with("partition:"))
-            .map(|l| l.to_string())
-            .collect();
+        let partitions = n["partitions_held"].as_u64().unwrap_or(0);
         if partitions > 0 {
             named.push(format!("{partitions} inbound partitions"));
         }
@@ -128,7 +124,7 @@ fn cluster_card(c: &Value) -> Markup {
                                 td { (s(&n["version"])) }
                                 td.num { (n["last_seen_ms_ago"]) }
                                 td.num { (n["plugins"].as_object().map_or(0, |p| p.len())) }
-                                td { (leases(n)) }
+                                td { (holds(n)) }
                             }
                         }
                     }
