@@ -22,11 +22,11 @@ const DEDUP_TTL_MS: u64 = 600_000;
 /// How long one blocking read waits (under the connection's response timeout).
 const BLOCK_MS: u64 = 1000;
 
-/// How long an entry must have been pending before another holder claims it. An entry a
-/// holder has read is acknowledged within milliseconds of its read; one left longer was read
-/// by a consumer that is gone. Not zero: a node that just lost the lease may still be
+/// How long an entry must have been pending before a holder claims it (`claim_pending`). An
+/// entry a holder has read is acknowledged within milliseconds of its read; one left longer
+/// was read by a consumer that is gone. Not zero: a node that just lost the lease may still be
 /// acknowledging what it had started.
-const CLAIM_IDLE_MS: u64 = 3000;
+pub const CLAIM_IDLE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Most entries read or claimed at once.
 const BATCH: usize = 64;
@@ -177,7 +177,7 @@ impl Cluster {
     }
 
     /// Claims, for this node, up to `BATCH` entries of partition `p` that were read and not
-    /// acknowledged for `CLAIM_IDLE_MS` (by a node that died, by a node whose blocked read was
+    /// acknowledged for `min_idle` (`CLAIM_IDLE`; by a node that died, by a node whose blocked read was
     /// answered after it lost the lease, or by this node before it lost it); `start` is the
     /// cursor ("0-0" first), the returned one is "0-0" when the scan is through.
     pub async fn claim_pending(
@@ -185,12 +185,13 @@ impl Cluster {
         conn: &mut ConnectionManager,
         p: u32,
         start: &str,
+        min_idle: std::time::Duration,
     ) -> Result<(String, Vec<Entry>), ClusterError> {
         let reply = redis::cmd("XAUTOCLAIM")
             .arg(self.stream_key(p))
             .arg(GROUP)
             .arg(&self.settings.node)
-            .arg(CLAIM_IDLE_MS)
+            .arg(min_idle.as_millis() as u64)
             .arg(start)
             .arg("COUNT")
             .arg(BATCH)

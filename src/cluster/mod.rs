@@ -14,7 +14,7 @@ mod replies;
 mod settings;
 mod share;
 
-pub use inbound::{partition_for, partition_lease, partition_of, Entry, PARTITIONS};
+pub use inbound::{partition_for, partition_lease, partition_of, Entry, CLAIM_IDLE, PARTITIONS};
 pub use lease::Start;
 pub use members::{LeaseView, NodeReport};
 pub use replies::{Replies, Waiting};

@@ -170,9 +170,20 @@ async fn a_repeated_message_id_is_dropped_and_a_dead_readers_entries_are_claimed
     assert_eq!(read.len(), 3);
     assert_eq!(read[0].msg.as_ref().unwrap(), &m);
     assert_eq!(read[1].reply_to, "x/1");
-    // b takes over: it claims what a left pending, in order, and nothing new is left.
+    // b takes over. Entries read a moment ago are not claimed yet (a may still be
+    // acknowledging them)…
     let mut cb = b.stream_connection().await.unwrap();
-    let (next, claimed) = b.claim_pending(&mut cb, p, "0-0").await.unwrap();
+    let (_, young) = b
+        .claim_pending(&mut cb, p, "0-0", super::CLAIM_IDLE)
+        .await
+        .unwrap();
+    assert!(young.is_empty(), "claimed entries read just now");
+    // …once they have been pending that long (no idle time asked here, in place of waiting),
+    // b claims what a left pending, in order, and nothing new is left.
+    let (next, claimed) = b
+        .claim_pending(&mut cb, p, "0-0", std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(next, "0-0");
     let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
     let want: Vec<&str> = read.iter().map(|e| e.id.as_str()).collect();
@@ -181,6 +192,9 @@ async fn a_repeated_message_id_is_dropped_and_a_dead_readers_entries_are_claimed
     // Acknowledged entries are gone from the stream and from the pending list.
     let all: Vec<String> = claimed.into_iter().map(|e| e.id).collect();
     b.ack(p, &all).await.unwrap();
-    let (_, again) = b.claim_pending(&mut cb, p, "0-0").await.unwrap();
+    let (_, again) = b
+        .claim_pending(&mut cb, p, "0-0", std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert!(again.is_empty());
 }

@@ -208,7 +208,11 @@ impl Consumer {
                 scanned = tokio::time::Instant::now();
             }
             let read = match cursor.take() {
-                Some(start) => match self.cluster.claim_pending(&mut conn, self.p, &start).await {
+                Some(start) => match self
+                    .cluster
+                    .claim_pending(&mut conn, self.p, &start, cluster::CLAIM_IDLE)
+                    .await
+                {
                     Ok((next, entries)) => {
                         cursor = (next != "0-0").then_some(next);
                         Ok(entries)
