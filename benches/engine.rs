@@ -1,5 +1,6 @@
 //! Engine benchmarks (issue 2): a warm run of the hello plugin through the console adapter, one
-//! push from JS to the console adapter, and isolate cold start with and without the snapshot.
+//! push from JS to the console adapter, the per-run SDK objects and context inside a run, and
+//! isolate cold start with and without the snapshot.
 //!
 //! `cargo bench --bench engine`
 
@@ -97,6 +98,28 @@ fn benches(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let start = Instant::now();
             let o = rt.block_on(pusher.run(message(&iters.to_string()), opts()));
+            assert!(o.status.is_ok(), "{}", o.status);
+            start.elapsed()
+        })
+    });
+
+    // The per-run SDK work without the hand-off (issue 15): one run builds `n` Senders and reads
+    // a getter and a param from each (each Sender fetches the run context once); the time per
+    // Sender is the run time over n.
+    let senders = plugin(
+        &rt,
+        services.clone(),
+        "const { Sender, getSenderID } = require('./middleware.js');\n\
+         const n = Number(await new Sender(getSenderID()).getMessage());\n\
+         for (let i = 0; i < n; i++) {\n\
+           const s = new Sender(getSenderID());\n\
+           if ((await s.getUserName()) !== 'bench' || (await s.param(1)) !== String(n)) throw new Error('context');\n\
+         }",
+    );
+    c.bench_function("sender_with_context_in_js", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            let o = rt.block_on(senders.run(message(&iters.to_string()), opts()));
             assert!(o.status.is_ok(), "{}", o.status);
             start.elapsed()
         })

@@ -112,11 +112,5 @@
         enumerable: false,
       });
     },
-    // Capability files (js/30_*.js ...) add SDK functions here, while the snapshot is made: on
-    // `sdkMembers` for the object `require('./middleware.js')` returns, on `senderMembers` for
-    // every Sender (functions that need no run id). They are spread into each new object: a
-    // spread defines its properties, so a setter a plugin put on Object.prototype is not hit.
-    sdkMembers: {},
-    senderMembers: {},
   };
 })(globalThis);

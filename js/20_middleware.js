@@ -81,10 +81,41 @@
   // Timers (and their hold on the run) live in 40_web.js, loaded later.
   const sleep = (ms) => I.sleep(ms);
 
+  /**
+   * The run's context as an object with one shape for every run (fast to read). The op hands
+   * over a flat array (src/ext/run.rs, op_isobot_ctx, documents the order); absent optional
+   * parts are undefined.
+   */
+  I.runContext = (runId) => {
+    const a = ops.op_isobot_ctx(runId);
+    return {
+      imtype: a[0],
+      kind: a[1],
+      message: {
+        user: a[2],
+        user_name: a[3],
+        user_avatar: a[4],
+        chat: a[5],
+        chat_name: a[6],
+        admin: a[7],
+        text: a[8],
+        message_id: a[9],
+        mentions: a[13],
+        mentions_me: a[14],
+        reply_to: a[15],
+        media: a[16],
+      },
+      params: a[10],
+      route: a[11],
+      event: a[12],
+      plugin: { title: a[17], version: a[18] },
+    };
+  };
+
   /** The run's context, fetched once per Sender/SDK object on first use. */
   function contextOf(runId) {
     let cached = null;
-    return () => (cached === null ? (cached = ops.op_isobot_ctx(runId)) : cached);
+    return () => (cached === null ? (cached = I.runContext(runId)) : cached);
   }
 
   /** Ends what JS holds for a run that was cancelled (timeout): its timers. */
@@ -144,16 +175,18 @@
     }
   }
 
+  // Every member is an own property and a closure over the run (a plugin may call it detached:
+  // `const { reply } = s`), so per run they are made as cheaply as possible: one closure per
+  // member (a getter reads the cached context itself), and the shared functions (store,
+  // autClaw) named in the literal - a spread (CopyDataProperties) cost more than the literal.
   function makeSender(runId) {
     const ctx = contextOf(runId);
     const A = I.autclaw;
-    const msg = () => ctx().message;
-    const route = () => ctx().route ?? {};
+    const S = I.store;
     // The body arrives as bytes (binary bodies stay intact); decoded as UTF-8 on first use.
     let bodyText = null;
     const routeBody = () =>
       bodyText === null ? (bodyText = I.decode(ops.op_isobot_route_body(runId))) : bodyText;
-    const value = (f) => () => P.PromiseResolve(f());
     const reply = (kind, fn) => (content, options) => {
       warnPromise(runId, fn, "content", content);
       return P.PromisePrototypeThen(
@@ -162,35 +195,35 @@
       );
     };
     const s = {
-      getSenderID: value(() => P.StringCtor(runId)),
-      getImtype: value(() => ctx().imtype),
-      getUserID: value(() => msg().user),
-      getUserName: value(() => msg().user_name),
-      getUserAvatarUrl: value(() => msg().user_avatar),
-      getChatID: value(() => msg().chat),
-      getChatName: value(() => msg().chat_name),
-      getGroupName: value(() => msg().chat_name),
-      isAdmin: value(() => msg().admin),
-      getMessage: value(() => msg().text),
-      getMessageID: value(() => msg().message_id),
+      getSenderID: () => P.PromiseResolve(P.StringCtor(runId)),
+      getImtype: () => P.PromiseResolve(ctx().imtype),
+      getUserID: () => P.PromiseResolve(ctx().message.user),
+      getUserName: () => P.PromiseResolve(ctx().message.user_name),
+      getUserAvatarUrl: () => P.PromiseResolve(ctx().message.user_avatar),
+      getChatID: () => P.PromiseResolve(ctx().message.chat),
+      getChatName: () => P.PromiseResolve(ctx().message.chat_name),
+      getGroupName: () => P.PromiseResolve(ctx().message.chat_name),
+      isAdmin: () => P.PromiseResolve(ctx().message.admin),
+      getMessage: () => P.PromiseResolve(ctx().message.text),
+      getMessageID: () => P.PromiseResolve(ctx().message.message_id),
       param: (i) => {
         const params = ctx().params;
         const n = P.NumberCtor(i);
         return P.PromiseResolve(n >= 1 && n <= params.length ? params[n - 1] : "");
       },
       // Route context (SDK.md sec. 2): the HTTP request; '' / {} elsewhere.
-      getRouterPath: value(() => route().path ?? ""),
-      getRouterMethod: value(() => route().method ?? ""),
-      getRouterParams: value(() => ({ ...(route().params ?? {}) })),
-      getRouterQuery: value(() => ({ ...(route().query ?? {}) })),
-      getRouterHeaders: value(() => ({ ...(route().headers ?? {}) })),
-      getRouterCookies: value(() => ({ ...(route().cookies ?? {}) })),
-      getRouterBody: value(() => routeBodyParsed(route(), routeBody())),
-      getRouterData: value(routeBody),
+      getRouterPath: () => P.PromiseResolve((ctx().route ?? {}).path ?? ""),
+      getRouterMethod: () => P.PromiseResolve((ctx().route ?? {}).method ?? ""),
+      getRouterParams: () => P.PromiseResolve({ ...((ctx().route ?? {}).params ?? {}) }),
+      getRouterQuery: () => P.PromiseResolve({ ...((ctx().route ?? {}).query ?? {}) }),
+      getRouterHeaders: () => P.PromiseResolve({ ...((ctx().route ?? {}).headers ?? {}) }),
+      getRouterCookies: () => P.PromiseResolve({ ...((ctx().route ?? {}).cookies ?? {}) }),
+      getRouterBody: () => P.PromiseResolve(routeBodyParsed(ctx().route ?? {}, routeBody())),
+      getRouterData: () => P.PromiseResolve(routeBody()),
       response: (data, status) =>
         P.PromiseResolve(ops.op_isobot_respond(runId, data === undefined ? null : data, P.NumberCtor(status) || 200)),
-      getPluginName: value(() => ctx().plugin.title),
-      getPluginVersion: value(() => ctx().plugin.version),
+      getPluginName: () => P.PromiseResolve(ctx().plugin.title),
+      getPluginVersion: () => P.PromiseResolve(ctx().plugin.version),
       setContinue: () => P.PromiseResolve(ops.op_isobot_set_continue(runId)),
       reply: reply("text", "reply"),
       replyText: reply("text", "replyText"),
@@ -213,9 +246,9 @@
       getEventData: () => A.getEventData(ctx),
       getMediaItems: () => A.getMediaItems(ctx),
       // Mentions, quotes and protocol actions (docs/adapters.md).
-      getAtList: value(() => P.ArrayPrototypeSlice(msg().mentions ?? [])),
-      isAtMe: value(() => msg().mentions_me === true),
-      getReplyID: value(() => msg().reply_to ?? ""),
+      getAtList: () => P.PromiseResolve(P.ArrayPrototypeSlice(ctx().message.mentions ?? [])),
+      isAtMe: () => P.PromiseResolve(ctx().message.mentions_me === true),
+      getReplyID: () => P.PromiseResolve(ctx().message.reply_to ?? ""),
       callAction: (name, params, options) => callAction(runId, name, params, options),
       answerRequest: (approve, note) => answerRequest(runId, ctx, approve, note),
       answerCallbackQuery: (text, options) => answerCallbackQuery(runId, ctx, text, options),
@@ -237,7 +270,16 @@
           : str(target);
         return P.PromisePrototypeThen(ops.op_isobot_recall(runId, mid), receipt);
       },
-      ...I.senderMembers,
+      // Storage (js/30_store.js): the same functions on every Sender and SDK object.
+      get: S.get,
+      set: S.set,
+      del: S.del,
+      bucketGet: S.bucketGet,
+      bucketSet: S.bucketSet,
+      bucketDel: S.bucketDel,
+      bucketKeys: S.bucketKeys,
+      bucketAllKeys: S.bucketAllKeys,
+      bucketAll: S.bucketAll,
     };
     return s;
   }
@@ -264,6 +306,7 @@
   I.makeSdk = (runId) => {
     const ctx = contextOf(runId);
     const A = I.autclaw;
+    const S = I.store;
     let sender = null;
     const own = () => (sender === null ? (sender = makeSender(runId)) : sender);
     const sdk = {
@@ -297,7 +340,16 @@
       pushVideo: makePush(runId, "video"),
       pushFile: makePush(runId, "file"),
       pushMixed: makePush(runId, "mixed"),
-      ...I.sdkMembers,
+      get: S.get,
+      set: S.set,
+      del: S.del,
+      bucketGet: S.bucketGet,
+      bucketSet: S.bucketSet,
+      bucketDel: S.bucketDel,
+      bucketKeys: S.bucketKeys,
+      bucketAllKeys: S.bucketAllKeys,
+      bucketAll: S.bucketAll,
+      importJs: I.importJs,
     };
     return sdk;
   };

@@ -66,11 +66,7 @@
     bucketAllKeys: (bucket) => promised(() => op_isobot_store_keys(str(bucket), false, "")),
     bucketAll: (bucket) => promised(() => all(bucket)),
   };
-  const NAMES = P.ObjectKeys(STORE);
-
-  for (let i = 0; i < NAMES.length; i++) {
-    I.sdkMembers[NAMES[i]] = STORE[NAMES[i]];
-    I.senderMembers[NAMES[i]] = STORE[NAMES[i]];
-  }
+  // 20_middleware.js names each of them in the Sender and SDK literals.
+  I.store = STORE;
 
 })(globalThis);

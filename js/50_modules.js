@@ -206,5 +206,4 @@
     const file = colon >= 0 ? P.StringPrototypeSlice(spec, colon + 1) : spec;
     return load("", "./" + (P.StringPrototypeStartsWith(file, "./") ? P.StringPrototypeSlice(file, 2) : file));
   };
-  I.sdkMembers.importJs = I.importJs;
 })(globalThis);

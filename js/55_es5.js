@@ -56,7 +56,7 @@
   function ctx() {
     const id = run();
     if (id !== ctxRun) {
-      ctxCache = ops.op_isobot_ctx(id);
+      ctxCache = I.runContext(id);
       ctxRun = id;
     }
     return ctxCache;

@@ -3,8 +3,7 @@
 //! async ops are pending. JS: `00_primordials.js`, `10_console.js` (base), `90_runtime.js`.
 
 use super::{js_file, JsFile, RunEnded};
-use crate::event::{Event, Message};
-use crate::run::{ContextKind, PluginInfo, RouteRequest, RunStatus, Runs};
+use crate::run::{PluginInfo, RunStatus, Runs};
 use deno_core::{op2, v8, OpState};
 use serde::Serialize;
 use std::sync::Arc;
@@ -40,28 +39,15 @@ pub enum RunOpError {
     Context(String),
 }
 
-#[derive(Serialize)]
-struct PluginView<'a> {
-    id: &'a str,
-    title: &'a str,
-    version: &'a str,
-}
-
-#[derive(Serialize)]
-struct CtxView<'a> {
-    imtype: &'a str,
-    kind: ContextKind,
-    message: &'a Message,
-    params: &'a [String],
-    rule: Option<&'a str>,
-    route: Option<&'a RouteRequest>,
-    /// `{kind, data}` of an event run (`getEventType`/`getEventData`), absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'a Event>,
-    plugin: PluginView<'a>,
-}
-
-/// The run's context for the Sender getters (cached by JS for the run's lifetime).
+/// The run's context for the Sender getters, as one flat array that `I.runContext`
+/// (js/20_middleware.js) turns into an object literal; JS caches it for the run's lifetime.
+/// Only the fields JS reads, in this order (keep the two in step):
+/// `[imtype, kind, user, user_name, user_avatar, chat, chat_name, admin, text, message_id,
+///   params, route|null, event|undefined, mentions|undefined, mentions_me, reply_to,
+///   media|undefined, plugin title, plugin version]`.
+/// Why not serde_v8 of a struct: that made every object key by key, with a null prototype,
+/// in dictionary mode (slow to build and to read); this is one array of primitives, and the
+/// rarely present parts (route, event, mentions, media) go through serde_v8 only when present.
 #[op2]
 fn op_isobot_ctx<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -72,25 +58,72 @@ fn op_isobot_ctx<'s>(
     let runs = state.borrow::<Runs>();
     let run = runs.get(run_id).ok_or(RunEnded { run_id })?;
     let ctx = &run.ctx;
-    // Straight to V8 from the borrowed context: no owned copy, no JSON value in between.
-    deno_core::serde_v8::to_v8(
-        scope,
-        CtxView {
-            imtype: ctx.imtype(),
-            kind: ctx.kind,
-            message: &ctx.message,
-            params: &ctx.params,
-            rule: ctx.rule.as_deref(),
-            route: ctx.route.as_ref(),
-            event: ctx.event.as_ref(),
-            plugin: PluginView {
-                id: &plugin.id,
-                title: &plugin.name(),
-                version: &plugin.version,
-            },
-        },
-    )
-    .map_err(|e| RunOpError::Context(e.to_string()))
+    let m = &ctx.message;
+    let mut params = Vec::with_capacity(ctx.params.len());
+    for p in &ctx.params {
+        params.push(text(scope, p)?);
+    }
+    let params = v8::Array::new_with_elements(scope, &params).into();
+    let undefined: v8::Local<v8::Value> = v8::undefined(scope).into();
+    let route = match &ctx.route {
+        Some(r) => serialized(scope, r)?,
+        None => v8::null(scope).into(),
+    };
+    let event = match &ctx.event {
+        Some(e) => serialized(scope, e)?,
+        None => undefined,
+    };
+    let mentions = if m.mentions.is_empty() {
+        undefined
+    } else {
+        serialized(scope, &m.mentions)?
+    };
+    let media = if m.media.is_empty() {
+        undefined
+    } else {
+        serialized(scope, &m.media)?
+    };
+    let values = [
+        text(scope, ctx.imtype())?,
+        text(scope, ctx.kind.as_str())?,
+        text(scope, &m.user)?,
+        text(scope, &m.user_name)?,
+        text(scope, &m.user_avatar)?,
+        text(scope, &m.chat)?,
+        text(scope, &m.chat_name)?,
+        v8::Boolean::new(scope, m.admin).into(),
+        text(scope, &m.text)?,
+        text(scope, &m.message_id)?,
+        params,
+        route,
+        event,
+        mentions,
+        v8::Boolean::new(scope, m.mentions_me).into(),
+        text(scope, &m.reply_to)?,
+        media,
+        text(scope, &plugin.name())?,
+        text(scope, &plugin.version)?,
+    ];
+    Ok(v8::Array::new_with_elements(scope, &values).into())
+}
+
+fn text<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    s: &str,
+) -> Result<v8::Local<'s, v8::Value>, RunOpError> {
+    v8::String::new(scope, s).map(Into::into).ok_or_else(|| {
+        RunOpError::Context(format!(
+            "a string of {} bytes is longer than V8 allows",
+            s.len()
+        ))
+    })
+}
+
+fn serialized<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    value: &impl Serialize,
+) -> Result<v8::Local<'s, v8::Value>, RunOpError> {
+    deno_core::serde_v8::to_v8(scope, value).map_err(|e| RunOpError::Context(e.to_string()))
 }
 
 /// JS reports that run `run_id`'s promise settled.

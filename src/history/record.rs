@@ -194,12 +194,7 @@ impl RunSummary {
 }
 
 pub fn trigger(kind: ContextKind) -> &'static str {
-    match kind {
-        ContextKind::Message => "message",
-        ContextKind::Cron => "cron",
-        ContextKind::Fake => "fake",
-        ContextKind::Route => "route",
-    }
+    kind.as_str()
 }
 
 /// `/path/p.js:12:5` from a stack that names the plugin file.

@@ -35,6 +35,18 @@ pub enum ContextKind {
     Route,
 }
 
+impl ContextKind {
+    /// The name JS sees (`ctx.kind`) and the run history records; the serde name too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextKind::Message => "message",
+            ContextKind::Cron => "cron",
+            ContextKind::Fake => "fake",
+            ContextKind::Route => "route",
+        }
+    }
+}
+
 /// What one run sees through its Sender.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunContext {

@@ -178,6 +178,46 @@ out({{ ok: r.ok, id: String(r) }});
     assert_eq!(sent[0]["target"], json!({"type": "group", "id": "g7"}));
 }
 
+/// The Sender and the SDK object are built per run from literals that name each member
+/// (issue 15: no spread): every member, storage included, stays an own enumerable property
+/// that works detached and in a copy (`{...s}`, `Object.assign`), as plugins use them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_and_sender_members_are_own_properties_that_work_detached_and_copied() {
+    let bot = Bot::new(vec![console("qq", "qa", true)]);
+    let src = format!(
+        "{PRELUDE}\
+const mw = require('./middleware.js');
+const s = new Sender(getSenderID());
+const store = ['get', 'set', 'del', 'bucketGet', 'bucketSet', 'bucketDel', 'bucketKeys', 'bucketAllKeys', 'bucketAll'];
+const own = (o, n) => Object.prototype.hasOwnProperty.call(o, n) && Object.keys(o).includes(n) && typeof o[n] === 'function';
+const missing = [...store.filter((n) => !own(s, n)).map((n) => 's.' + n),
+  ...[...store, 'importJs', 'push', 'getSenderID'].filter((n) => !own(mw, n)).map((n) => 'mw.' + n)];
+const {{ bucketSet }} = s;
+const {{ bucketGet }} = mw;
+await bucketSet('detached', 'k', 'v1');
+const copy = {{ ...s }};
+const assigned = Object.assign({{}}, mw);
+const viaCopy = await copy.getMessage();
+await copy.reply('copied ' + (await assigned.bucketGet('detached', 'k')));
+out({{ missing, same: s.reply === s.reply && mw.get === s.get, got: await bucketGet('detached', 'k'), viaCopy }});
+"
+    );
+    let iso = bot.start("own_members.js", &src).await;
+    let o = run(
+        &iso,
+        msg_ctx(message("qq", "qa", "g8", "u8", "members"), &[]),
+    )
+    .await;
+    assert_ok(&o);
+    let r = &outs(&o)[0];
+    assert_eq!(r["missing"], json!([]));
+    assert_eq!(r["same"], json!(true));
+    assert_eq!(r["got"], json!("v1"));
+    assert_eq!(r["viaCopy"], json!("members"));
+    let sent = bot.console_sends();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["payload"]["text"], "copied v1");
+}
 const GETTERS: &str = "\
 const s = new Sender(getSenderID());
 const names = ['getUserID', 'getUserName', 'getUserAvatarUrl', 'getChatID', 'getChatName', 'getGroupName', 'isAdmin', 'getMessage', 'getMessageID', 'getImtype'];
