@@ -1,7 +1,8 @@
-//! Answers of partitioned messages: an HTTP request that posted a message waits for its runs,
-//! which may happen on another node. The waiting node names itself in the stream entry
-//! (`{node}/{n}`); the node that handled the message publishes the runs (JSON) on the channel
-//! `{prefix}:reply:{node}`, or hands them over in process when it is the same node.
+//! Answers from other nodes: an HTTP request that posted a message waits for its runs, which
+//! may happen on another node, and a relayed send waits for its receipt (`adapters/relay.rs`).
+//! The waiting node names itself in what it queues (`{node}/{n}`); the answering node publishes
+//! the answer (JSON) on the channel `{prefix}:reply:{node}`, or hands it over in process when it
+//! is the same node.
 
 use super::{Cluster, ClusterError};
 use futures::StreamExt;
