@@ -28,6 +28,9 @@ const BLOCK_MS: u64 = 1000;
 /// acknowledging what it had started.
 pub const CLAIM_IDLE: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// How long the note of which node took an entry lives: past the longest wait for an answer.
+const TAKEN_TTL_MS: u64 = 900_000;
+
 /// Most entries read or claimed at once.
 const BATCH: usize = 64;
 
@@ -262,10 +265,44 @@ impl Cluster {
 
     /// Acknowledges entries of partition `p` and deletes them (a handled message is not kept).
     pub async fn ack(&self, p: u32, ids: &[String]) -> Result<(), ClusterError> {
+        self.ack_pipe(p, ids)
+            .query_async::<()>(&mut self.conn.clone())
+            .await
+            .map_err(|e| self.command_error(e))
+    }
+
+    /// `ack` of one entry whose runs this node starts now, noting which node took it (in the
+    /// same round trip) so that a request waiting for its answer can tell when that node died.
+    pub async fn ack_taken(&self, p: u32, id: &str) -> Result<(), ClusterError> {
+        let mut pipe = self.ack_pipe(p, &[id.to_string()]);
+        pipe.cmd("SET")
+            .arg(self.taken_key(p, id))
+            .arg(&self.settings.node)
+            .arg("PX")
+            .arg(TAKEN_TTL_MS)
+            .ignore();
+        pipe.query_async::<()>(&mut self.conn.clone())
+            .await
+            .map_err(|e| self.command_error(e))
+    }
+
+    /// The node that took entry `id` of partition `p` (started its runs), if one did lately.
+    pub async fn taken_by(&self, p: u32, id: &str) -> Result<Option<String>, ClusterError> {
+        redis::cmd("GET")
+            .arg(self.taken_key(p, id))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(|e| self.command_error(e))
+    }
+
+    fn taken_key(&self, p: u32, id: &str) -> String {
+        self.key(&["taken", &p.to_string(), id])
+    }
+
+    fn ack_pipe(&self, p: u32, ids: &[String]) -> redis::Pipeline {
         let key = self.stream_key(p);
-        let mut conn = self.conn.clone();
-        redis::pipe()
-            .cmd("XACK")
+        let mut pipe = redis::pipe();
+        pipe.cmd("XACK")
             .arg(&key)
             .arg(GROUP)
             .arg(ids)
@@ -273,9 +310,7 @@ impl Cluster {
             .cmd("XDEL")
             .arg(&key)
             .arg(ids)
-            .ignore()
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| self.command_error(e))
+            .ignore();
+        pipe
     }
 }

@@ -45,6 +45,16 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether `node` is this node or alive in its current view of the cluster.
+    pub fn is_alive(&self, node: &str) -> bool {
+        node == self.settings.node
+            || self
+                .alive
+                .read()
+                .map(|a| a.iter().any(|n| n == node))
+                .unwrap_or(true)
+    }
+
     /// Whether partition `p` belongs to this node in its current view of the cluster.
     pub fn partition_is_mine(&self, p: u32) -> bool {
         let alive = self.alive.read().map(|a| a.clone()).unwrap_or_default();

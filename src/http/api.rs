@@ -109,6 +109,48 @@ pub(super) async fn post_message(State(state): State<AppState>, body: Bytes) -> 
 /// How long `POST /api/messages` waits for the runs of a message it queued under `[cluster]`.
 const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The answer (runs as JSON) to the message queued as entry `id` of partition `p`. Every
+/// renewal period without one, it looks which node took the message: when that node is gone,
+/// its runs died with it and no answer will come (502, at once rather than after the wait).
+async fn answer_of(
+    cluster: &crate::cluster::Cluster,
+    rx: &mut tokio::sync::oneshot::Receiver<String>,
+    p: u32,
+    id: &str,
+) -> Result<String, (StatusCode, String)> {
+    let every = cluster.settings().renew_every();
+    let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
+    loop {
+        let slice = every.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        match tokio::time::timeout(slice, &mut *rx).await {
+            Ok(Ok(runs)) => return Ok(runs),
+            Ok(Err(_)) => break,
+            Err(_) if tokio::time::Instant::now() >= deadline => break,
+            Err(_) => {}
+        }
+        if let Ok(Some(node)) = cluster.taken_by(p, id).await {
+            if !cluster.is_alive(&node) {
+                return Err((
+                    StatusCode::BAD_GATEWAY,
+                    format!(
+                        "node {node} was running the plugins of this message ({id}) and went away: \
+                         those runs ended with it and are not retried; send the message again if it \
+                         should run"
+                    ),
+                ));
+            }
+        }
+    }
+    Err((
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "the message was queued ({id}) but its runs did not end within {}; \
+             see the run history of the node that handled it",
+            crate::duration::show(ANSWER_WAIT)
+        ),
+    ))
+}
+
 /// `POST /api/messages` under `[cluster]`: the message goes into its partition stream and the
 /// answer is the runs of whichever node handles it (docs/cluster.md).
 async fn queued(
@@ -122,21 +164,17 @@ async fn queued(
     match cluster.enqueue(&msg, &waiting.reply_to).await {
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Ok(None) => Json(json!({ "runs": [], "duplicate": true })).into_response(),
-        Ok(Some(id)) => match tokio::time::timeout(ANSWER_WAIT, &mut waiting.rx).await {
-            Ok(Ok(runs)) => {
-                let runs: serde_json::Value =
-                    serde_json::from_str(&runs).unwrap_or_else(|_| json!([]));
-                Json(json!({ "runs": runs })).into_response()
+        Ok(Some(id)) => {
+            let p = crate::cluster::partition_of(&msg);
+            match answer_of(cluster, &mut waiting.rx, p, &id).await {
+                Ok(runs) => {
+                    let runs: serde_json::Value =
+                        serde_json::from_str(&runs).unwrap_or_else(|_| json!([]));
+                    Json(json!({ "runs": runs })).into_response()
+                }
+                Err((status, why)) => error(status, why),
             }
-            _ => error(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!(
-                    "the message was queued ({id}) but its runs did not end within {}; \
-                     see the run history of the node that handled it",
-                    crate::duration::show(ANSWER_WAIT)
-                ),
-            ),
-        },
+        }
     }
 }
 

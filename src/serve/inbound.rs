@@ -273,7 +273,13 @@ impl Consumer {
         }
         let me = self.clone();
         tokio::spawn(async move {
-            if let Err(err) = me.cluster.ack(me.p, std::slice::from_ref(&e.id)).await {
+            let acked = if e.reply_to.is_empty() {
+                me.cluster.ack(me.p, std::slice::from_ref(&e.id)).await
+            } else {
+                // Someone waits for the answer: it may need to know who took the message.
+                me.cluster.ack_taken(me.p, &e.id).await
+            };
+            if let Err(err) = acked {
                 tracing::warn!(
                     partition = me.p,
                     "cannot acknowledge an inbound message: {err}"
