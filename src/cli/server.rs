@@ -197,17 +197,7 @@ fn print_cluster(c: &Value) {
         s(&c["redis"])
     );
     for n in &nodes {
-        let mut leases: Vec<String> = n["holds"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        let partitions = n["partitions_held"].as_u64().unwrap_or(0);
-        if partitions > 0 {
-            leases.push(format!("{partitions} inbound partitions"));
-        }
+        let holds = crate::http::holdings(n);
         println!(
             "  node    {}  {}  pid {}  v{}  seen {} ms ago  {} plugins{}",
             s(&n["node"]),
@@ -216,10 +206,10 @@ fn print_cluster(c: &Value) {
             s(&n["version"]),
             n["last_seen_ms_ago"],
             n["plugins"].as_object().map_or(0, |p| p.len()),
-            if leases.is_empty() {
+            if holds.is_empty() {
                 String::new()
             } else {
-                format!("  owns {}", leases.join(", "))
+                format!("  owns {holds}")
             }
         );
     }

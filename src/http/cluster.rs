@@ -10,6 +10,23 @@ use axum::Json;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a node of the view holds, as `isobot status` and the console name it: its accounts,
+/// then how many inbound partitions ("" when nothing).
+pub fn holdings(node: &serde_json::Value) -> String {
+    let mut named: Vec<String> = node["holds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let partitions = node["partitions_held"].as_u64().unwrap_or(0);
+    if partitions > 0 {
+        named.push(format!("{partitions} inbound partitions"));
+    }
+    named.join(", ")
+}
+
 fn is_partition(lease: &str) -> bool {
     lease.starts_with("partition:")
 }

@@ -27,6 +27,7 @@ pub mod session;
 mod sources;
 mod sse;
 
+pub use cluster::holdings;
 pub use listener::{Draining, HttpSettings};
 
 use crate::dispatch::Dispatcher;

@@ -318,13 +318,7 @@ async fn messages_spread_over_two_nodes_are_each_handled_once_and_repeated_ids_a
     let b = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "b"));
     let nodes = [&a, &b];
     // The partitions are split between the two nodes (each takes its share).
-    wait_for("both nodes serve partitions", WAIT_LONG, || {
-        let owners = partition_owners(&redis);
-        ["a", "b"]
-            .iter()
-            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n)))
-    })
-    .await;
+    both_serve_partitions(&redis).await;
     // 200 messages in 20 chats, alternating between the nodes, 20 at a time.
     for batch in 0..10 {
         let posts = (0..20).map(|i| {
@@ -394,6 +388,20 @@ fn partition_owners(redis: &LocalRedis) -> Vec<Option<String>> {
         .collect()
 }
 
+/// Waits until nodes `a` and `b` both hold inbound partitions (the split has settled).
+async fn both_serve_partitions(redis: &LocalRedis) {
+    wait_for("both nodes serve partitions", WAIT_LONG, || {
+        let owners = partition_owners(redis);
+        ["a", "b"]
+            .iter()
+            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n)))
+    })
+    .await;
+}
+
+/// Asks, waits in `listen()` for the answer, replies with it.
+const ASK: &str = "//[author: t]\n//[rule: ^ask$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst answer = await s.listen(60000);\nawait s.reply('got ' + answer);\n";
+
 /// How many runs of `node` wait in `listen()`.
 async fn listening(node: &Served) -> u64 {
     node.get("/api/status").await.1["listening"]
@@ -406,10 +414,9 @@ async fn a_listen_dialog_succeeds_when_the_follow_up_arrives_at_the_other_node()
     let Some((_dir, redis)) = redis() else {
         return;
     };
-    let ask = "//[author: t]\n//[rule: ^ask$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst answer = await s.listen(60000);\nawait s.reply('got ' + answer);\n";
     // Runs only when no listener took the follow-up.
     let yes = "//[author: t]\n//[rule: ^yes \\d+$]\nconst { Sender, getSenderID } = require('./middleware.js');\nawait new Sender(getSenderID()).reply('not taken');\n";
-    let files = [("ask.js", ask), ("yes.js", yes)];
+    let files = [("ask.js", ASK), ("yes.js", yes)];
     let a = Served::start(&files, &cluster_toml(&redis, "a"));
     let b = Served::start(&files, &cluster_toml(&redis, "b"));
     // Asked at one node, answered at the other, both ways round.
@@ -447,8 +454,7 @@ async fn a_partition_with_a_waiting_dialog_moves_to_a_joining_node_only_after_th
     let Some((_dir, redis)) = redis() else {
         return;
     };
-    let ask = "//[author: t]\n//[rule: ^ask$]\nconst { Sender, getSenderID } = require('./middleware.js');\nconst s = new Sender(getSenderID());\nconst answer = await s.listen(60000);\nawait s.reply('got ' + answer);\n";
-    let files = [("ask.js", ask)];
+    let files = [("ask.js", ASK)];
     let a = Served::start(&files, &fast_lease(&redis, "a"));
     wait_for("a alone serves every partition", WAIT_LONG, || {
         partition_owners(&redis)
@@ -517,13 +523,7 @@ async fn a_node_killed_mid_stream_leaves_its_queued_messages_to_the_survivor_and
     };
     let mut a = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "a"));
     let b = Served::start(&[("count.js", COUNT)], &fast_lease(&redis, "b"));
-    wait_for("both nodes serve partitions", WAIT_LONG, || {
-        let owners = partition_owners(&redis);
-        ["a", "b"]
-            .iter()
-            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n)))
-    })
-    .await;
+    both_serve_partitions(&redis).await;
     // 120 messages in 40 chats, all posted to b, 8 at a time; a is killed after the first 30
     // answers. The client's timeout only bounds a failure of the test.
     let client = reqwest::Client::builder()

@@ -92,20 +92,6 @@ fn cluster_card(c: &Value) -> Markup {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let holds = |n: &Value| -> String {
-        let mut named: Vec<String> = n["holds"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        let partitions = n["partitions_held"].as_u64().unwrap_or(0);
-        if partitions > 0 {
-            named.push(format!("{partitions} inbound partitions"));
-        }
-        named.join(", ")
-    };
     m! {
         section.card #cluster {
             h2 { "Cluster" }
@@ -124,7 +110,7 @@ fn cluster_card(c: &Value) -> Markup {
                                 td { (s(&n["version"])) }
                                 td.num { (n["last_seen_ms_ago"]) }
                                 td.num { (n["plugins"].as_object().map_or(0, |p| p.len())) }
-                                td { (holds(n)) }
+                                td { (crate::http::holdings(n)) }
                             }
                         }
                     }
