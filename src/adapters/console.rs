@@ -1,4 +1,5 @@
-//! The zero-configuration adapter: prints each send as one JSON line and keeps the last ones.
+//! The zero-configuration adapter: prints each send as one JSON line (`stdout_lines.rs`) and
+//! keeps the last ones.
 //!
 //! It is what `isobot serve` uses when no real IM is configured, so the example plugins answer
 //! in the terminal, and what the web console's sandbox chat talks through: each kept send has a
@@ -10,7 +11,6 @@ use crate::outgoing::{AdapterError, Payload, RecallRequest, Receipt, SendRequest
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -46,7 +46,8 @@ impl AccountSettings for ConsoleConfig {
 const KEEP: usize = 256;
 
 pub struct Console {
-    print: bool,
+    /// Where sends are printed (`None`: not printed).
+    print: Option<super::stdout_lines::StdoutLines>,
     next_id: AtomicU64,
     recent: Mutex<Recent>,
     notify: tokio::sync::Notify,
@@ -77,10 +78,14 @@ struct Line {
 }
 
 impl Console {
-    /// `print`: write each send to stdout as one JSON line.
+    /// `print`: write each send to stdout as one JSON line (by a thread of its own).
     pub fn new(print: bool) -> Self {
         Self {
-            print,
+            print: if print {
+                super::stdout_lines::StdoutLines::start()
+            } else {
+                None
+            },
             next_id: AtomicU64::new(1),
             recent: Mutex::new(Recent {
                 lines: VecDeque::with_capacity(KEEP),
@@ -149,22 +154,29 @@ impl Console {
         line.time_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        if self.print {
-            let mut out = std::io::stdout().lock();
-            // A closed stdout must not fail the send: the record below still keeps it.
-            if serde_json::to_writer(&mut out, &line).is_ok() {
-                let _ = writeln!(out);
+        // A poisoned lock only means a panic elsewhere: the ring is still whole.
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        line.seq = recent.next;
+        recent.next += 1;
+        // Printed with its sequence number, in sequence order (queued under the lock).
+        if let Some(print) = &self.print {
+            if let Ok(bytes) = serde_json::to_vec(&line) {
+                print.push(bytes);
             }
         }
-        if let Ok(mut recent) = self.recent.lock() {
-            line.seq = recent.next;
-            recent.next += 1;
-            if recent.lines.len() == KEEP {
-                recent.lines.pop_front();
-            }
-            recent.lines.push_back(line);
+        if recent.lines.len() == KEEP {
+            recent.lines.pop_front();
         }
+        recent.lines.push_back(line);
+        drop(recent);
         self.notify.notify_waiters();
+    }
+
+    /// Waits (boundedly) until the sends recorded so far are printed: before `serve` exits.
+    pub fn flush(&self) {
+        if let Some(print) = &self.print {
+            print.flush();
+        }
     }
 }
 

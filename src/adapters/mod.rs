@@ -19,6 +19,7 @@ pub mod onebot;
 pub mod relay;
 mod set;
 mod settings;
+mod stdout_lines;
 pub mod telegram;
 pub mod webhook;
 

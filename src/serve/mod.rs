@@ -191,7 +191,8 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     if let Some(logs) = logs {
         state.logs = logs;
     }
-    state.console = Some(app.console.clone());
+    let console = app.console.clone();
+    state.console = Some(console.clone());
     let history = registry.services().history.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -265,8 +266,9 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     {
         tracing::info!("open connections (event streams) were closed");
     }
-    // Every finished run is on disk before the process goes.
+    // Every finished run is on disk, and every console send printed, before the process goes.
     history.flush();
+    console.flush();
     if let Some(c) = &cluster {
         if let Err(e) = c.leave().await {
             tracing::warn!("cannot remove this node from the cluster: {e}");

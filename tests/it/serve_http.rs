@@ -4,6 +4,7 @@
 use crate::live::{plugin, Live};
 use isobot::http::{router, AppState, BODY_LIMIT};
 use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
 
 async fn serve(live: &Live, token: Option<&str>) -> String {
     let state = AppState::new(live.dispatcher.clone(), token.map(str::to_string));
@@ -154,13 +155,64 @@ async fn isobot_serve_subprocess_end_to_end() {
         .json()
         .await
         .unwrap();
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(v["runs"][0]["sends"][0]["body"]["text"], "hi eve");
     assert_eq!(v["runs"][0]["sends"][0]["account"], "console");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("\"text\":\"hi eve\""),
-        "console adapter printed the send: {stdout}"
-    );
+    // Printed by the console's own writer thread: read until the line comes.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let sent = stdout
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("\"console\":\"send\""));
+        let _ = tx.send(sent);
+    });
+    let line = rx.recv_timeout(crate::live::WAIT).ok().flatten();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let line = line.expect("console adapter printed the send");
+    assert!(line.contains("\"text\":\"hi eve\""), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_nobody_reads_does_not_stall_the_runs() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.js"), hello()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-console",
+        "--plugins",
+    ])
+    .arg(dir.path())
+    // Its own folder for the data (the default `data/` is relative to the working folder).
+    .current_dir(dir.path())
+    .stdout(Stdio::piped());
+    let (mut child, addr) = crate::live::spawn_serve(cmd);
+    // The pipe is never read: it fills after ~64 KiB of printed sends (~300 of them); the
+    // runs must go on answering after that.
+    let client = reqwest::Client::new();
+    for i in 0..1500 {
+        let v: Value = client
+            .post(format!("http://{addr}/api/messages"))
+            .timeout(std::time::Duration::from_secs(30))
+            .json(
+                &json!({"im": "qq", "user": "5", "user_name": format!("eve{i}"), "text": "hello"}),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("message {i} got no answer (stdout full?): {e}"))
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["runs"][0]["sends"][0]["body"]["text"],
+            format!("hi eve{i}")
+        );
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
 }
