@@ -388,15 +388,29 @@ fn partition_owners(redis: &LocalRedis) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Waits until nodes `a` and `b` both hold inbound partitions (the split has settled).
+/// Waits until the split over nodes `a` and `b` has settled: every partition held by the node
+/// it belongs to (so none is between two holders while a test runs).
 async fn both_serve_partitions(redis: &LocalRedis) {
-    wait_for("both nodes serve partitions", WAIT_LONG, || {
-        let owners = partition_owners(redis);
-        ["a", "b"]
-            .iter()
-            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n)))
+    let two = ["a".to_string(), "b".to_string()];
+    wait_for("the partitions split over a and b", WAIT_LONG, || {
+        partition_owners(redis).iter().enumerate().all(|(p, o)| {
+            let p = p as u32;
+            let owner = if isobot::cluster::belongs_to(&two, "a", p) {
+                "a"
+            } else {
+                "b"
+            };
+            o.as_deref() == Some(owner)
+        })
     })
     .await;
+    let owners = partition_owners(redis);
+    assert!(
+        ["a", "b"]
+            .iter()
+            .all(|n| owners.iter().any(|o| o.as_deref() == Some(*n))),
+        "one node serves every partition: {owners:?}"
+    );
 }
 
 /// Asks, waits in `listen()` for the answer, replies with it.
