@@ -129,12 +129,12 @@ async fn admin_token_guards_the_api_but_not_healthz() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn isobot_serve_subprocess_end_to_end() {
-    use std::process::{Command, Stdio};
+/// `isobot serve` over a folder with the hello plugin, its stdout piped (and left to the test),
+/// its data in that folder (the default `data/` is relative to the working folder).
+fn serve_hello_piped() -> (tempfile::TempDir, std::process::Child, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("h.js"), hello()).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_isobot"));
     cmd.args([
         "serve",
         "--listen",
@@ -143,8 +143,15 @@ async fn isobot_serve_subprocess_end_to_end() {
         "--plugins",
     ])
     .arg(dir.path())
-    .stdout(Stdio::piped());
-    let (mut child, addr) = crate::live::spawn_serve(cmd);
+    .current_dir(dir.path())
+    .stdout(std::process::Stdio::piped());
+    let (child, addr) = crate::live::spawn_serve(cmd);
+    (dir, child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isobot_serve_subprocess_end_to_end() {
+    let (_dir, mut child, addr) = serve_hello_piped();
     let base = format!("http://{addr}");
     let v: Value = reqwest::Client::new()
         .post(format!("{base}/api/messages"))
@@ -176,22 +183,7 @@ async fn isobot_serve_subprocess_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stdout_nobody_reads_does_not_stall_the_runs() {
-    use std::process::{Command, Stdio};
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("h.js"), hello()).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isobot"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--no-console",
-        "--plugins",
-    ])
-    .arg(dir.path())
-    // Its own folder for the data (the default `data/` is relative to the working folder).
-    .current_dir(dir.path())
-    .stdout(Stdio::piped());
-    let (mut child, addr) = crate::live::spawn_serve(cmd);
+    let (_dir, mut child, addr) = serve_hello_piped();
     // The pipe is never read: it fills after ~64 KiB of printed sends (~300 of them); the
     // runs must go on answering after that.
     let client = reqwest::Client::new();
