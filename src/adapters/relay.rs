@@ -41,6 +41,24 @@ pub enum Answer {
     Failed(AdapterError),
 }
 
+impl Answer {
+    /// The receipt of a relayed send or recall.
+    pub fn receipt(self) -> Option<Receipt> {
+        match self {
+            Answer::Receipt(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The result of a relayed action.
+    pub fn value(self) -> Option<Value> {
+        match self {
+            Answer::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 /// A node's side of relaying: the cluster and where answers arrive.
 pub struct Relay {
     cluster: Arc<Cluster>,

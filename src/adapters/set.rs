@@ -311,62 +311,85 @@ impl Outbox for AdapterSet {
     }
 }
 
-/// A relayed answer of the kind `pick` takes.
-fn answered<T>(
-    answer: Option<Result<Answer, AdapterError>>,
-    pick: impl FnOnce(Answer) -> Option<T>,
-) -> Option<Result<T, AdapterError>> {
-    answer.map(|r| {
-        r.and_then(|a| match a {
-            Answer::Failed(e) => Err(e),
-            a => pick(a).ok_or_else(|| {
-                AdapterError::Transport("the other node answered something else".into())
-            }),
-        })
-    })
-}
-
 impl AdapterSet {
     async fn send_now(&self, req: SendRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        if let Some((relay, node)) = self.relayed(account).await {
-            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
-            let answer = relay.forward(&node, Request::Send(req), timeout).await;
-            let result = answered(answer, |a| match a {
-                Answer::Receipt(r) => Some(r),
-                _ => None,
-            });
-            return finish("send", result, im, id, account.adapter.kind(), timeout);
+        match self.relayed(account).await {
+            Some(to) => {
+                let timeout = req.timeout;
+                self.relay(
+                    to,
+                    account,
+                    "send",
+                    timeout,
+                    Request::Send(req),
+                    Answer::receipt,
+                )
+                .await
+            }
+            None => self.send_here(req).await,
         }
-        self.send_here(req).await
     }
 
     async fn recall_now(&self, req: RecallRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        if let Some((relay, node)) = self.relayed(account).await {
-            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
-            let answer = relay.forward(&node, Request::Recall(req), timeout).await;
-            let result = answered(answer, |a| match a {
-                Answer::Receipt(r) => Some(r),
-                _ => None,
-            });
-            return finish("recall", result, im, id, account.adapter.kind(), timeout);
+        match self.relayed(account).await {
+            Some(to) => {
+                let timeout = req.timeout;
+                self.relay(
+                    to,
+                    account,
+                    "recall",
+                    timeout,
+                    Request::Recall(req),
+                    Answer::receipt,
+                )
+                .await
+            }
+            None => self.recall_here(req).await,
         }
-        self.recall_here(req).await
     }
 
     async fn call_now(&self, req: ActionRequest) -> Result<Value, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        if let Some((relay, node)) = self.relayed(account).await {
-            let (im, id, timeout) = (req.im.clone(), req.account.clone(), req.timeout);
-            let answer = relay.forward(&node, Request::Call(req), timeout).await;
-            let result = answered(answer, |a| match a {
-                Answer::Value(v) => Some(v),
-                _ => None,
-            });
-            return finish("action", result, im, id, account.adapter.kind(), timeout);
+        match self.relayed(account).await {
+            Some(to) => {
+                let timeout = req.timeout;
+                self.relay(
+                    to,
+                    account,
+                    "action",
+                    timeout,
+                    Request::Call(req),
+                    Answer::value,
+                )
+                .await
+            }
+            None => self.call_here(req).await,
         }
-        self.call_here(req).await
+    }
+
+    /// Has the node `to` names make `request` through `account`, and reports its answer (of
+    /// the kind `pick` takes) as a request made here would be.
+    async fn relay<T>(
+        &self,
+        (relay, node): (&Relay, String),
+        account: &Account,
+        what: &'static str,
+        timeout: Duration,
+        request: Request,
+        pick: fn(Answer) -> Option<T>,
+    ) -> Result<T, SendError> {
+        let answer = relay.forward(&node, request, timeout).await.map(|r| {
+            r.and_then(|a| match a {
+                Answer::Failed(e) => Err(e),
+                a => pick(a).ok_or_else(|| {
+                    AdapterError::Transport(format!("node {node} answered something else"))
+                }),
+            })
+        });
+        let (im, id) = (account.im.clone(), account.id.clone());
+        finish(what, answer, im, id, account.adapter.kind(), timeout)
     }
 
     /// A send with this node's own adapter.

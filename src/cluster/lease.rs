@@ -50,41 +50,31 @@ impl Cluster {
     /// Takes the lease `name` if nobody holds it, or keeps it if this node still does (after a
     /// renewal whose answer was lost); `true` = this node holds it now.
     pub async fn acquire(&self, name: &str) -> Result<bool, ClusterError> {
-        let mut conn = self.conn.clone();
-        let n: i64 = redis::Script::new(ACQUIRE)
-            .key(self.lease_key(name))
-            .arg(&self.settings.node)
-            .arg(self.lease_ms())
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| self.command_error(e))?;
-        Ok(n == 1)
+        self.lease_script(ACQUIRE, name).await
     }
 
     /// Extends a lease this node holds; `false` = it is not ours (any more).
     pub async fn renew(&self, name: &str) -> Result<bool, ClusterError> {
-        let mut conn = self.conn.clone();
-        let n: i64 = redis::Script::new(RENEW)
-            .key(self.lease_key(name))
-            .arg(&self.settings.node)
-            .arg(self.lease_ms())
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| self.command_error(e))?;
-        Ok(n == 1)
+        self.lease_script(RENEW, name).await
     }
 
     /// Gives lease `name` up if this node holds it (a partition handed to the node it
     /// belongs to); another node's lease is left alone.
     pub async fn release(&self, name: &str) -> Result<(), ClusterError> {
-        let mut conn = self.conn.clone();
-        redis::Script::new(RELEASE)
+        self.lease_script(RELEASE, name).await.map(drop)
+    }
+
+    /// Runs one of the lease scripts on lease `name` as this node (`KEYS[1]` the lease,
+    /// `ARGV` this node and the lease time); `true` when it answered 1.
+    async fn lease_script(&self, script: &str, name: &str) -> Result<bool, ClusterError> {
+        let n: i64 = redis::Script::new(script)
             .key(self.lease_key(name))
             .arg(&self.settings.node)
-            .invoke_async::<i64>(&mut conn)
+            .arg(self.lease_ms())
+            .invoke_async(&mut self.conn.clone())
             .await
-            .map(drop)
-            .map_err(|e| self.command_error(e))
+            .map_err(|e| self.command_error(e))?;
+        Ok(n == 1)
     }
 
     /// The node holding lease `name`, if any.

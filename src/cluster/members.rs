@@ -19,6 +19,14 @@ pub struct NodeReport {
     pub plugins: BTreeMap<String, String>,
 }
 
+impl NodeReport {
+    /// Whether the node counts as alive at `now_ms`: its last report is younger than a lease.
+    /// The one rule for it (the cluster view, the partition split, relayed sends).
+    pub fn alive_at(&self, now_ms: i64, lease: std::time::Duration) -> bool {
+        now_ms - self.seen_ms < lease.as_millis() as i64
+    }
+}
+
 /// A lease and its holder.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LeaseView {

@@ -31,12 +31,11 @@ impl Cluster {
     /// Reads the nodes whose report is younger than a lease into this node's view.
     pub async fn refresh_alive(&self) -> Result<(), ClusterError> {
         let now = chrono::Utc::now().timestamp_millis();
-        let window = self.settings.lease.as_millis() as i64;
         let alive: Vec<String> = self
             .members()
             .await?
             .into_iter()
-            .filter(|n| now - n.seen_ms <= window)
+            .filter(|n| n.alive_at(now, self.settings.lease))
             .map(|n| n.node)
             .collect();
         if let Ok(mut a) = self.alive.write() {

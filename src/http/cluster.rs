@@ -56,8 +56,8 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
         })
         .collect();
     let now = chrono::Utc::now().timestamp_millis();
-    // A node is alive while its last report is younger than a lease.
-    let lease_ms = cluster.settings().lease.as_millis() as i64;
+    let lease = cluster.settings().lease;
+    let lease_ms = lease.as_millis() as i64;
     let nodes: Vec<_> = members
         .iter()
         .map(|n| {
@@ -68,7 +68,7 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
                 "version": n.version,
                 "started_at": n.started_at,
                 "last_seen_ms_ago": age,
-                "alive": age < lease_ms,
+                "alive": n.alive_at(now, lease),
                 "plugins": n.plugins,
                 "leases": leases.iter().filter(|l| l.owner == n.node).map(|l| &l.name).collect::<Vec<_>>(),
                 // What the node holds besides inbound partitions (accounts), and how many
@@ -79,10 +79,7 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
         })
         .collect();
     // Plugins whose version is not the same on every live node.
-    let live: Vec<_> = members
-        .iter()
-        .filter(|n| now - n.seen_ms < lease_ms)
-        .collect();
+    let live: Vec<_> = members.iter().filter(|n| n.alive_at(now, lease)).collect();
     let mut versions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for n in &live {
         for (id, hash) in &n.plugins {

@@ -154,17 +154,10 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
     state.cluster = cluster.clone();
     // Under [cluster] inbound messages go through the partition streams (serve/inbound.rs);
     // answers from other nodes are received until `serve` returns (requests being drained).
-    let (partitions, _answers) = match &cluster {
-        None => {
-            tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
-            (Vec::new(), None)
-        }
-        Some(c) => {
+    // (`app::build` makes the node's `Replies` exactly when it is given a cluster.)
+    let (partitions, _answers) = match (&cluster, app.replies.clone()) {
+        (Some(c), Some(replies)) => {
             c.ensure_partitions().await?;
-            let replies = app
-                .replies
-                .clone()
-                .unwrap_or_else(|| crate::cluster::Replies::new(c.clone()));
             let answers = replies.subscribe().await?;
             let answers = AbortOnDrop(tokio::spawn(replies.clone().listen(answers)));
             let partitions =
@@ -176,6 +169,10 @@ pub async fn serve(args: ServeArgs, logs: Option<Arc<LogRing>>) -> Result<(), Se
             ));
             state.replies = Some(replies);
             (partitions, Some(answers))
+        }
+        _ => {
+            tokio::spawn(dispatch_inbox(inbox_rx, dispatcher.clone()));
+            (Vec::new(), None)
         }
     };
     let _report = cluster.clone().map(|c| {
