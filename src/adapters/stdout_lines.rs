@@ -11,6 +11,10 @@ use std::time::Duration;
 /// Lines waiting for stdout before new ones are dropped.
 const QUEUE: usize = 4096;
 
+/// After a batch the writer sleeps this long before it looks again, so a busy server's sends
+/// are gathered instead of each waking the thread (a futex wake per send on the run's path).
+const SLICE: Duration = Duration::from_millis(5);
+
 /// How long `flush` waits for the writer (a blocked stdout must not hold a shutdown).
 const FLUSH_WAIT: Duration = Duration::from_secs(1);
 
@@ -68,7 +72,8 @@ impl StdoutLines {
     }
 }
 
-/// Writes what arrives, a batch at a time: everything queued is written, then flushed once.
+/// Writes what arrives, a batch at a time: everything queued is written, then flushed once;
+/// then a `SLICE` of sleep while more gathers.
 fn write_lines(rx: &Receiver<Job>) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
     while let Ok(first) = rx.recv() {
@@ -88,6 +93,7 @@ fn write_lines(rx: &Receiver<Job>) {
         for done in waiting {
             let _ = done.send(());
         }
+        std::thread::sleep(SLICE);
     }
 }
 

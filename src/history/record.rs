@@ -278,11 +278,16 @@ impl RunRecord {
     /// The record as stored: JSON with every send body cut to `MAX_BODY` bytes (done by the
     /// writer thread, off the run's path).
     pub fn to_stored_json(&self) -> Result<String, serde_json::Error> {
+        // Most bodies fit: then the record is written straight out, without a `Value` tree
+        // (that tree was most of the history writer's time under load).
+        if self.sends.iter().all(|s| json_len(&s.body) <= MAX_BODY) {
+            return serde_json::to_string(self);
+        }
         let mut v = serde_json::to_value(self)?;
         if let Some(sends) = v.get_mut("sends").and_then(|s| s.as_array_mut()) {
             for send in sends {
                 if let Some(body) = send.get_mut("body") {
-                    let len = serde_json::to_string(body).map_or(0, |t| t.len());
+                    let len = json_len(body);
                     if len > MAX_BODY {
                         *body = serde_json::Value::String(format!(
                             "(body of {len} bytes not kept; a record keeps at most {MAX_BODY})"
@@ -293,6 +298,24 @@ impl RunRecord {
         }
         serde_json::to_string(&v)
     }
+}
+
+/// The length of `v`'s JSON text, counted without building it.
+fn json_len(v: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    // A `Value` always serialises; a failure would only undercount, and then the body is kept.
+    let _ = serde_json::to_writer(&mut n, v);
+    n.0
 }
 
 #[cfg(test)]
@@ -348,5 +371,48 @@ mod tests {
         let huge = "天".repeat(MAX_FULL_TEXT);
         let kept = full_text(&huge).unwrap();
         assert!(kept.len() <= MAX_FULL_TEXT && huge.starts_with(&kept));
+    }
+
+    #[test]
+    fn stored_json_cuts_only_bodies_over_the_cap() {
+        use crate::run::{SendKind, SendRecord};
+        let send = |body: serde_json::Value| {
+            let mut s = SendRecord::new(SendKind::Reply, "qq");
+            s.body = body;
+            s
+        };
+        let record = |sends| RunRecord {
+            summary: Arc::new(RunSummary {
+                id: 7,
+                plugin: "p".into(),
+                outcome: "ok".into(),
+                ..RunSummary::default()
+            }),
+            sends,
+            logs: vec![],
+            http_status: None,
+            message_text: None,
+        };
+        // Fits: written straight out, the same text the `Value` path would give.
+        let small = record(vec![send(serde_json::json!({"text": "hi", "n": [1, 2]}))]);
+        let text = small.to_stored_json().unwrap();
+        let via_value = serde_json::to_string(&serde_json::to_value(&small).unwrap()).unwrap();
+        assert_eq!(text, via_value);
+        // Exactly at the cap is kept; one byte over is cut, and the other send stays whole.
+        let at_cap = serde_json::Value::String("x".repeat(MAX_BODY - 2));
+        assert_eq!(json_len(&at_cap), MAX_BODY);
+        let over = serde_json::Value::String("y".repeat(MAX_BODY - 1));
+        let big = record(vec![send(at_cap.clone()), send(over)]);
+        let stored: serde_json::Value =
+            serde_json::from_str(&big.to_stored_json().unwrap()).unwrap();
+        assert_eq!(stored["sends"][0]["body"], at_cap);
+        assert_eq!(
+            stored["sends"][1]["body"],
+            format!(
+                "(body of {} bytes not kept; a record keeps at most {MAX_BODY})",
+                MAX_BODY + 1
+            )
+        );
+        assert_eq!(stored["id"], 7);
     }
 }
