@@ -53,7 +53,8 @@ pub const IMPORT_LIMIT: usize = 16 << 20;
 #[derive(Clone)]
 pub struct AppState {
     pub dispatcher: Arc<Dispatcher>,
-    pub admin_token: Option<String>,
+    /// Shared, not owned: the state is cloned for every request.
+    pub admin_token: Option<Arc<str>>,
     /// The server log (`GET /api/logs`); empty unless a `logs::LogLayer` feeds it.
     pub logs: Arc<LogRing>,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -72,7 +73,7 @@ impl AppState {
     pub fn new(dispatcher: Arc<Dispatcher>, admin_token: Option<String>) -> AppState {
         AppState {
             dispatcher,
-            admin_token,
+            admin_token: admin_token.map(Arc::from),
             logs: LogRing::new(),
             started_at: chrono::Utc::now(),
             sessions: Arc::default(),
@@ -149,8 +150,9 @@ pub fn app(state: AppState, routes: Router) -> Router {
         .route("/api/deps", get(deps::list))
         .route("/api/deps/install", post(deps::install))
         .route("/metrics", get(api::metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth))
-        .route_layer(middleware::from_fn(label_route));
+        // One layer for both (each layer clones its inner service and boxes a future per
+        // request): the route label, then the admin check.
+        .route_layer(middleware::from_fn_with_state(state.clone(), api_gate));
     Router::new()
         .merge(api)
         .route("/healthz", get(healthz))
@@ -175,11 +177,28 @@ pub async fn label_route(path: Option<MatchedPath>, request: Request, next: Next
     response
 }
 
+/// `label_route` and `auth` of the API routes, as one layer.
+async fn api_gate(
+    State(state): State<AppState>,
+    path: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let mut response = match refused(&state, &request) {
+        Some(r) => r,
+        None => next.run(request).await,
+    };
+    response.extensions_mut().insert(RouteLabel(label));
+    response
+}
+
 async fn count_request(request: Request, next: Next) -> Response {
     let healthz = request.uri().path() == "/healthz";
-    let response = next.run(request).await;
-    let route = match response.extensions().get::<RouteLabel>() {
-        Some(RouteLabel(l)) => l.clone(),
+    let mut response = next.run(request).await;
+    // Taken, not cloned: nothing after this layer reads it.
+    let route = match response.extensions_mut().remove::<RouteLabel>() {
+        Some(RouteLabel(l)) => l,
         None if healthz => "/healthz".to_string(),
         None => "adapter".to_string(),
     };
@@ -227,21 +246,19 @@ fn plugin_file(state: &AppState, id: &str) -> Result<String, Response> {
     })
 }
 
-async fn auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(token) = &state.admin_token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        // The bearer token first: API clients never pay for the session lookup.
-        if given != Some(token.as_str()) {
-            if let Err(r) = session_auth(&state, &request) {
-                return r;
-            }
-        }
+/// The answer that refuses `request` (401/403), or `None` when the admin check passes.
+fn refused(state: &AppState, request: &Request) -> Option<Response> {
+    let token = state.admin_token.as_ref()?;
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // The bearer token first: API clients never pay for the session lookup.
+    if given == Some(&**token) {
+        return None;
     }
-    next.run(request).await
+    session_auth(state, request).err()
 }
 
 /// A console session instead of the token: its cookie, and for anything but a read its CSRF
