@@ -169,11 +169,17 @@ pub fn app(state: AppState, routes: Router) -> Router {
 #[derive(Clone)]
 struct RouteLabel(String);
 
+impl RouteLabel {
+    fn of(path: Option<MatchedPath>) -> RouteLabel {
+        RouteLabel(path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string()))
+    }
+}
+
 /// Labels a response with its route template (the console's routes use it too).
 pub async fn label_route(path: Option<MatchedPath>, request: Request, next: Next) -> Response {
-    let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let label = RouteLabel::of(path);
     let mut response = next.run(request).await;
-    response.extensions_mut().insert(RouteLabel(label));
+    response.extensions_mut().insert(label);
     response
 }
 
@@ -184,12 +190,12 @@ async fn api_gate(
     request: Request,
     next: Next,
 ) -> Response {
-    let label = path.map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let label = RouteLabel::of(path);
     let mut response = match refused(&state, &request) {
         Some(r) => r,
         None => next.run(request).await,
     };
-    response.extensions_mut().insert(RouteLabel(label));
+    response.extensions_mut().insert(label);
     response
 }
 
