@@ -15,10 +15,12 @@ use crate::run::{RunOutcome, RunStatus, Runs};
 use deno_core::v8;
 use deno_core::PollEventLoopOptions;
 use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
+use tokio::sync::futures::OwnedNotified;
 use tokio::sync::{mpsc, oneshot};
 
 struct TerminatorState {
@@ -299,8 +301,15 @@ impl Worker {
 
     async fn serve(&mut self, queue: Arc<JobQueue>, mut control: mpsc::UnboundedReceiver<Control>) {
         let mut retired = false;
-        let mut waiter = None;
+        // Registered only while this thread waits for work: a push wakes one waiting thread,
+        // so it must never pick one that is running JS (or cannot take a job).
+        let mut waiter: Option<Pin<Box<OwnedNotified>>> = None;
         poll_fn(|cx| {
+            if let Some(mut w) = waiter.take() {
+                // Take a wake-up meant for this thread before leaving the wait; dropping it
+                // unreceived would pass it on and wake another thread for nothing.
+                let _ = w.as_mut().poll(cx);
+            }
             while let Poll::Ready(msg) = control.poll_recv(cx) {
                 match msg {
                     Some(Control::Cancel { id, status }) => self.cancel(id, status),
@@ -314,15 +323,10 @@ impl Worker {
                 self.recycle();
             }
             // Take runs while this thread may: an exclusive isolate one at a time.
-            while !(retired || self.doomed || self.exclusive && self.running() > 0) {
-                let w = waiter.get_or_insert_with(|| queue.waiter());
+            while self.may_take(retired) {
                 match queue.pop() {
                     Some(job) => self.start(job),
-                    None => match w.as_mut().poll(cx) {
-                        // Pushed meanwhile: register anew and look again.
-                        Poll::Ready(()) => waiter = None,
-                        Poll::Pending => break,
-                    },
+                    None => break,
                 }
             }
             if let Some(loaded) = self.loaded.as_mut() {
@@ -347,22 +351,26 @@ impl Worker {
             let running = self.running();
             self.gauges.set_running(running);
             self.report_heap();
-            if self.exclusive && running == 0 && !retired {
-                // Free again: look at the queue once more, and have the next push wake this
-                // task (the wait registered before the last job was taken never got a waker).
-                let w = waiter.get_or_insert_with(|| queue.waiter());
-                if !queue.is_empty() || w.as_mut().poll(cx).is_ready() {
-                    waiter = None;
-                    cx.waker().wake_by_ref();
-                }
-            }
             // Retired: finish the runs in flight, then stop.
             if retired && running == 0 {
                 return Poll::Ready(());
             }
+            if self.may_take(retired) {
+                // Wait for the next push: register first, then look at the queue, so a push
+                // in between is not missed.
+                let w = waiter.insert(queue.waiter());
+                if !queue.is_empty() || w.as_mut().poll(cx).is_ready() {
+                    cx.waker().wake_by_ref();
+                }
+            }
             Poll::Pending
         })
         .await;
+    }
+
+    /// This thread can start a queued run now.
+    fn may_take(&mut self, retired: bool) -> bool {
+        !(retired || self.doomed || self.exclusive && self.running() > 0)
     }
 
     fn running(&mut self) -> usize {

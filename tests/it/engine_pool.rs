@@ -160,6 +160,56 @@ async fn a_busy_plugin_gets_more_isolates_and_a_reload_leaves_in_flight_runs_on_
     assert_eq!(live.replies("busy 1").await, ["v2"]);
 }
 
+/// One isolate spins in JS while the other waits: a push wakes only a waiting thread, so the
+/// next message is answered by the idle isolate while the busy one is still spinning (a push
+/// that woke the spinning thread would leave it queued behind the spin).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_goes_to_the_waiting_isolate_while_the_other_spins() {
+    let src = plugin(
+        "t",
+        "//[rule: ^busy (\\d+)$]\n//[rule: ^quick$]\n",
+        "if ((await s.getMessage()) === 'quick') { await s.reply('quick'); } else { \
+         const ms = Number(await s.param(1)); await s.reply('spinning ' + ms); \
+         const until = Date.now() + ms; while (Date.now() < until) {} await s.reply('spun ' + ms); }",
+    );
+    let live = Live::start_engine(&[("b.js", &src)], engine(Duration::from_secs(600), 2)).await;
+    let d = live.dispatcher.clone();
+    let version = live.registry.get("t:b.js").unwrap();
+    // Two isolates first: short busy runs until the queue made the pool grow.
+    let mut warm = Vec::new();
+    let start = std::time::Instant::now();
+    while version.isolates.isolates() < 2 {
+        assert!(
+            start.elapsed() < WAIT && warm.len() < 30,
+            "no second isolate"
+        );
+        for _ in 0..3 {
+            let d = d.clone();
+            warm.push(tokio::spawn(
+                async move { d.handle(from_qq("busy 150")).await },
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for w in warm {
+        w.await.unwrap();
+    }
+    let spin = {
+        let d = d.clone();
+        tokio::spawn(async move { d.handle(from_qq("busy 5000")).await })
+    };
+    eventually("the long run spinning", WAIT, || {
+        live.console_texts().iter().any(|t| t == "spinning 5000")
+    })
+    .await;
+    assert_eq!(live.replies("quick").await, ["quick"]);
+    assert!(
+        !spin.is_finished() && !live.console_texts().iter().any(|t| t == "spun 5000"),
+        "the quick message waited for the spinning isolate"
+    );
+    assert_eq!(texts(&spin.await.unwrap()), ["spinning 5000", "spun 5000"]);
+}
+
 fn from_qq(text: &str) -> isobot::event::Message {
     isobot::event::Message {
         im: "qq".into(),
