@@ -2,8 +2,7 @@
 //! here when its thread is free. A push wakes one waiting isolate thread. Only a thread that
 //! can take a job waits here (none while it runs JS, see `Worker::serve`), so an idle isolate
 //! is never left asleep beside queued work, and the others are not woken for nothing (each
-//! wake-up is a context switch; waking every idle thread per push cost as much as a second
-//! isolate gained over HTTP on two cores).
+//! wake-up is a context switch; waking every idle thread woke N − 1 of N isolates needlessly).
 
 use super::isolate::RunJob;
 use std::collections::VecDeque;
