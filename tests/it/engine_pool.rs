@@ -118,18 +118,14 @@ fn busy(version: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_plugin_gets_more_isolates_and_a_reload_leaves_in_flight_runs_on_their_version() {
-    let live = Live::start_engine(
-        &[("b.js", &busy("v1"))],
-        engine(Duration::from_secs(600), 2),
-    )
-    .await;
-    let d = live.dispatcher.clone();
-    // CPU-bound runs arrive while the first isolate is busy: its queue builds up and a second
-    // one starts. Runs keep arriving (bounded) until it has, so a loaded machine that lets the
-    // first isolate take every queued run in one go cannot starve the growth of a reason.
-    let version = live.registry.get("t:b.js").unwrap();
+/// Sends `busy 150` runs until `version` has a second isolate, and hands back the runs.
+/// CPU-bound runs arrive while the first isolate is busy: its queue builds up and a second one
+/// starts. Runs keep arriving (bounded) until it has, so a loaded machine that lets the first
+/// isolate take every queued run in one go cannot starve the growth of a reason.
+async fn grow_to_two_isolates(
+    live: &Live,
+    version: &isobot::plugin::registry::PluginVersion,
+) -> Vec<tokio::task::JoinHandle<Vec<isobot::dispatch::Handled>>> {
     let mut runs = Vec::new();
     let start = std::time::Instant::now();
     while version.isolates.isolates() < 2 {
@@ -139,13 +135,25 @@ async fn a_busy_plugin_gets_more_isolates_and_a_reload_leaves_in_flight_runs_on_
             runs.len()
         );
         for _ in 0..3 {
-            let d = d.clone();
+            let d = live.dispatcher.clone();
             runs.push(tokio::spawn(
                 async move { d.handle(from_qq("busy 150")).await },
             ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    runs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_plugin_gets_more_isolates_and_a_reload_leaves_in_flight_runs_on_their_version() {
+    let live = Live::start_engine(
+        &[("b.js", &busy("v1"))],
+        engine(Duration::from_secs(600), 2),
+    )
+    .await;
+    let version = live.registry.get("t:b.js").unwrap();
+    let runs = grow_to_two_isolates(&live, &version).await;
     // Reload while both isolates are busy: the runs in flight finish on v1.
     live.write("b.js", &busy("v2"));
     eventually("v2 serving", WAIT, || {
@@ -175,23 +183,7 @@ async fn a_message_goes_to_the_waiting_isolate_while_the_other_spins() {
     let live = Live::start_engine(&[("b.js", &src)], engine(Duration::from_secs(600), 2)).await;
     let d = live.dispatcher.clone();
     let version = live.registry.get("t:b.js").unwrap();
-    // Two isolates first: short busy runs until the queue made the pool grow.
-    let mut warm = Vec::new();
-    let start = std::time::Instant::now();
-    while version.isolates.isolates() < 2 {
-        assert!(
-            start.elapsed() < WAIT && warm.len() < 30,
-            "no second isolate"
-        );
-        for _ in 0..3 {
-            let d = d.clone();
-            warm.push(tokio::spawn(
-                async move { d.handle(from_qq("busy 150")).await },
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    for w in warm {
+    for w in grow_to_two_isolates(&live, &version).await {
         w.await.unwrap();
     }
     let spin = {
