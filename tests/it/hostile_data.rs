@@ -15,15 +15,8 @@ fn serve(dir: &Path) -> (std::process::Child, String) {
 
 async fn say(addr: &str, text: &str) -> Value {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let v: Value = client
-        .post(format!("http://{addr}/api/messages"))
-        .json(&json!({"im": "qq", "user": "1", "text": text}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"im": "qq", "user": "1", "text": text});
+    let v = crate::live::post_message(&client, &format!("http://{addr}"), &body).await;
     v["runs"][0]["sends"][0]["body"]["text"].clone()
 }
 

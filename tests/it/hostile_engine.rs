@@ -54,15 +54,8 @@ fn serve_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Server, String) {
 }
 
 async fn say(base: &str, text: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{base}/api/messages"))
-        .json(&json!({"im": "qq", "user": "1", "text": text}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let body = json!({"im": "qq", "user": "1", "text": text});
+    crate::live::post_message(&reqwest::Client::new(), base, &body).await
 }
 
 /// The process uses (almost) no CPU while nothing is asked of it: no thread is left spinning.

@@ -19,15 +19,8 @@ fn serve_cmd(dir: &Path, config: &str) -> Command {
 }
 
 async fn say(client: &reqwest::Client, addr: &str, user: &str, text: &str) -> Value {
-    client
-        .post(format!("http://{addr}/api/messages"))
-        .json(&json!({"im": "qq", "user": user, "text": text}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let body = json!({"im": "qq", "user": user, "text": text});
+    crate::live::post_message(client, &format!("http://{addr}"), &body).await
 }
 
 fn reply(v: &Value) -> String {

@@ -183,6 +183,20 @@ impl Live {
     }
 }
 
+/// `POST {base}/api/messages` with `body` through `client`, and its JSON answer (`base` is
+/// `http://host:port`).
+pub async fn post_message(client: &reqwest::Client, base: &str, body: &Value) -> Value {
+    client
+        .post(format!("{base}/api/messages"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub fn texts(runs: &[Handled]) -> Vec<String> {
     runs.iter()
         .flat_map(|h| h.outcome.sends.iter())
@@ -248,15 +262,13 @@ pub fn serve_beside_a_bad_plugin(bad_name: &str, bad: &str) -> (Value, Value) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let answers = rt.block_on(async {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let answer: Value = client
-            .post(format!("http://{addr}/api/messages"))
-            .json(&serde_json::json!({"im": "qq", "user": "1", "text": "ok"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let base = format!("http://{addr}");
+        let answer = post_message(
+            &client,
+            &base,
+            &serde_json::json!({"im": "qq", "user": "1", "text": "ok"}),
+        )
+        .await;
         let plugins: Value = client
             .get(format!("http://{addr}/api/plugins"))
             .send()

@@ -222,15 +222,8 @@ async fn admins_from_the_config_are_admins_for_api_messages() {
         "not an admin: the admin plugin does not run"
     );
     // The same user on another IM is not that IM's admin.
-    let v: Value = reqwest::Client::new()
-        .post(format!("{base}/api/messages"))
-        .json(&json!({"im": "telegram", "user": "10001", "text": "status"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"im": "telegram", "user": "10001", "text": "status"});
+    let v = crate::live::post_message(&reqwest::Client::new(), &base, &body).await;
     assert_eq!(v["runs"], json!([]));
 }
 

@@ -153,15 +153,8 @@ fn serve_hello_piped() -> (tempfile::TempDir, std::process::Child, String) {
 async fn isobot_serve_subprocess_end_to_end() {
     let (_dir, mut child, addr) = serve_hello_piped();
     let base = format!("http://{addr}");
-    let v: Value = reqwest::Client::new()
-        .post(format!("{base}/api/messages"))
-        .json(&json!({"im": "qq", "user": "5", "user_name": "eve", "text": "hello"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"im": "qq", "user": "5", "user_name": "eve", "text": "hello"});
+    let v = crate::live::post_message(&reqwest::Client::new(), &base, &body).await;
     assert_eq!(v["runs"][0]["sends"][0]["body"]["text"], "hi eve");
     assert_eq!(v["runs"][0]["sends"][0]["account"], "console");
     // Printed by the console's own writer thread: read until the line comes.
