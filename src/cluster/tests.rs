@@ -8,16 +8,22 @@ async fn node(url: &str, name: &str) -> Cluster {
     Cluster::connect(s).await.unwrap()
 }
 
-#[tokio::test]
-async fn one_node_wins_each_fire() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(server) = local::for_test(dir.path(), Listen::Unix, &[]) else {
-        return;
-    };
+/// A `redis-server` in `dir` and nodes `a` and `b` on it (`None`: no redis-server outside CI).
+async fn two_nodes(dir: &std::path::Path) -> Option<(local::LocalRedis, Cluster, Cluster)> {
+    let server = local::for_test(dir, Listen::Unix, &[])?;
     let (a, b) = (
         node(&server.url(), "a").await,
         node(&server.url(), "b").await,
     );
+    Some((server, a, b))
+}
+
+#[tokio::test]
+async fn one_node_wins_each_fire() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_server, a, b)) = two_nodes(dir.path()).await else {
+        return;
+    };
     assert!(a.claim_fire("p.js", 1000).await.unwrap());
     assert!(!b.claim_fire("p.js", 1000).await.unwrap());
     assert!(!a.claim_fire("p.js", 1000).await.unwrap());
@@ -43,13 +49,9 @@ async fn an_unreachable_redis_is_an_error_that_says_what_to_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_has_one_holder_is_renewed_only_by_it_and_expires_for_takeover() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(server) = local::for_test(dir.path(), Listen::Unix, &[]) else {
+    let Some((server, a, b)) = two_nodes(dir.path()).await else {
         return;
     };
-    let (a, b) = (
-        node(&server.url(), "a").await,
-        node(&server.url(), "b").await,
-    );
     assert!(a.acquire("account:x").await.unwrap());
     assert!(!b.acquire("account:x").await.unwrap());
     assert!(a.renew("account:x").await.unwrap());
@@ -130,13 +132,9 @@ fn a_chat_always_maps_to_the_same_partition_and_a_private_chat_by_its_user() {
 #[tokio::test]
 async fn a_repeated_message_id_is_dropped_and_a_dead_readers_entries_are_claimed() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(server) = local::for_test(dir.path(), Listen::Unix, &[]) else {
+    let Some((_server, a, b)) = two_nodes(dir.path()).await else {
         return;
     };
-    let (a, b) = (
-        node(&server.url(), "a").await,
-        node(&server.url(), "b").await,
-    );
     a.ensure_partitions().await.unwrap();
     b.ensure_partitions().await.unwrap();
     let m = chat_msg("g1", "7", "m1");
