@@ -2,7 +2,7 @@
 //! seen by every node, a per-second cron that fires once per cluster, not once per node, and
 //! chat messages partitioned so each is handled once and `listen()` works across nodes.
 
-use crate::served::{out, Served};
+use crate::served::{out, reply_texts, Served};
 use isobot::cluster::local::{self, Listen, LocalRedis};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
@@ -297,16 +297,6 @@ const COUNT: &str = "//[author: t]\n//[rule: ^count (\\d+)$]\nconst { Sender, ge
 
 fn chat_message(chat: &str, text: &str, id: &str) -> serde_json::Value {
     serde_json::json!({"im": "qq", "user": "7", "chat": chat, "text": text, "message_id": id})
-}
-
-fn reply_texts(v: &serde_json::Value) -> Vec<String> {
-    v["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["sends"].as_array().cloned().unwrap_or_default())
-        .filter_map(|s| s["body"]["text"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

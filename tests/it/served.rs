@@ -120,13 +120,7 @@ impl Served {
             )
             .await;
         assert_eq!(status, 200, "{v}");
-        v["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| r["sends"].as_array().cloned().unwrap_or_default())
-            .filter_map(|s| s["body"]["text"].as_str().map(str::to_string))
-            .collect()
+        reply_texts(&v)
     }
 
     /// The `isobot` CLI against this bot (`--config` is appended).
@@ -148,4 +142,15 @@ pub fn out(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// The text bodies of every send of every run in a `POST /api/messages` answer.
+pub fn reply_texts(v: &Value) -> Vec<String> {
+    v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["sends"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["body"]["text"].as_str().map(str::to_string))
+        .collect()
 }
