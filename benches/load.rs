@@ -6,13 +6,12 @@
 //! ISOBOT_LOAD_ONLY=dispatch to stop after the in-process phase, for profiling;
 //! ISOBOT_LOAD_ISOLATES=N to cap the hot plugin's isolates, default one per core)
 
-use isobot::adapters::console::Console;
-use isobot::adapters::{Account, AdapterSet};
+mod common;
+
 use isobot::cron::Scheduler;
 use isobot::dispatch::Dispatcher;
 use isobot::engine::IsolateLimits;
 use isobot::event::Message;
-use isobot::ext::Services;
 use isobot::plugin::Registry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,20 +110,7 @@ fn main() {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hello.js"))
                 .expect("scripts/hello.js");
         std::fs::write(dir.path().join("hello.js"), &hello).expect("write");
-        let console = Arc::new(Console::new(false));
-        let accounts = vec![Account {
-            im: "qq".into(),
-            id: "bot".into(),
-            default: true,
-            adapter: console,
-        }];
-        let handle = tokio::runtime::Handle::current();
-        let services = Services::builder(Arc::new(AdapterSet::new(accounts, handle)))
-            .store(Arc::new(isobot::store::RedbStore::lazy(
-                &dir.path().join(".data"),
-            )))
-            .build()
-            .expect("services");
+        let services = common::services_at(&dir.path().join(".data"));
         let registry = Arc::new(Registry::new(
             dir.path().to_path_buf(),
             services,
