@@ -227,12 +227,7 @@ fn print_cluster(c: &Value) {
             }
         );
     }
-    let differ: Vec<&str> = c["plugins_differ"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let differ = crate::http::cluster::plugins_differ(c);
     if !differ.is_empty() {
         println!(
             "  plugins not the same on every node (a deploy in progress?): {}",

@@ -106,3 +106,14 @@ pub(super) async fn view(State(state): State<AppState>) -> Response {
     }))
     .into_response()
 }
+
+/// The `plugins_differ` ids of a `GET /api/cluster` answer (read by the console and `isobot
+/// status`).
+pub fn plugins_differ(view: &serde_json::Value) -> Vec<&str> {
+    view["plugins_differ"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect()
+}

@@ -14,7 +14,7 @@
 
 mod api;
 mod buckets;
-mod cluster;
+pub mod cluster;
 mod cron;
 mod deps;
 pub mod listener;

@@ -86,12 +86,7 @@ async fn body(v: &Visitor, window: &str) -> Markup {
 /// plugins not the same on every node.
 fn cluster_card(c: &Value) -> Markup {
     let nodes = c["nodes"].as_array().cloned().unwrap_or_default();
-    let differ: Vec<&str> = c["plugins_differ"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let differ = crate::http::cluster::plugins_differ(c);
     m! {
         section.card #cluster {
             h2 { "Cluster" }
