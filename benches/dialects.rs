@@ -17,9 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 const MIDDLEWARE: &str = "const { Sender, getSenderID } = require('./middleware.js');\n\
      await new Sender(getSenderID()).reply('hi');\n";

@@ -14,9 +14,8 @@ use isobot::run::{RunContext, RunOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 fn plugin(rt: &tokio::runtime::Runtime, services: Arc<Services>, source: &str) -> IsolatePool {
     let code = PluginCode::new(

@@ -1,6 +1,6 @@
 //! Load tool for `serve` (issue 3): messages/s and p50/p99 latency of the hello plugin through the
 //! in-process dispatch path and through `POST /api/messages` on loopback, save-to-serving reload
-//! latency, and RSS per loaded plugin with 100 plugins.
+//! latency, and RSS per active plugin isolate with 50 more plugins that each run once.
 //!
 //! `cargo bench --bench load` (options: ISOBOT_LOAD_MESSAGES, ISOBOT_LOAD_CONCURRENCY,
 //! ISOBOT_LOAD_ONLY=dispatch to stop after the in-process phase, for profiling;
@@ -16,9 +16,8 @@ use isobot::plugin::Registry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -216,24 +215,32 @@ fn main() {
             reloads.len()
         );
 
-        // RSS per loaded plugin.
+        // RSS per active plugin: 50 more plugins, each run once (under the engine's 64 live
+        // isolates, so none is evicted and every one is counted).
+        const PLUGINS: usize = 50;
         let before = rss_kb();
-        for i in 0..100 {
+        let live_before = registry.engine().live_isolates();
+        for i in 0..PLUGINS {
             let src = hello.replace("^(hello|hi)$", &format!("^hello{i}$"));
             std::fs::write(dir.path().join(format!("p{i:03}.js")), src).expect("write");
         }
         registry.load_all().await.expect("load");
         // Each plugin runs once, as it would in service.
-        for i in 0..100 {
+        for i in 0..PLUGINS {
             let mut m = msg(i);
             m.text = format!("hello{i}");
             dispatcher.handle(m).await;
         }
         let after = rss_kb();
+        let live = registry
+            .engine()
+            .live_isolates()
+            .saturating_sub(live_before)
+            .max(1);
         println!(
-            "{:<28} {:.2} MB per plugin ({} plugins loaded, RSS {} → {} MB)",
-            "RSS per loaded plugin",
-            (after.saturating_sub(before)) as f64 / 1024.0 / 100.0,
+            "{:<28} {:.2} MB per live isolate ({} plugins loaded, {live} more live isolates, RSS {} → {} MB)",
+            "RSS per active plugin",
+            (after.saturating_sub(before)) as f64 / 1024.0 / live as f64,
             registry.live().len(),
             before / 1024,
             after / 1024

@@ -20,9 +20,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 const IN_FLIGHT: usize = 32;
 const PAIRED_ROUNDS: usize = 15;

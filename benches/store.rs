@@ -16,9 +16,8 @@ use isobot::store::{RedbStore, RedisStore, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The allocator of the `isobot` binary (src/main.rs): the bench measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 const PLUGIN: &str = "//[author: bench]
 const { Sender, getSenderID, bucketGet, bucketSet } = require('./middleware.js');

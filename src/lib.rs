@@ -21,6 +21,7 @@
 
 pub mod accounts;
 pub mod adapters;
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod cluster;

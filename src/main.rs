@@ -5,13 +5,8 @@ use clap::Parser;
 use isobot::cli::{self, Cli, CliError, Command};
 use std::process::ExitCode;
 
-/// Runs allocate many small, short-lived buffers (op arguments, send bodies); mimalloc handles
-/// that pattern far better than glibc malloc (push from JS 12.7 → 5.3 µs, dispatch ~2× msg/s in
-/// `benches/`). Its v2 segments keep RSS per idle isolate thread lower than v3 arenas
-/// (3.4 vs 5.4 MB per plugin with 100 plugins). The benches and the integration tests declare
-/// the same allocator, so they measure and test what the binary runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// mimalloc, configured before its first allocation (src/alloc.rs).
+isobot::global_allocator!();
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -31,7 +31,7 @@ const LAYERS: &[&[&str]] = &[
         "errors",
         "code_file",
     ],
-    &["metrics", "logs"],
+    &["metrics", "logs", "alloc"],
 ];
 
 fn rank(module: &str) -> Option<usize> {

@@ -2,14 +2,14 @@
 //! the real console and webhook adapters, and the `isobot` binary.
 #![allow(clippy::unwrap_used)]
 
-/// The allocator of the `isobot` binary (src/main.rs), so the tests run what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator of the `isobot` binary, configured the same way (src/alloc.rs).
+isobot::global_allocator!();
 
 mod adapter_logs;
 mod adapter_stack;
 mod adapters_selection;
 mod admin_api;
+mod allocator;
 mod cli;
 mod cli_server;
 mod cluster;
