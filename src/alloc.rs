@@ -4,7 +4,8 @@
 //!
 //! Why mimalloc: runs allocate many small, short-lived buffers (op arguments, send bodies);
 //! mimalloc handles that far better than glibc malloc (push from JS 12.7 → 5.3 µs, dispatch ~2×
-//! msg/s in `benches/`). Its v2 segments keep RSS per idle isolate thread lower than v3 arenas.
+//! msg/s in `benches/`). Its v2 segments kept RSS per isolate thread lower than v3 arenas (a
+//! comparison made before huge pages were turned off).
 //!
 //! Why the option: by default mimalloc asks the kernel for transparent huge pages on its 1 GiB
 //! arenas (`MADV_HUGEPAGE`). Each isolate thread's heap then touches whole 2 MiB pages: 3.8 MB

@@ -1,7 +1,7 @@
-//! The process allocator (src/alloc.rs): mimalloc's options are in effect before the first
+//! The process allocator (src/alloc.rs): mimalloc's option is in effect before the first
 //! allocation, in this test binary and in `isobot serve`. Transparent huge pages being off for
 //! the process is the trace of that: mimalloc turns them off (`PR_SET_THP_DISABLE`) while it
-//! initialises, so it read the options before anything was allocated.
+//! initialises, so it read the option before anything was allocated.
 
 use crate::served::Served;
 
@@ -18,7 +18,10 @@ fn thp_enabled(pid: &str) -> String {
 
 #[test]
 fn this_binary_runs_mimalloc_with_the_options_of_the_isobot_binary() {
-    assert!(isobot::alloc::configured(), "the options were not set");
+    assert!(
+        isobot::alloc::configured(),
+        "mimalloc's allow_thp option was not set before main"
+    );
     assert_eq!(thp_enabled("self"), "0");
 }
 
