@@ -7,7 +7,7 @@
 //! keep their version's isolate alive until they end. Observers (the cron scheduler) hear of
 //! every version swapped in and every plugin removed.
 
-use super::files::{plugin_files, plugin_in};
+use super::files::plugin_in;
 use super::load::{LoadError, Source, Triggers, DEFAULT_MAX_SOURCE};
 use super::manifest::Manifest;
 use super::params::Param;
@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+mod folder;
 mod overrides;
 pub use overrides::OVERRIDES_BUCKET;
 
@@ -162,6 +163,8 @@ pub struct Registry {
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     /// Reloads run one at a time, so the last one to finish saw the newest file.
     reloading: tokio::sync::Mutex<()>,
+    /// `load_all` is loading the folder (under `reloading`): it publishes once at the end.
+    batch: AtomicBool,
     /// Runs in flight of every version this registry made.
     in_flight: Arc<InFlight>,
 }
@@ -186,6 +189,7 @@ impl Registry {
             routes: RwLock::new(Arc::default()),
             observers: RwLock::new(Vec::new()),
             reloading: tokio::sync::Mutex::new(()),
+            batch: AtomicBool::new(false),
             in_flight: Arc::default(),
         }
     }
@@ -257,29 +261,6 @@ impl Registry {
 
     pub fn get(&self, id: &str) -> Option<Arc<PluginVersion>> {
         self.live().iter().find(|p| p.id == id).cloned()
-    }
-
-    /// Loads every plugin file of the folder.
-    pub async fn load_all(self: &Arc<Self>) -> std::io::Result<()> {
-        for file in plugin_files(&self.dir)? {
-            self.reload_isolated(file).await;
-        }
-        Ok(())
-    }
-
-    /// `reload` on its own task: should loading one file ever panic, the panic is logged and
-    /// ends that reload only — the caller (serve's startup, the watcher) carries on with the
-    /// other files. `false`: try again later (see `reload`).
-    pub async fn reload_isolated(self: &Arc<Self>, path: PathBuf) -> bool {
-        let registry = self.clone();
-        let shown = path.display().to_string();
-        match tokio::spawn(async move { registry.reload(&path).await }).await {
-            Ok(settled) => settled,
-            Err(e) => {
-                tracing::error!("reloading {shown} failed: {e}; the other plugins are unaffected");
-                true
-            }
-        }
     }
 
     /// Brings the registry in line with `path` on disk: load, replace or remove its plugin.
@@ -512,7 +493,9 @@ impl Registry {
 
     /// A route another plugin file serves already makes this version invalid.
     fn check_route(&self, source: &Source, route: &Route<()>) -> Result<(), LoadError> {
-        let clash = self.live().iter().find_map(|other| {
+        // The entries, not the published snapshot: within a `load_all` it is published last.
+        let clash = self.read_entries().values().find_map(|e| {
+            let other = e.current.as_ref()?;
             let theirs = other.triggers.route.as_ref()?;
             (other.file != source.file && theirs.conflicts(route)).then(|| other.id.clone())
         });
@@ -584,8 +567,11 @@ impl Registry {
         }
     }
 
-    /// Rebuilds the dispatch snapshot from the entries.
+    /// Rebuilds the dispatch snapshot from the entries (once at the end of a `load_all`).
     fn publish(&self) {
+        if self.batch.load(Ordering::Relaxed) {
+            return;
+        }
         let live: Vec<Arc<PluginVersion>> = self
             .read_entries()
             .values()

@@ -188,6 +188,31 @@ async fn routes_are_added_changed_and_removed_without_a_restart() {
     );
 }
 
+/// The folder is published once, after every file loaded (`Registry::load_all`): a clash between
+/// two files loaded in that one batch is still found, and the later file is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicting_routes_loaded_together_at_startup_invalidate_the_later_file() {
+    let live = Live::start(&[
+        (
+            "a.js",
+            &route_plugin("/both/{x}", "get", "await s.reply('a');"),
+        ),
+        (
+            "b.js",
+            &route_plugin("/both/{y}", "get", "await s.reply('b');"),
+        ),
+    ])
+    .await;
+    let base = http(&live).await;
+    assert_eq!(live.status("a.js").unwrap().state, "ok");
+    let st = live.status("b.js").unwrap();
+    assert_eq!(st.state, "error");
+    let err = st.error.unwrap();
+    assert!(err.contains("/both/{y}") && err.contains("t:a.js"), "{err}");
+    let r = reqwest::get(format!("{base}/both/1")).await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "a");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_prefixes_are_not_registered_and_conflicts_invalidate_the_second() {
     let live = Live::start(&[
