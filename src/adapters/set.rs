@@ -314,59 +314,35 @@ impl Outbox for AdapterSet {
 impl AdapterSet {
     async fn send_now(&self, req: SendRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        match self.relayed(account).await {
-            Some(to) => {
-                let timeout = req.timeout;
-                self.relay(
-                    to,
-                    account,
-                    "send",
-                    timeout,
-                    Request::Send(req),
-                    Answer::receipt,
-                )
-                .await
-            }
-            None => self.send_here(req).await,
-        }
+        let Some(to) = self.relayed(account).await else {
+            return self.send_here(req).await;
+        };
+        let timeout = req.timeout;
+        let request = Request::Send(req);
+        self.relay(to, account, "send", timeout, request, Answer::receipt)
+            .await
     }
 
     async fn recall_now(&self, req: RecallRequest) -> Result<Receipt, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        match self.relayed(account).await {
-            Some(to) => {
-                let timeout = req.timeout;
-                self.relay(
-                    to,
-                    account,
-                    "recall",
-                    timeout,
-                    Request::Recall(req),
-                    Answer::receipt,
-                )
-                .await
-            }
-            None => self.recall_here(req).await,
-        }
+        let Some(to) = self.relayed(account).await else {
+            return self.recall_here(req).await;
+        };
+        let timeout = req.timeout;
+        let request = Request::Recall(req);
+        self.relay(to, account, "recall", timeout, request, Answer::receipt)
+            .await
     }
 
     async fn call_now(&self, req: ActionRequest) -> Result<Value, SendError> {
         let account = self.find(&req.im, &req.account)?;
-        match self.relayed(account).await {
-            Some(to) => {
-                let timeout = req.timeout;
-                self.relay(
-                    to,
-                    account,
-                    "action",
-                    timeout,
-                    Request::Call(req),
-                    Answer::value,
-                )
-                .await
-            }
-            None => self.call_here(req).await,
-        }
+        let Some(to) = self.relayed(account).await else {
+            return self.call_here(req).await;
+        };
+        let timeout = req.timeout;
+        let request = Request::Call(req);
+        self.relay(to, account, "action", timeout, request, Answer::value)
+            .await
     }
 
     /// Has the node `to` names make `request` through `account`, and reports its answer (of

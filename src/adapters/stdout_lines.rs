@@ -57,7 +57,8 @@ impl StdoutLines {
         }
     }
 
-    /// Waits (at most a second) until every line queued so far is written.
+    /// Waits (at most a second) until every line queued so far is written. With the queue
+    /// full it returns at once: stdout is then not being read, and waiting would not help.
     pub fn flush(&self) {
         let (done, wait) = mpsc::sync_channel(1);
         if self.tx.try_send(Job::Flush(done)).is_ok() {
